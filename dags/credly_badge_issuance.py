@@ -1,0 +1,144 @@
+"""
+### Credly badges for Oklahoma CareerTech — daily
+
+**Owner:** CareerTech data engineering · **Runs:** every night after midnight, America/Chicago,
+for the day before (its data interval) · **Source:** CTIMS "Real-Time" certifications
+(`ctims_db`, read only) · **Ledger:** `badging_db`, schema `badging` · **Credly:** `credly_api`
+
+| task | what it does |
+|---|---|
+| `extract` | stages the Real-Time rows entered or corrected on the day, plus `lookback_days` before it (late rows) |
+| `validate` | Great Expectations suite `realtime_rows`; failing rows go to `badging.quarantine`. Fails the run (no retry) if more than `max_failed_share` fail: a broken feed |
+| `decide_eligibility` | the agency's rules; every row not earning a badge gets one reason in `badging.audit_log` |
+| `plan` | ledger rows `pending` (once per student and assessment, ever); cuts them into batches |
+| `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
+| `report` | `badging.run_summary` and the summary table in its log; red if a badge failed or is still pending |
+
+**Re-running is safe.** The ledger issues each badge once: clearing tasks, re-running a day,
+overlapping backfills and killed workers never send a badge twice.
+
+**Manual run:** leave `date` empty to process the run's data interval (or, without one,
+yesterday in Chicago); set it to process that day. `dry_run` does everything but Credly
+calls and ledger changes and audits `would_issue`.
+
+**When it is red**, read the failed task's last log line:
+- `validate` — too many rows failed expectations: the CTIMS feed is broken. Fix the feed,
+  then clear `extract` (downstream included).
+- `issue` — badges still retryable after all tries (Credly down or throttling): clear the
+  failed `issue` tasks. A 401/403 means the token in `credly_api` was revoked or expired:
+  rotate it, then clear.
+- `report` — names what is wrong: failed badges (`audit_log` event `failed`, `last_error` in
+  `badging.issuance`; fix, then re-run with `retry_failed`), or badges still pending.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
+
+DAG_ID = "credly_badge_issuance"
+AGENCY_TZ = "America/Chicago"
+
+
+@dag(
+    dag_id=DAG_ID,
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=AGENCY_TZ),
+    start_date=pendulum.datetime(2022, 12, 1, tz=AGENCY_TZ),
+    # History is loaded by backfill, not by the scheduler catching up on deploy.
+    catchup=False,
+    # Runs of different days may overlap safely (the ledger settles shared rows); the
+    # credly_api pool, not this number, bounds the load on Credly.
+    max_active_runs=4,
+    doc_md=__doc__,
+    tags=["careertech", "credly", "badging"],
+    default_args={
+        "owner": "careertech-data",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+    },
+    params={
+        "date": Param(None, type=["null", "string"], format="date", title="Day to process",
+                      description="YYYY-MM-DD, America/Chicago. Empty: the run's data interval "
+                                  "(or yesterday for a manual run without one)."),
+        "lookback_days": Param(3, type="integer", minimum=0, maximum=60,
+                               description="Also take rows changed this many days before the "
+                                           "day: late uploads and replication lag."),
+        "dry_run": Param(False, type="boolean",
+                         description="Decide and audit (would_issue) without calling Credly "
+                                     "or changing the ledger."),
+        "max_failed_share": Param(0.2, type="number", minimum=0, maximum=1,
+                                  description="Fail the run when more than this share of rows "
+                                              "fails validation (a broken feed)."),
+        "retry_failed": Param(False, type="boolean",
+                              description="Try again badges that failed for good in earlier "
+                                          "runs (e.g. after a template was fixed)."),
+        "batch_size": Param(250, type="integer", minimum=1,
+                            description="Badges per issue task (grows if a day would need more "
+                                        "than 200 tasks)."),
+        "concurrency": Param(8, type="integer", minimum=1, maximum=64,
+                             description="Credly calls in flight inside one issue task."),
+        "program_launch": Param("2022-12-01", type="string", format="date",
+                                description="Tests before this day earn no badge "
+                                            "(before_program_launch)."),
+    },
+)
+def credly_badge_issuance():
+    # Task bodies import the package lazily: parsing this file must stay fast and offline.
+
+    @task
+    def extract() -> dict:
+        from badging import tasks
+
+        return tasks.extract(get_current_context())
+
+    @task
+    def validate() -> dict:
+        from badging import tasks
+
+        return tasks.validate(get_current_context())
+
+    @task
+    def decide_eligibility() -> dict:
+        from badging import tasks
+
+        return tasks.decide_eligibility(get_current_context())
+
+    @task
+    def plan() -> list[dict]:
+        from badging import tasks
+
+        return tasks.plan(get_current_context())
+
+    @task(pool="credly_api", map_index_template="{{ batch_label }}", retries=4,
+          retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15))
+    def issue(batch: dict) -> dict:
+        from badging import tasks
+
+        return tasks.issue(get_current_context(), batch)
+
+    @task(trigger_rule="all_done", retries=1)
+    def report() -> dict:
+        from badging import tasks
+
+        return tasks.report(get_current_context())
+
+    @task(trigger_rule="one_failed", retries=0)
+    def fail_run_if_a_task_failed() -> None:
+        # `report` runs whatever happened upstream and so would turn the run green on its
+        # own; this leaf keeps the run red when any task failed.
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException("a task of this run failed: see the red task's log")
+
+    staged, validated, decided, batches = extract(), validate(), decide_eligibility(), plan()
+    issued = issue.expand(batch=batches)
+    summary = report()
+    staged >> validated >> decided >> batches
+    issued >> summary
+    [staged, validated, decided, batches, issued, summary] >> fail_run_if_a_task_failed()
+
+
+credly_badge_issuance()

@@ -1,0 +1,228 @@
+"""The local stack: embedded Postgres, the Credly sandbox, and the env file that points Airflow at them."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shlex
+import signal
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from devstack.postgres import EmbeddedPostgres
+
+REPO = Path(__file__).resolve().parents[1]
+DATABASES = ("ctims", "badging", "airflow")
+
+
+@dataclass(frozen=True)
+class StackPaths:
+    """Where one stack keeps its state; tests make their own under a temp dir."""
+
+    root: Path
+
+    @property
+    def pgdata(self) -> Path:
+        return self.root / "pg"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.root / "airflow"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def sandbox_state(self) -> Path:
+        return self.root / "credly_sandbox.sqlite"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.root / "secrets.json"
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def env_file(self) -> Path:
+        return self.root / "env"
+
+
+DEFAULT_PATHS = StackPaths(REPO / ".devstack")
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(0o600)
+
+
+def local_secrets(paths: StackPaths) -> dict:
+    """The sandbox token, org id and earner-id key: made on first use, never committed."""
+    found = _read_json(paths.secrets_file)
+    if not found:
+        found = {
+            "credly_token": secrets.token_urlsafe(24),
+            "credly_org_id": str(uuid.uuid4()),
+            "earner_id_secret": secrets.token_urlsafe(32),
+        }
+        paths.root.mkdir(parents=True, exist_ok=True)
+        _write_private(paths.secrets_file, json.dumps(found, indent=2))
+    return found
+
+
+@dataclass
+class Stack:
+    """The running pieces of one local stack."""
+
+    paths: StackPaths
+    pg_port: int
+    sandbox_port: int
+
+    @classmethod
+    def configured(cls, paths: StackPaths = DEFAULT_PATHS) -> Stack:
+        """Ports from the last `up`, else from DEVSTACK_PG_PORT / DEVSTACK_SANDBOX_PORT."""
+        state = _read_json(paths.state_file)
+        return cls(
+            paths=paths,
+            pg_port=int(state.get("pg_port") or os.environ.get("DEVSTACK_PG_PORT", 54329)),
+            sandbox_port=int(state.get("sandbox_port")
+                             or os.environ.get("DEVSTACK_SANDBOX_PORT", 8765)),
+        )
+
+    @property
+    def postgres(self) -> EmbeddedPostgres:
+        return EmbeddedPostgres(self.paths.pgdata, self.pg_port)
+
+    def dsn(self, database: str, user: str = "postgres") -> str:
+        return self.postgres.dsn(database, user)
+
+    @property
+    def sandbox_base_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}/v1"
+
+    def up(self) -> list[str]:
+        """Start what is not running, migrate, and write the env file. Returns what it did."""
+        from badging import migrations
+
+        did = []
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        self.paths.reports.mkdir(exist_ok=True)
+        self.paths.airflow_home.mkdir(exist_ok=True)
+        pg = self.postgres
+        if not pg.running():
+            pg.start()
+            did.append(f"postgres started on 127.0.0.1:{self.pg_port}")
+        for name in DATABASES:
+            pg.ensure_database(name)
+        for component in ("ctims", "badging"):
+            applied = migrations.apply(self.dsn(component), component)
+            if applied:
+                did.append(f"{component}: applied {', '.join(applied)}")
+        sandbox_pid = self._ensure_sandbox()
+        if sandbox_pid:
+            did.append(f"credly sandbox started on {self.sandbox_base_url} (pid {sandbox_pid})")
+        self.sync_templates()
+        _write_private(self.paths.state_file, json.dumps({
+            "pg_port": self.pg_port, "sandbox_port": self.sandbox_port,
+            "sandbox_pid": sandbox_pid or _read_json(self.paths.state_file).get("sandbox_pid"),
+        }))
+        _write_private(self.paths.env_file, self.env_text())
+        return did
+
+    def _sandbox_alive(self) -> bool:
+        import requests
+
+        try:
+            url = self.sandbox_base_url.removesuffix("/v1") + "/_sandbox/health"
+            return requests.get(url, timeout=2).ok
+        except requests.RequestException:
+            return False
+
+    def _ensure_sandbox(self) -> int | None:
+        if self._sandbox_alive():
+            return None
+        from devstack.credly_sandbox.process import start_sandbox
+
+        local = local_secrets(self.paths)
+        process = start_sandbox(
+            port=self.sandbox_port, state_path=self.paths.sandbox_state,
+            org_id=local["credly_org_id"], token=local["credly_token"],
+            log_path=self.paths.root / "credly_sandbox.log",
+        )
+        return process.pid
+
+    def sync_templates(self) -> int:
+        """Give the sandbox a template for every row of badging.badge_templates."""
+        import psycopg
+        import requests
+
+        with psycopg.connect(self.dsn("badging")) as conn:
+            rows = conn.execute(
+                "SELECT credly_template_id, assessment_code FROM badging.badge_templates"
+            ).fetchall()
+        templates = [{"id": template_id, "name": f"CareerTech {code}", "state": "active",
+                      "allow_duplicate_badges": False} for template_id, code in rows]
+        if templates:
+            root = self.sandbox_base_url.removesuffix("/v1")
+            requests.post(f"{root}/_sandbox/templates", json=templates, timeout=30).raise_for_status()
+        return len(templates)
+
+    def down(self) -> list[str]:
+        did = []
+        pid = _read_json(self.paths.state_file).get("sandbox_pid")
+        if pid and self._sandbox_alive():
+            try:
+                os.killpg(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            did.append(f"credly sandbox (pid {pid}) stopped")
+        if self.postgres.initialised() and self.postgres.running():
+            self.postgres.stop()
+            did.append("postgres stopped")
+        return did
+
+    def status(self) -> dict[str, str]:
+        pg = self.postgres
+        return {
+            "postgres": (f"running on 127.0.0.1:{self.pg_port} (data {self.paths.pgdata})"
+                         if pg.initialised() and pg.running() else "stopped"),
+            "credly sandbox": (f"running at {self.sandbox_base_url}" if self._sandbox_alive()
+                               else "stopped"),
+            "env file": str(self.paths.env_file) if self.paths.env_file.exists() else "not written",
+        }
+
+    def airflow_env(self) -> dict[str, str]:
+        """The environment that points Airflow and the pipeline at this stack."""
+        local = local_secrets(self.paths)
+        credly = {
+            "conn_type": "http",
+            "host": self.sandbox_base_url,
+            "password": local["credly_token"],
+            "extra": {"organization_id": local["credly_org_id"],
+                      "earner_id_secret": local["earner_id_secret"]},
+        }
+        return {
+            "AIRFLOW_HOME": str(self.paths.airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.dsn("airflow").replace(
+                "postgresql://", "postgresql+psycopg2://"),
+            "AIRFLOW_CONN_CTIMS_DB": self.dsn("ctims", user="ctims_reader"),
+            "AIRFLOW_CONN_BADGING_DB": self.dsn("badging"),
+            "AIRFLOW_CONN_CREDLY_API": json.dumps(credly),
+            "BADGING_REPORT_DIR": str(self.paths.reports),
+        }
+
+    def env_text(self) -> str:
+        lines = ["# Written by `python -m devstack up`; `source` it in bash. Local secrets only."]
+        lines += [f"export {key}={shlex.quote(value)}" for key, value in self.airflow_env().items()]
+        return "\n".join(lines) + "\n"

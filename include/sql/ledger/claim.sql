@@ -1,0 +1,23 @@
+-- Takes one badge for an attempt and commits it in_flight BEFORE Credly is called.
+-- A pending row can be taken by anyone; an in_flight row only by a later try of the task
+-- that left it (its own crashed attempt) or once its lease expired (a dead worker).
+-- FOR UPDATE makes two claimers queue, and the second re-checks the row and gets nothing.
+WITH target AS (
+    SELECT issuance_id, state AS previous_state
+    FROM badging.issuance
+    WHERE issuance_id = %(issuance_id)s
+      AND (state = 'pending'
+           OR (state = 'in_flight'
+               AND (claimed_by = %(holder)s
+                    OR claimed_at < now() - make_interval(secs => %(lease_seconds)s))))
+    FOR UPDATE
+)
+UPDATE badging.issuance i
+SET state      = 'in_flight',
+    attempts   = i.attempts + 1,
+    claimed_by = %(holder)s,
+    claimed_at = now(),
+    updated_at = now()
+FROM target
+WHERE i.issuance_id = target.issuance_id
+RETURNING target.previous_state, i.attempts;

@@ -1,0 +1,2 @@
+SELECT count(*) FROM badging.staged_certification
+WHERE run_id = %(run_id)s AND decision = 'planned';

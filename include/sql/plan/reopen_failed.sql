@@ -1,0 +1,16 @@
+-- A badge that failed for good is tried again only when its entry was corrected in CTIMS
+-- after the failure, or when the operator asks for it (param retry_failed).
+UPDATE badging.issuance i
+SET state = 'pending',
+    last_error = NULL,
+    credly_template_id = t.credly_template_id,
+    updated_at = now()
+FROM badging.staged_certification s
+JOIN badging.badge_templates t
+  ON t.assessment_code = s.assessment_code AND t.active
+WHERE s.run_id = %(run_id)s
+  AND s.decision IS NULL
+  AND i.student_id = s.student_id
+  AND i.assessment_code = s.assessment_code
+  AND i.state = 'failed'
+  AND (%(retry_failed)s OR s.updated_at > i.updated_at);

@@ -1,0 +1,27 @@
+"""Eligibility: decide, for every validated row, whether it earns a badge or why not."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from badging import audit, db
+from badging.constants import Event
+from badging.run import RunInfo
+
+log = logging.getLogger(__name__)
+
+# The agency began issuing Credly badges in December 2022 (careertech.md).
+PROGRAM_LAUNCH = date(2022, 12, 1)
+
+
+def decide(run: RunInfo, *, program_launch: date = PROGRAM_LAUNCH,
+           badging: str = db.BADGING_CONN_ID) -> dict[str, int]:
+    """Apply the rules; audit each ineligible row. Returns counts: "eligible" and per reason."""
+    params = {"run_id": run.run_id, "program_launch": program_launch}
+    with db.connect(badging) as conn:
+        db.execute(conn, "eligibility/decide.sql", params)
+        audit.record_decisions(conn, run, [Event.INELIGIBLE])
+        counts = dict(db.execute(conn, "eligibility/counts.sql", params).fetchall())
+    log.info("eligibility: %s", counts or "no validated rows")
+    return counts

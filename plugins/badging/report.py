@@ -1,0 +1,97 @@
+"""Report: the run summary — counts per outcome, data quality, where the reports are."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+
+from psycopg.types.json import Jsonb
+
+from badging import db
+from badging.constants import TERMINAL_EVENTS, Event
+from badging.errors import RunNeedsAttention
+from badging.run import RunInfo
+
+log = logging.getLogger(__name__)
+
+# Days a run's staged rows (recipient details) are kept for retries of that run.
+STAGING_RETENTION_DAYS = 14
+
+
+@dataclass
+class RunSummary:
+    """One row of badging.run_summary; counts only, safe for logs and XCom."""
+
+    staged: int = 0
+    quarantined: int = 0
+    ineligible: int = 0
+    planned: int = 0
+    issued: int = 0
+    already_issued: int = 0
+    failed: int = 0
+    still_pending: int = 0
+    would_issue: int = 0
+    ineligible_by_reason: dict[str, int] = field(default_factory=dict)
+    dq_failed_share: float = 0.0
+    dq_success: bool = True
+    report_location: str | None = None
+    data_docs_location: str | None = None
+
+    def problems(self) -> list[str]:
+        """Why a person must look at this run; empty when it is green."""
+        found = []
+        if not self.dq_success:
+            found.append(f"data quality: {self.dq_failed_share:.0%} of rows quarantined")
+        if self.failed:
+            found.append(f"{self.failed} badges failed (see audit_log event 'failed')")
+        if self.still_pending:
+            found.append(f"{self.still_pending} badges still pending: an issue task did not "
+                         "finish; clear it to retry")
+        return found
+
+    def table(self) -> str:
+        lines = [f"{'outcome':<28}{'rows':>8}"]
+        for name in ("staged", "quarantined", "ineligible", "planned", "issued",
+                     "already_issued", "failed", "still_pending", "would_issue"):
+            lines.append(f"{name:<28}{getattr(self, name):>8}")
+        for reason, count in sorted(self.ineligible_by_reason.items()):
+            lines.append(f"  ineligible: {reason:<14}{count:>8}")
+        return "\n".join(lines)
+
+
+def summarise(run: RunInfo, *, max_failed_share: float,
+              badging: str = db.BADGING_CONN_ID) -> RunSummary:
+    """Count the run's outcomes, write badging.run_summary, purge old staging.
+
+    Raises:
+        RunNeedsAttention: after writing, when rows failed, are still pending, or the data
+            quality threshold was passed: the run must show red.
+    """
+    params = {"run_id": run.run_id,
+              "terminal_events": [str(e) for e in TERMINAL_EVENTS]}
+    summary = RunSummary()
+    with db.connect(badging) as conn:
+        summary.staged, summary.planned, summary.still_pending = db.execute(
+            conn, "report/run_counts.sql", params).fetchone()
+        for event, reason, count in db.execute(conn, "report/terminal_counts.sql", params):
+            if event == Event.INELIGIBLE:
+                summary.ineligible += count
+                summary.ineligible_by_reason[reason] = count
+            else:
+                setattr(summary, event, getattr(summary, event) + count)
+        if summary.staged:
+            summary.dq_failed_share = summary.quarantined / summary.staged
+        summary.dq_success = summary.dq_failed_share <= max_failed_share
+        db.execute(conn, "report/upsert_summary.sql", {
+            **{k: v for k, v in asdict(summary).items() if k != "ineligible_by_reason"},
+            "ineligible_by_reason": Jsonb(summary.ineligible_by_reason),
+            "run_id": run.run_id, "logical_date": run.day, "window_start": run.window_start,
+            "window_end": run.window_end, "dry_run": run.dry_run,
+        })
+        db.execute(conn, "report/purge_staging.sql", {"retention_days": STAGING_RETENTION_DAYS})
+    log.info("run summary for %s%s:\n%s", run.day, " (dry run)" if run.dry_run else "",
+             summary.table())
+    problems = summary.problems()
+    if problems:
+        raise RunNeedsAttention("; ".join(problems))
+    return summary

@@ -1,0 +1,80 @@
+"""Which day a DAG run processes, its extract window, and who is doing the work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+# Oklahoma's day: intervals, test dates and Credly's issued_at are all in this zone.
+AGENCY_TZ = ZoneInfo("America/Chicago")
+
+
+def processing_day(date_param: str | None, interval_start: datetime | None,
+                   run_after: datetime) -> date:
+    """The Chicago day a run processes.
+
+    The `date` param wins (an operator's manual run); then the run's data interval (a
+    scheduled run or a backfill); a manual run with neither takes the last full day
+    before it was triggered.
+
+    Raises:
+        ValueError: `date_param` is not YYYY-MM-DD.
+    """
+    if date_param:
+        try:
+            return date.fromisoformat(date_param.strip())
+        except ValueError:
+            raise ValueError(f"param 'date' must be YYYY-MM-DD, got {date_param!r}") from None
+    if interval_start is not None:
+        return interval_start.astimezone(AGENCY_TZ).date()
+    return run_after.astimezone(AGENCY_TZ).date() - timedelta(days=1)
+
+
+def extract_window(day: date, lookback_days: int) -> tuple[datetime, datetime]:
+    """[start, end) of the change times a run extracts: its day plus the lookback days before.
+
+    Raises:
+        ValueError: a negative lookback.
+    """
+    if lookback_days < 0:
+        raise ValueError(f"param 'lookback_days' must be >= 0, got {lookback_days}")
+    start = datetime.combine(day - timedelta(days=lookback_days), time(), AGENCY_TZ)
+    end = datetime.combine(day + timedelta(days=1), time(), AGENCY_TZ)
+    return start, end
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What every task needs to know about the run and itself; no student data."""
+
+    run_id: str
+    day: date
+    window_start: datetime
+    window_end: datetime
+    dry_run: bool
+    task_id: str = ""
+    map_index: int = -1
+    try_number: int = 1
+
+    @property
+    def holder(self) -> str:
+        """Identifies one mapped task across its tries (see ledger claim rules)."""
+        return f"{self.run_id}|{self.task_id}|{self.map_index}"
+
+    @classmethod
+    def from_context(cls, context: dict[str, Any]) -> RunInfo:
+        """Build it from an Airflow task context."""
+        params = context["params"]
+        dag_run = context["dag_run"]
+        day = processing_day(params.get("date"), context.get("data_interval_start"),
+                             dag_run.run_after)
+        start, end = extract_window(day, int(params["lookback_days"]))
+        ti = context["ti"]
+        map_index = ti.map_index if ti.map_index is not None else -1
+        return cls(
+            run_id=context["run_id"], day=day, window_start=start, window_end=end,
+            dry_run=bool(params["dry_run"]), task_id=ti.task_id, map_index=map_index,
+            try_number=ti.try_number or 1,
+        )

@@ -1,0 +1,108 @@
+"""The DAG's task bodies: turn an Airflow context into calls on the pipeline modules.
+
+Each function returns what goes to XCom: counts and batch keys, never rows or student data.
+Failures that a retry cannot fix raise AirflowFailException so Airflow does not retry them.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from badging.run import RunInfo
+
+log = logging.getLogger(__name__)
+
+CREDLY_CONN_ID = "credly_api"
+
+
+@contextmanager
+def _no_retry_for(*errors: type[Exception]):
+    """Re-raise these errors as AirflowFailException: a retry would fail the same way."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        yield
+    except errors as error:
+        raise AirflowFailException(str(error)) from error
+
+
+def _earner_id_secret() -> str:
+    from airflow.sdk import BaseHook
+
+    from badging.errors import ConfigurationError
+
+    secret = BaseHook.get_connection(CREDLY_CONN_ID).extra_dejson.get("earner_id_secret")
+    if not secret:
+        raise ConfigurationError(
+            f"connection {CREDLY_CONN_ID!r} needs extra.earner_id_secret: the key that turns "
+            "student ids into the issuer_earner_id sent to Credly (set once, never change it)")
+    return secret
+
+
+def extract(context: dict[str, Any]) -> dict[str, Any]:
+    from badging.extract import extract as extract_rows
+
+    run = RunInfo.from_context(context)
+    staged = extract_rows(run)
+    return {"day": run.day.isoformat(), "window_start": run.window_start.isoformat(),
+            "window_end": run.window_end.isoformat(), "staged": staged}
+
+
+def validate(context: dict[str, Any]) -> dict[str, Any]:
+    from badging.errors import DataQualityError
+    from badging.validate import validate as validate_rows
+
+    run = RunInfo.from_context(context)
+    with _no_retry_for(DataQualityError):
+        outcome = validate_rows(run, max_failed_share=float(context["params"]["max_failed_share"]),
+                                validation_prefix=context["dag"].dag_id)
+    return outcome.as_xcom()
+
+
+def decide_eligibility(context: dict[str, Any]) -> dict[str, int]:
+    from badging.eligibility import decide
+
+    launch = date.fromisoformat(context["params"]["program_launch"])
+    return decide(RunInfo.from_context(context), program_launch=launch)
+
+
+def plan(context: dict[str, Any]) -> list[dict[str, int]]:
+    from badging.errors import ConfigurationError
+    from badging.ledger import plan as plan_badges
+
+    params = context["params"]
+    run = RunInfo.from_context(context)
+    with _no_retry_for(ConfigurationError):
+        secret = _earner_id_secret()
+    batches, _ = plan_badges(run, earner_id_secret=secret, batch_size=int(params["batch_size"]),
+                             retry_failed=bool(params["retry_failed"]))
+    return [batch.as_xcom() for batch in batches]
+
+
+def issue(context: dict[str, Any], batch: dict[str, int]) -> dict[str, int]:
+    from badging.credly import CredlyClient
+    from badging.errors import ConfigurationError, CredlyAuthError
+    from badging.issuer import BatchIssuer
+
+    label = f"batch {batch['batch_no'] + 1} of {batch['of']} ({batch['size']} badges)"
+    context["batch_label"] = label  # rendered by the task's map_index_template
+    run = RunInfo.from_context(context)
+    with _no_retry_for(ConfigurationError, CredlyAuthError):
+        client = CredlyClient.from_connection(CREDLY_CONN_ID)
+        issuer = BatchIssuer(run, client, concurrency=int(context["params"]["concurrency"]))
+        return issuer.issue(batch["batch_no"], label)
+
+
+def report(context: dict[str, Any]) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from badging.errors import RunNeedsAttention
+    from badging.report import summarise
+
+    run = RunInfo.from_context(context)
+    with _no_retry_for(RunNeedsAttention):
+        summary = summarise(run, max_failed_share=float(context["params"]["max_failed_share"]))
+    return asdict(summary)

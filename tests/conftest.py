@@ -1,0 +1,6 @@
+"""Shared pytest fixtures: real Postgres and a real Credly sandbox, started once per session."""
+
+pytest_plugins = [
+    "tests.fixtures.sandbox",
+    "tests.fixtures.stack",
+]

@@ -1,0 +1,25 @@
+"""Batch sizing keeps mapped tasks far below Airflow's max_map_length at any volume."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from badging.ledger import MAX_BATCHES, batch_size_for
+
+
+@pytest.mark.parametrize("planned", [0, 1, 249, 250, 5_000, 50_000, 150_000, 1_000_000])
+def test_batches_never_exceed_the_cap(planned):
+    size = batch_size_for(planned, preferred=250)
+    assert size >= 250
+    assert math.ceil(planned / size) <= MAX_BATCHES < 1024
+
+
+def test_small_days_keep_the_preferred_size():
+    assert batch_size_for(1_000, preferred=100) == 100
+
+
+def test_a_batch_size_below_one_is_refused():
+    with pytest.raises(ValueError, match="batch_size"):
+        batch_size_for(10, preferred=0)

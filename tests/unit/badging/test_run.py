@@ -1,0 +1,53 @@
+"""Which day a run processes and the window it extracts, across DST and manual runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from badging.run import AGENCY_TZ, extract_window, processing_day
+
+
+def test_the_date_param_wins_over_the_interval():
+    interval_start = datetime(2026, 5, 10, 5, tzinfo=UTC)
+    assert processing_day(" 2026-05-12 ", interval_start, datetime.now(UTC)) == date(2026, 5, 12)
+
+
+def test_a_scheduled_run_processes_its_interval_day_in_chicago():
+    # 05:00 UTC is midnight CDT: the interval of May 10 in Oklahoma.
+    assert processing_day(None, datetime(2026, 5, 10, 5, tzinfo=UTC),
+                          datetime(2026, 5, 11, 5, 1, tzinfo=UTC)) == date(2026, 5, 10)
+
+
+def test_a_manual_run_without_interval_takes_yesterday_in_chicago():
+    # 03:00 UTC on the 12th is still the evening of the 11th in Chicago.
+    assert processing_day(None, None, datetime(2026, 5, 12, 3, tzinfo=UTC)) == date(2026, 5, 10)
+    assert processing_day("", None, datetime(2026, 5, 12, 12, tzinfo=UTC)) == date(2026, 5, 11)
+
+
+def test_a_malformed_date_param_is_a_clear_error():
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        processing_day("12/05/2026", None, datetime.now(UTC))
+
+
+@pytest.mark.parametrize(("day", "hours"), [
+    (date(2026, 3, 8), 23),   # spring forward
+    (date(2026, 11, 1), 25),  # fall back
+    (date(2026, 5, 12), 24),
+])
+def test_the_window_is_the_chicago_day_whatever_the_dst(day, hours):
+    start, end = extract_window(day, 0)
+    assert start.tzinfo == AGENCY_TZ and start.hour == 0 and end.hour == 0
+    assert (end.astimezone(UTC) - start.astimezone(UTC)) == timedelta(hours=hours)
+
+
+def test_the_lookback_extends_the_window_backwards_only():
+    start, end = extract_window(date(2026, 5, 12), 3)
+    assert start.date() == date(2026, 5, 9)
+    assert end.date() == date(2026, 5, 13)
+
+
+def test_a_negative_lookback_is_refused():
+    with pytest.raises(ValueError, match="lookback_days"):
+        extract_window(date(2026, 5, 12), -1)

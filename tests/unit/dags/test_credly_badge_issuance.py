@@ -1,0 +1,102 @@
+"""DAG policy: the DAG parses fast, offline, with its contract names and operator documentation."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+# Parses the dags/ folder the way the DAG processor does, with every socket refused, and
+# prints what the assertions need as JSON.
+_PARSE = textwrap.dedent("""
+    import json, socket, sys, time
+
+    def refuse(*args, **kwargs):
+        raise OSError("network or database access at parse time")
+
+    socket.socket.connect = refuse
+    socket.create_connection = refuse
+    from airflow.dag_processing.dagbag import DagBag
+
+    started = time.perf_counter()
+    bag = DagBag(dag_folder=sys.argv[1], known_pools={"credly_api"})
+    seconds = time.perf_counter() - started
+    dag = bag.dags.get("credly_badge_issuance")
+    print(json.dumps({
+        "seconds": seconds,
+        "import_errors": {k: str(v) for k, v in bag.import_errors.items()},
+        "dag_ids": sorted(bag.dags),
+        "tags": sorted(dag.tags) if dag else [],
+        "doc_md": dag.doc_md if dag else "",
+        "catchup": dag.catchup if dag else None,
+        "timezone": str(dag.timezone) if dag else None,
+        "timetable": type(dag.timetable).__name__ if dag else None,
+        "params": {k: {"default": v.value, "description": v.description}
+                   for k, v in dag.params.items()} if dag else {},
+        "tasks": {t.task_id: {"owner": t.owner, "retries": t.retries, "pool": t.pool,
+                              "trigger_rule": t.trigger_rule.value}
+                  for t in dag.tasks} if dag else {},
+    }))
+""")
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    home = tmp_path_factory.mktemp("airflow_home")
+    env = os.environ | {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/unused.db",
+    }
+    result = subprocess.run([sys.executable, "-c", _PARSE, str(REPO / "dags")], env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_parses_without_errors_and_offline(parsed):
+    assert parsed["import_errors"] == {}
+    assert parsed["dag_ids"] == ["credly_badge_issuance"]
+
+
+def test_parses_in_under_two_seconds(parsed):
+    assert parsed["seconds"] < 2.0
+
+
+def test_runs_on_chicago_days_with_real_intervals(parsed):
+    assert parsed["timetable"] == "CronDataIntervalTimetable"
+    assert parsed["timezone"] == "America/Chicago"
+    assert parsed["catchup"] is False
+
+
+def test_documents_itself_for_operators(parsed):
+    assert "When it is red" in parsed["doc_md"]
+    assert {"careertech", "credly", "badging"} <= set(parsed["tags"])
+    for name, param in parsed["params"].items():
+        assert param["description"], f"param {name} has no description for the trigger form"
+
+
+def test_every_task_has_an_owner_and_retries(parsed):
+    for task_id, task in parsed["tasks"].items():
+        assert task["owner"] == "careertech-data", task_id
+        if task_id != "fail_run_if_a_task_failed":
+            assert task["retries"] >= 1, task_id
+
+
+def test_issue_runs_in_the_credly_pool_and_report_always_runs(parsed):
+    assert parsed["tasks"]["issue"]["pool"] == "credly_api"
+    assert parsed["tasks"]["report"]["trigger_rule"] == "all_done"
+    assert parsed["tasks"]["fail_run_if_a_task_failed"]["trigger_rule"] == "one_failed"
+
+
+def test_manual_runs_default_to_the_data_interval(parsed):
+    assert parsed["params"]["date"]["default"] is None
+    assert parsed["params"]["dry_run"]["default"] is False

@@ -1,4 +1,4 @@
-"""Local-only tooling: embedded Postgres, synthetic CTIMS data, the Credly sandbox. Never deployed."""
+"""Local-only tooling: embedded Postgres, synthetic CTIMS data, the Credly sandbox."""
 
 import sys
 from pathlib import Path

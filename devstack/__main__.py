@@ -1,4 +1,4 @@
-"""`python -m devstack up|down|status|seed|summary`: the local stack, for development and tests only."""
+"""`python -m devstack …`: the local stack, for development and tests only (never deployed)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="start Postgres and the Credly sandbox, migrate, write .devstack/env")
+    commands.add_parser("up", help="start Postgres and the Credly sandbox, migrate, "
+                        "write .devstack/env")
     commands.add_parser("down", help="stop what `up` started")
     commands.add_parser("status", help="say what runs where")
     seed_cmd = commands.add_parser("seed", help="add deterministic synthetic CTIMS data")

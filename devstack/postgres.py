@@ -114,7 +114,8 @@ class EmbeddedPostgres:
         import psycopg
 
         with psycopg.connect(self.dsn(), autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                  (name,)).fetchone()
             if not exists:
                 # Identifiers cannot be bound parameters; the name is ours, quoted by psycopg.
                 from psycopg import sql

@@ -1,7 +1,8 @@
-"""The local stack: embedded Postgres, the Credly sandbox, and the env file that points Airflow at them."""
+"""The local stack: embedded Postgres, the Credly sandbox, and the env file for Airflow."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -172,17 +173,16 @@ class Stack:
                       "allow_duplicate_badges": False} for template_id, code in rows]
         if templates:
             root = self.sandbox_base_url.removesuffix("/v1")
-            requests.post(f"{root}/_sandbox/templates", json=templates, timeout=30).raise_for_status()
+            response = requests.post(f"{root}/_sandbox/templates", json=templates, timeout=30)
+            response.raise_for_status()
         return len(templates)
 
     def down(self) -> list[str]:
         did = []
         pid = _read_json(self.paths.state_file).get("sandbox_pid")
         if pid and self._sandbox_alive():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             did.append(f"credly sandbox (pid {pid}) stopped")
         if self.postgres.initialised() and self.postgres.running():
             self.postgres.stop()

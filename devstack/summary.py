@@ -7,6 +7,8 @@ from datetime import date
 import psycopg
 from psycopg.rows import dict_row
 
+from badging.run import AGENCY_TZ
+
 _COUNTS = ("staged", "quarantined", "ineligible", "planned", "issued", "already_issued",
            "failed", "still_pending", "would_issue")
 
@@ -25,7 +27,8 @@ def print_summary(badging_dsn: str, day: date) -> int:
         return 1
     print(f"\nRun {row['run_id']} — day {day}"
           f"{' (dry run)' if row['dry_run'] else ''}")
-    print(f"window {row['window_start']:%Y-%m-%d %H:%M %Z} .. {row['window_end']:%Y-%m-%d %H:%M %Z}")
+    start, end = (row[k].astimezone(AGENCY_TZ) for k in ("window_start", "window_end"))
+    print(f"window {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} America/Chicago")
     for name in _COUNTS:
         print(f"  {name:<24}{row[name]:>8}")
     for reason, count in sorted(row["ineligible_by_reason"].items()):

@@ -64,7 +64,8 @@ def connect(conn_id_or_dsn: str, *, read_only: bool = False) -> Iterator[psycopg
         yield conn
 
 
-def execute(conn: psycopg.Connection, name: str, params: dict | tuple | None = None) -> psycopg.Cursor:
+def execute(conn: psycopg.Connection, name: str,
+            params: dict | tuple | None = None) -> psycopg.Cursor:
     """Run the statement in include/sql/<name> with bound parameters; returns the cursor."""
     from badging import sql
 

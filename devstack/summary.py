@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import psycopg
 from psycopg.rows import dict_row
@@ -11,6 +12,13 @@ from badging.run import AGENCY_TZ
 
 _COUNTS = ("staged", "quarantined", "ineligible", "planned", "issued", "already_issued",
            "failed", "still_pending", "would_issue")
+
+
+def _openable(location: str | None) -> str:
+    """A local report path as a file:// URL a terminal or browser opens; URLs as they are."""
+    if not location:
+        return "not written (the report task failed before writing it)"
+    return location if "://" in location else Path(location).as_uri()
 
 
 def print_summary(badging_dsn: str, day: date) -> int:
@@ -35,7 +43,9 @@ def print_summary(badging_dsn: str, day: date) -> int:
         print(f"    ineligible: {reason:<24}{count:>6}")
     print(f"  data quality ok          {row['dq_success']} "
           f"({100 * (row['dq_failed_share'] or 0):.1f}% quarantined)")
+    if row.get("dq_reason"):
+        print(f"  data quality alert       {row['dq_reason']}")
     print("ledger (all runs): " + ", ".join(f"{r['state']} {r['n']}" for r in ledger))
-    print(f"correction report: {row['report_location'] or 'not produced yet (issue 5)'}")
-    print(f"data docs:         {row['data_docs_location'] or 'not produced yet (issue 5)'}")
+    print(f"correction report: {_openable(row['report_location'])}")
+    print(f"data docs:         {_openable(row['data_docs_location'])}")
     return 0

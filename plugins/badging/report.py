@@ -1,4 +1,4 @@
-"""Report: the run summary — counts per outcome, data quality, where the reports are."""
+"""Report: the run summary — counts per outcome, data quality — and the reports it points at."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass, field
 
 from psycopg.types.json import Jsonb
 
-from badging import db
+from badging import correction_report, data_docs, db
 from badging.constants import TERMINAL_EVENTS, Event
 from badging.errors import RunNeedsAttention
+from badging.report_location import ReportLocation
 from badging.run import RunInfo
 
 log = logging.getLogger(__name__)
@@ -36,12 +37,15 @@ class RunSummary:
     dq_success: bool = True
     report_location: str | None = None
     data_docs_location: str | None = None
+    # The one-line reason validation failed the run (threshold or table-level check).
+    dq_reason: str | None = None
 
     def problems(self) -> list[str]:
         """Why a person must look at this run; empty when it is green."""
         found = []
         if not self.dq_success:
-            found.append(f"data quality: {self.dq_failed_share:.0%} of rows quarantined")
+            found.append(f"data quality: {self.dq_reason}" if self.dq_reason else
+                         f"data quality: {self.dq_failed_share:.0%} of rows quarantined")
         if self.failed:
             found.append(f"{self.failed} badges failed (see audit_log event 'failed')")
         if self.still_pending:
@@ -60,8 +64,16 @@ class RunSummary:
 
 
 def summarise(run: RunInfo, *, max_failed_share: float,
-              badging: str = db.BADGING_CONN_ID) -> RunSummary:
-    """Count the run's outcomes, write badging.run_summary, purge old staging.
+              badging: str = db.BADGING_CONN_ID,
+              location: ReportLocation | None = None) -> RunSummary:
+    """Count the run's outcomes, write badging.run_summary, the correction report and Data
+    Docs, and purge old staging.
+
+    Args:
+        run: the run reported on.
+        max_failed_share: the validation threshold the run used.
+        badging: the ledger's connection id or DSN.
+        location: where the reports go; BADGING_REPORT_DIR (ReportLocation.configured) if None.
 
     Raises:
         RunNeedsAttention: after writing, when rows failed, are still pending, or the data
@@ -81,16 +93,30 @@ def summarise(run: RunInfo, *, max_failed_share: float,
                 setattr(summary, event, getattr(summary, event) + count)
         if summary.staged:
             summary.dq_failed_share = summary.quarantined / summary.staged
-        summary.dq_success = summary.dq_failed_share <= max_failed_share
+        reasons = [row[3] for row in db.execute(conn, "report/dq_results.sql", params) if row[3]]
+        summary.dq_reason = "; ".join(reasons) or None
+        summary.dq_success = summary.dq_failed_share <= max_failed_share and not reasons
         db.execute(conn, "report/upsert_summary.sql", {
             **{k: v for k, v in asdict(summary).items() if k != "ineligible_by_reason"},
             "ineligible_by_reason": Jsonb(summary.ineligible_by_reason),
             "run_id": run.run_id, "logical_date": run.day, "window_start": run.window_start,
             "window_end": run.window_end, "dry_run": run.dry_run,
         })
+        # The summary is kept even if writing a report fails below.
+        conn.commit()
+        location = location or ReportLocation.configured()
+        docs = data_docs.build(conn, location, run.run_id)
+        summary.data_docs_location = docs.index
+        summary.report_location = correction_report.write(conn, run, location,
+                                                          docs_pages=docs.run_pages)
+        db.execute(conn, "report/set_dq_outcome.sql", {
+            "run_id": run.run_id, "dq_success": summary.dq_success,
+            "dq_reason": summary.dq_reason, "report_location": summary.report_location,
+            "data_docs_location": summary.data_docs_location})
         db.execute(conn, "report/purge_staging.sql", {"retention_days": STAGING_RETENTION_DAYS})
-    log.info("run summary for %s%s:\n%s", run.day, " (dry run)" if run.dry_run else "",
-             summary.table())
+    log.info("run summary for %s%s:\n%s\ncorrection report: %s\ndata docs: %s", run.day,
+             " (dry run)" if run.dry_run else "", summary.table(), summary.report_location,
+             summary.data_docs_location)
     problems = summary.problems()
     if problems:
         raise RunNeedsAttention("; ".join(problems))

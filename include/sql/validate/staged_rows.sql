@@ -1,4 +1,5 @@
--- The columns the row-level suite checks; entered_date is the Chicago day of entry.
+-- The columns the suites check; entered_date is the Chicago day of entry, entry_lag_days
+-- the days from the test to its entry, approved_* the assessment's approval window.
 SELECT certification_id,
        student_id,
        email,
@@ -7,6 +8,9 @@ SELECT certification_id,
        assessment_code,
        site_code,
        test_date,
-       (entered_at AT TIME ZONE 'America/Chicago')::date AS entered_date
+       (entered_at AT TIME ZONE 'America/Chicago')::date             AS entered_date,
+       (entered_at AT TIME ZONE 'America/Chicago')::date - test_date AS entry_lag_days,
+       approved_from,
+       approved_to
 FROM badging.staged_certification
 WHERE run_id = %(run_id)s;

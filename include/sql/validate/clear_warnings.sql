@@ -1,0 +1,1 @@
+DELETE FROM badging.dq_row_warning WHERE run_id = %(run_id)s;

@@ -1,0 +1,5 @@
+INSERT INTO badging.dq_row_warning (run_id, certification_id, site_code, checks)
+SELECT %(run_id)s, %(certification_id)s, site_code, %(checks)s
+FROM badging.staged_certification
+WHERE run_id = %(run_id)s AND certification_id = %(certification_id)s
+ON CONFLICT (run_id, certification_id) DO UPDATE SET checks = EXCLUDED.checks;

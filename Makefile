@@ -11,7 +11,7 @@ RUN_DATE ?= 2026-05-12
 SEED_FROM ?= 2026-03-01
 SEED_ROWS ?= 6000
 
-.PHONY: help install up down status run test test-faults lint bench pins clean
+.PHONY: help install up down status run test test-faults lint bench pins clean airflow
 
 help:
 	@echo "make run    - set up, start the local stack, seed, run the DAG for $(RUN_DATE), print what it did"
@@ -40,6 +40,10 @@ run: up
 		--rows $(SEED_ROWS) --dirty-rate 0.05 --seed 2026
 	$(PY) -m devstack run-dag --date $(RUN_DATE)
 
+# A real Airflow on the local stack (scheduler, UI, DAG processor, triggerer) until Ctrl-C.
+airflow: install
+	$(PY) -m devstack airflow --port $${AIRFLOW_PORT:-8080}
+
 # The fault matrix and the Celery run have their own targets; a fast fault slice is in `test`.
 test: install
 	$(PY) -m pytest -m "not faults and not distributed"
@@ -50,8 +54,9 @@ test-faults: install
 lint: install
 	$(PY) -m ruff check .
 
+# Own stack on free ports; prints one table, writes bench/results.json (about 10 minutes).
 bench: install
-	$(PY) bench/sandbox_throughput.py
+	$(PY) bench/run_bench.py
 
 # Refresh the pins: resolve the .in files in a clean venv and freeze the result.
 pins:

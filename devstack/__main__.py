@@ -71,6 +71,18 @@ def _cmd_run_dag(args: argparse.Namespace) -> int:
     return exit_code
 
 
+def _cmd_airflow(args: argparse.Namespace) -> int:
+    from devstack import airflow_local, seed
+    from devstack.stack import Stack
+
+    stack = Stack.configured()
+    for line in stack.up():
+        print(f"devstack: {line}")
+    if not seed.has_certifications(stack.dsn("ctims")):
+        print("devstack: CTIMS holds no Real-Time rows yet; `make run` loads the demo history")
+    return airflow_local.serve(stack, args.port)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
@@ -93,9 +105,12 @@ def main(argv: list[str] | None = None) -> int:
                                   "(`airflow dags test`), then print its summary")
     run_cmd.add_argument("--date", type=date.fromisoformat, required=True)
     run_cmd.add_argument("--conf", help="JSON params for the run, e.g. '{\"dry_run\": true}'")
+    airflow_cmd = commands.add_parser("airflow", help="a real Airflow on the stack (scheduler, "
+                                      "API server and UI, DAG processor, triggerer) until Ctrl-C")
+    airflow_cmd.add_argument("--port", type=int, default=8080, help="API server and UI port")
     args = parser.parse_args(argv)
     handlers = {"up": _cmd_up, "down": _cmd_down, "status": _cmd_status, "seed": _cmd_seed,
-                "summary": _cmd_summary, "run-dag": _cmd_run_dag}
+                "summary": _cmd_summary, "run-dag": _cmd_run_dag, "airflow": _cmd_airflow}
     return handlers[args.command](args)
 
 

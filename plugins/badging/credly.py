@@ -795,6 +795,9 @@ class CredlyClient:
             CredlyError: the rejection (4xx), or the last retryable error when attempts run out.
         """
         maybe_applied = False
+        # Sticky: a write whose answer was lost may still land after a lookup missed it
+        # (a slow commit), and then our own next attempt is refused as a duplicate.
+        lost_before = False
         for attempt in range(1, self.max_attempts + 1):
             if maybe_applied:
                 found = self._recover(recover, badge_key)
@@ -803,11 +806,22 @@ class CredlyClient:
                 maybe_applied = False
             try:
                 return _Written(body=self._send(method, url, json=payload, badge_key=badge_key))
+            except CredlyDuplicateBadge:
+                if lost_before and (found := self._recover(recover, badge_key)):
+                    return _Written(recovered=found)
+                raise
             except CredlyRetryableError as error:
                 maybe_applied = isinstance(error, CredlyUnknownOutcome)
+                lost_before = lost_before or maybe_applied
                 if attempt == self.max_attempts:
-                    if maybe_applied and (found := self._recover(recover, badge_key)):
+                    if lost_before and (found := self._recover(recover, badge_key)):
                         return _Written(recovered=found)
+                    if lost_before and not maybe_applied:
+                        # Only throttled at the end, but an earlier try may yet land: the
+                        # caller must look before sending this again.
+                        raise CredlyUnknownOutcome(
+                            "a write's response was lost and it is not found yet",
+                            status=error.status, badge_key=badge_key) from None
                     raise
                 self._wait_before_retry(error, attempt, method, url)
         raise AssertionError("unreachable")  # pragma: no cover

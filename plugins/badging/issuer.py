@@ -175,17 +175,20 @@ class BatchIssuer:
         if claim is None:
             return self._not_claimed(ledger)
         request = row.request()
+        # A crashed attempt may have reached Credly: until a lookup says otherwise, the row
+        # must stay in_flight so that whoever takes it next looks before posting.
+        maybe_applied = claim.previous_state == State.IN_FLIGHT
         try:
-            if claim.previous_state == State.IN_FLIGHT:
-                # A crashed attempt may have reached Credly: look before posting again.
+            if maybe_applied:
                 existing = self._client.find_existing_badge(request)
                 if existing is not None:
                     ledger.mark_issued(existing.id, Event.ISSUED, recovered=True,
                                        attempt=claim.attempt)
                     return _Outcome.ISSUED
+                maybe_applied = False
             result = self._client.issue_badge(request)
         except CredlyAuthError as error:
-            ledger.release(type(error).__name__)
+            self._release_unless(maybe_applied, ledger, error)
             self._auth_error = error
             self._stop.set()
             return _Outcome.NOT_ATTEMPTED
@@ -200,13 +203,22 @@ class BatchIssuer:
             return _Outcome.RETRY_LATER
         except CredlyRetryableError as error:
             # Throttled or never reached Credly, even after the client's own retries.
-            ledger.release(_error_label(error))
+            self._release_unless(maybe_applied, ledger, error)
             return _Outcome.RETRY_LATER
         event = Event.ISSUED if result.outcome == "issued" else Event.ALREADY_ISSUED
         detail: dict[str, Any] = {"attempt": claim.attempt, "recovered": result.recovered}
         if not ledger.mark_issued(result.badge.id, event, **detail):
             log.warning("%s: claim was taken over before the result was recorded", ledger.key)
         return _Outcome.ISSUED if event == Event.ISSUED else _Outcome.ALREADY_ISSUED
+
+    @staticmethod
+    def _release_unless(maybe_applied: bool, ledger: LedgerRow, error: Exception) -> None:
+        """Hand the row back as pending, unless an earlier attempt may have issued it."""
+        if maybe_applied:
+            log.warning("%s: could not look up a crashed attempt (%s); left in_flight",
+                        ledger.key, _error_label(error))
+        else:
+            ledger.release(_error_label(error))
 
     def _not_claimed(self, ledger: LedgerRow) -> str:
         """The row was not ours to take: settled already, or held by another run."""
@@ -215,8 +227,9 @@ class BatchIssuer:
             # Another run holds it, or released it between our claim and our look: the
             # settle loop comes back for it.
             return _Outcome.HELD_ELSEWHERE
-        if snapshot.issued_run_id != self._run.run_id or snapshot.state == State.FAILED:
-            ledger.record_outcome_of_other_run(snapshot)
+        # Settled by another run, or by an earlier try or clear of this one: the audit gets
+        # this run's terminal event unless the run already has one for the row.
+        ledger.record_outcome_of_other_run(snapshot)
         return _Outcome.SETTLED_EARLIER
 
     def _settle_held(self, held: list[BatchRow], connections: _Connections, label: str) -> None:

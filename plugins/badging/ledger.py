@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from badging import audit, db
-from badging.constants import Event, State
+from badging.constants import TERMINAL_EVENTS, Event, State
 from badging.run import RunInfo
 
 log = logging.getLogger(__name__)
@@ -19,8 +21,9 @@ log = logging.getLogger(__name__)
 # past this many batches, batches grow instead.
 MAX_BATCHES = 200
 # An in_flight row older than this belongs to a dead worker. Longer than one row's worst
-# case inside the client (all retries with their timeouts and back-off).
-LEASE_SECONDS = 15 * 60
+# case inside the client (all retries with their timeouts and back-off). The environment
+# may shorten it where a dead worker's rows must be taken over sooner (fault tests).
+LEASE_SECONDS = int(os.environ.get("BADGING_LEASE_SECONDS", 15 * 60))
 
 _PLAN_EVENTS = (Event.PLANNED, Event.ALREADY_ISSUED, Event.INELIGIBLE, Event.WOULD_ISSUE)
 
@@ -54,7 +57,8 @@ def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, retry_failed: 
     Returns:
         The batches, and the count of the run's rows per decision.
     """
-    params: dict[str, Any] = {"run_id": run.run_id, "dry_run": run.dry_run,
+    params: dict[str, Any] = {"run_id": run.run_id, "issuing_run": run.issuing_run,
+                              "dry_run": run.dry_run,
                               "retry_failed": retry_failed, "earner_id_secret": earner_id_secret}
     with db.connect(badging) as conn:
         db.execute(conn, "plan/reset.sql", params)
@@ -108,7 +112,8 @@ class LedgerRow:
 
     def _params(self, **extra: Any) -> dict[str, Any]:
         return {"issuance_id": self.issuance_id, "holder": self._run.holder,
-                "run_id": self._run.run_id, "lease_seconds": LEASE_SECONDS, **extra}
+                "run_id": self._run.run_id, "issued_run_id": self._run.issuing_run,
+                "lease_seconds": LEASE_SECONDS, **extra}
 
     def claim(self) -> Claim | None:
         """Commit the row in_flight for this attempt, or None if it is not ours to take."""
@@ -151,10 +156,21 @@ class LedgerRow:
         self._finish(State.PENDING, Event.RETRY_LATER, error=error)
 
     def record_outcome_of_other_run(self, snapshot: Snapshot) -> None:
-        """Close this run's story for a badge another run settled (concurrent runs)."""
-        with self._conn.transaction():
-            if snapshot.state in (State.ISSUED, State.REVOKED):
-                self._audit(Event.ALREADY_ISSUED, reason="already_issued",
-                            issued_by_other_run=True)
-            elif snapshot.state == State.FAILED:
-                self._audit(Event.FAILED, reason="failed_in_other_run")
+        """Close this run's story for a badge another run settled (concurrent runs).
+
+        Once per run: a retry of this task walks the same rows again, and the row may even
+        have failed in this run's own earlier try (a failed row keeps no run id).
+        """
+        if snapshot.state in (State.ISSUED, State.REVOKED):
+            event, reason, detail = Event.ALREADY_ISSUED, "already_issued", {
+                "issued_by_other_run": True}
+        elif snapshot.state == State.FAILED:
+            event, reason, detail = Event.FAILED, "failed_in_other_run", {}
+        else:
+            return
+        db.execute(self._conn, "ledger/record_settled.sql", {
+            "run_id": self._run.run_id, "logical_date": self._run.day,
+            "task_id": self._run.task_id, "map_index": self._run.map_index,
+            "try_number": self._run.try_number, "certification_id": self.certification_id,
+            "issuance_id": self.issuance_id, "event": str(event), "reason": reason,
+            "detail": Jsonb(detail), "terminal_events": [str(e) for e in TERMINAL_EVENTS]})

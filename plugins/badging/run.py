@@ -57,6 +57,17 @@ class RunInfo:
     task_id: str = ""
     map_index: int = -1
     try_number: int = 1
+    # Airflow counts how often the run was cleared ("re-run"); the run id stays the same.
+    clear_number: int = 0
+
+    @property
+    def issuing_run(self) -> str:
+        """What the ledger records as the run that issued a badge.
+
+        A cleared run keeps its run id, so the clear is part of it: re-running a day then
+        finds the badges of its earlier attempt already issued, and says so.
+        """
+        return self.run_id if not self.clear_number else f"{self.run_id}#clear{self.clear_number}"
 
     @property
     def holder(self) -> str:
@@ -76,5 +87,5 @@ class RunInfo:
         return cls(
             run_id=context["run_id"], day=day, window_start=start, window_end=end,
             dry_run=bool(params["dry_run"]), task_id=ti.task_id, map_index=map_index,
-            try_number=ti.try_number or 1,
+            try_number=ti.try_number or 1, clear_number=getattr(dag_run, "clear_number", 0) or 0,
         )

@@ -14,6 +14,13 @@ import pytest
 
 from badging.run import AGENCY_TZ
 from devstack.seed import SeedParams, run_seed
+from tests.e2e.outcomes import (
+    assert_sandbox_matches_ledger,
+    ledger,
+    runs_for,
+    staged_ids,
+    terminal_events,
+)
 
 DAY = date(2026, 5, 12)
 LOOKBACK_DAYS = 3
@@ -61,49 +68,6 @@ def expected_outcomes(stack, days: list[date]) -> dict[int, tuple[str, str | Non
                 outcome[cert_id] = ("ineligible", "duplicate_entry")
         issued_keys |= set(carriers)
     return outcome
-
-
-def terminal_events(stack, run_id: str) -> dict[int, list[tuple[str, str | None]]]:
-    with psycopg.connect(stack.dsn("badging")) as conn:
-        rows = conn.execute("""
-            SELECT certification_id, event, reason FROM badging.audit_log
-            WHERE run_id = %s AND event IN ('quarantined', 'ineligible', 'issued',
-                  'already_issued', 'failed', 'would_issue')
-            ORDER BY audit_id
-        """, (run_id,)).fetchall()
-    events: dict[int, list[tuple[str, str | None]]] = {}
-    for cert_id, event, reason in rows:
-        events.setdefault(cert_id, []).append((event, reason))
-    return events
-
-
-def runs_for(stack, day: date) -> list[str]:
-    with psycopg.connect(stack.dsn("badging")) as conn:
-        return [r[0] for r in conn.execute(
-            "SELECT run_id FROM badging.run_summary WHERE logical_date = %s ORDER BY updated_at",
-            (day,))]
-
-
-def ledger(stack) -> dict[str, int]:
-    with psycopg.connect(stack.dsn("badging")) as conn:
-        return dict(conn.execute("SELECT state, count(*) FROM badging.issuance GROUP BY state"))
-
-
-def staged_ids(stack, run_id: str) -> set[int]:
-    with psycopg.connect(stack.dsn("badging")) as conn:
-        return {r[0] for r in conn.execute(
-            "SELECT certification_id FROM badging.staged_certification WHERE run_id = %s",
-            (run_id,))}
-
-
-def assert_sandbox_matches_ledger(stack, sandbox) -> None:
-    with psycopg.connect(stack.dsn("badging")) as conn:
-        issued = dict(conn.execute(
-            "SELECT credly_badge_id, earner_id FROM badging.issuance WHERE state = 'issued'"))
-    badges = sandbox.badges()
-    assert {b["id"]: b["issuer_earner_id"] for b in badges} == issued
-    per_key = Counter((b["issuer_earner_id"], b["badge_template_id"]) for b in badges)
-    assert max(per_key.values(), default=1) == 1, "a badge was issued twice"
 
 
 @pytest.fixture

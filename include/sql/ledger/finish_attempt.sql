@@ -4,7 +4,7 @@
 UPDATE badging.issuance
 SET state           = %(state)s,
     credly_badge_id = coalesce(%(credly_badge_id)s, credly_badge_id),
-    issued_run_id   = CASE WHEN %(state)s = 'issued' THEN %(run_id)s ELSE issued_run_id END,
+    issued_run_id   = CASE WHEN %(state)s = 'issued' THEN %(issued_run_id)s ELSE issued_run_id END,
     issued_at       = CASE WHEN %(state)s = 'issued' THEN now() ELSE issued_at END,
     last_error      = %(error)s,
     claimed_by      = NULL,

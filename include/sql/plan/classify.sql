@@ -1,12 +1,13 @@
 -- Decides each eligible row against the ledger. One row per badge key carries the
 -- badge (the one the ledger row points at, else the earliest test); the others are
--- duplicate entries. A badge issued by an earlier run is already_issued; one issued by
--- this very run (plan re-run after issue) stays planned so the run's story is unchanged.
+-- duplicate entries. A badge issued by an earlier run, or by an earlier clear of this run
+-- (a re-run day), is already_issued; one issued by this very attempt (plan re-run after
+-- issue, no clear in between) stays planned so the story is unchanged.
 UPDATE badging.staged_certification s
 SET issuance_id = c.issuance_id,
     decision = CASE
         WHEN c.state IN ('issued', 'revoked')
-         AND c.issued_run_id IS DISTINCT FROM s.run_id THEN 'already_issued'
+         AND c.issued_run_id IS DISTINCT FROM %(issuing_run)s THEN 'already_issued'
         WHEN c.key_rank > 1                             THEN 'ineligible'
         WHEN c.state = 'failed'                         THEN 'ineligible'
         WHEN %(dry_run)s                                THEN 'would_issue'
@@ -14,7 +15,7 @@ SET issuance_id = c.issuance_id,
     END,
     reason = CASE
         WHEN c.state IN ('issued', 'revoked')
-         AND c.issued_run_id IS DISTINCT FROM s.run_id THEN 'already_issued'
+         AND c.issued_run_id IS DISTINCT FROM %(issuing_run)s THEN 'already_issued'
         WHEN c.key_rank > 1                             THEN 'duplicate_entry'
         WHEN c.state = 'failed'                         THEN 'previously_failed'
     END

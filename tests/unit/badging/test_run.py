@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from badging.run import AGENCY_TZ, extract_window, processing_day
+from badging.run import AGENCY_TZ, RunInfo, extract_window, processing_day
 
 
 def test_the_date_param_wins_over_the_interval():
@@ -52,3 +53,12 @@ def test_the_lookback_extends_the_window_backwards_only():
 def test_a_negative_lookback_is_refused():
     with pytest.raises(ValueError, match="lookback_days"):
         extract_window(date(2026, 5, 12), -1)
+
+
+def test_a_cleared_run_issues_under_a_new_name_but_keeps_its_run_id():
+    day = date(2026, 5, 12)
+    first = RunInfo("scheduled__2026-05-12", day, *extract_window(day, 3), dry_run=False)
+    cleared = replace(first, clear_number=2)
+    assert first.issuing_run == "scheduled__2026-05-12"
+    assert cleared.issuing_run == "scheduled__2026-05-12#clear2"
+    assert cleared.run_id == first.run_id

@@ -1,0 +1,71 @@
+"""What a run left behind, read from the ledger, the audit log and the sandbox, for assertions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import psycopg
+
+from devstack.seed import SeedParams, run_seed
+
+
+def seed(stack, params: SeedParams) -> None:
+    """Add a seeded period to CTIMS (and its templates to the ledger and the sandbox)."""
+    run_seed(params, stack.dsn("ctims"), stack.dsn("badging"))
+    stack.sync_templates()
+
+
+def terminal_events(stack, run_id: str) -> dict[int, list[tuple[str, str | None]]]:
+    """Per certification, every terminal (event, reason) the run audited, in order."""
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        rows = conn.execute("""
+            SELECT certification_id, event, reason FROM badging.audit_log
+            WHERE run_id = %s AND event IN ('quarantined', 'ineligible', 'issued',
+                  'already_issued', 'failed', 'would_issue')
+            ORDER BY audit_id
+        """, (run_id,)).fetchall()
+    events: dict[int, list[tuple[str, str | None]]] = {}
+    for cert_id, event, reason in rows:
+        events.setdefault(cert_id, []).append((event, reason))
+    return events
+
+
+def runs_for(stack, day: date) -> list[str]:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT run_id FROM badging.run_summary WHERE logical_date = %s ORDER BY updated_at",
+            (day,))]
+
+
+def ledger(stack) -> dict[str, int]:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return dict(conn.execute("SELECT state, count(*) FROM badging.issuance GROUP BY state"))
+
+
+def staged_ids(stack, run_id: str) -> set[int]:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return {r[0] for r in conn.execute(
+            "SELECT certification_id FROM badging.staged_certification WHERE run_id = %s",
+            (run_id,))}
+
+
+def assert_sandbox_matches_ledger(stack, sandbox) -> None:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        issued = dict(conn.execute(
+            "SELECT credly_badge_id, earner_id FROM badging.issuance WHERE state = 'issued'"))
+    badges = sandbox.badges()
+    assert {b["id"]: b["issuer_earner_id"] for b in badges} == issued
+    per_key = Counter((b["issuer_earner_id"], b["badge_template_id"]) for b in badges)
+    assert max(per_key.values(), default=1) == 1, "a badge was issued twice"
+
+
+def assert_one_terminal_event_each(stack, run_id: str) -> None:
+    """Every row the run staged ends with exactly one terminal audit event."""
+    staged = staged_ids(stack, run_id)
+    events = terminal_events(stack, run_id)
+    assert set(events) == staged, (
+        f"{run_id}: {len(staged - set(events))} staged rows without a terminal event, "
+        f"{len(set(events) - staged)} events for rows not staged")
+    repeated = [cert for cert, found in events.items() if len(found) != 1]
+    assert not repeated, f"{run_id}: {len(repeated)} rows with more than one terminal event"

@@ -50,7 +50,8 @@ AGENCY_TZ = "America/Chicago"
     # History is loaded by backfill, not by the scheduler catching up on deploy.
     catchup=False,
     # Runs of different days may overlap safely (the ledger settles shared rows); the
-    # credly_api pool, not this number, bounds the load on Credly.
+    # credly_api pool, not this number, bounds the load on Credly. A backfill brings its
+    # own max_active_runs (set in the backfill form), which applies instead.
     max_active_runs=4,
     doc_md=__doc__,
     tags=["careertech", "credly", "badging"],

@@ -1,0 +1,84 @@
+"""Scan what a run leaves behind (logs, XCom, audit, errors) for student data and the token."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+
+def _any_of(values: Iterable[str], flags: int = 0, before: str = "",
+            after: str = "") -> re.Pattern[str]:
+    body = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) or "(?!)"
+    return re.compile(f"{before}(?:{body}){after}", flags)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """What must never be written anywhere a run leaves text: one pattern per kind."""
+
+    patterns: dict[str, re.Pattern[str]]
+
+    @classmethod
+    def of(cls, stack) -> Secrets:
+        """The seeded students' emails, full names and raw ids, and the Credly token."""
+        with psycopg.connect(stack.dsn("ctims")) as conn:
+            students = conn.execute(
+                "SELECT student_id, first_name, last_name, email FROM ctims.students").fetchall()
+        emails = {e.strip() for *_, e in students if e and "@" in e}
+        names = {f"{f.strip()} {last.strip()}" for _, f, last, _ in students if f and last}
+        ids = {str(sid) for sid, *_ in students}
+        token = json.loads(stack.paths.secrets_file.read_text())["credly_token"]
+
+        # Ids are 7-9 digits: only a whole number counts (not part of a longer number,
+        # a timestamp's fraction or a version string).
+        return cls({"email": _any_of(emails, re.IGNORECASE),
+                    "name": _any_of(names, re.IGNORECASE),
+                    "student_id": _any_of(ids, before=r"(?<![\d.])", after=r"(?![\d.])"),
+                    "credly_token": _any_of({token})})
+
+    def leaks(self, sources: Iterable[tuple[str, str]]) -> list[str]:
+        """Where each kind was found, as "where: kind (count)"; never the value itself."""
+        found = []
+        for where, text in sources:
+            for kind, pattern in self.patterns.items():
+                hits = len(pattern.findall(text))
+                if hits:
+                    found.append(f"{where}: {kind} ({hits})")
+        return found
+
+
+def files(root: Path) -> Iterator[tuple[str, str]]:
+    """Every file under root (task logs, reports), as (path, text)."""
+    if root.exists():
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            yield str(path), path.read_text(errors="replace")
+
+
+def airflow_records(stack) -> Iterator[tuple[str, str]]:
+    """XCom values and whatever else Airflow stored about the runs' tasks."""
+    with psycopg.connect(stack.dsn("airflow")) as conn:
+        for task_id, map_index, key, value in conn.execute(
+                "SELECT task_id, map_index, key, value::text FROM xcom"):
+            yield f"xcom {task_id}[{map_index}].{key}", value or ""
+        for task_id, map_index, fields in conn.execute(
+                "SELECT task_id, map_index, rendered_fields::text "
+                "FROM rendered_task_instance_fields"):
+            yield f"rendered fields {task_id}[{map_index}]", fields or ""
+
+
+def badging_records(stack) -> Iterator[tuple[str, str]]:
+    """The error text and audit details the pipeline keeps (exception messages included)."""
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        for event, reason, detail in conn.execute(
+                "SELECT event, reason, detail::text FROM badging.audit_log"):
+            yield f"audit_log {event}", f"{reason or ''} {detail}"
+        for (error,) in conn.execute(
+                "SELECT last_error FROM badging.issuance WHERE last_error IS NOT NULL"):
+            yield "issuance.last_error", error
+        for (summary,) in conn.execute("SELECT row_to_json(r)::text FROM badging.run_summary r"):
+            yield "run_summary", summary

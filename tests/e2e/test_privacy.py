@@ -1,0 +1,100 @@
+"""No student data or token in anything a run leaves behind; CTIMS only read; SQL only bound."""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from devstack.seed import SeedParams
+from devstack.stack import REPO
+from tests.e2e.outcomes import seed
+from tests.e2e.pii import Secrets, airflow_records, badging_records, files
+from tests.faults.harness import archive_a_template
+
+DAY = date(2026, 5, 12)
+# Dirty rows (quarantine) and faults (retries, lost responses, a 422) make the run walk
+# every path that writes an error or a warning.
+LOOKBACK_DAYS = 11
+SEED = SeedParams(date_from=date(2026, 5, 1), date_to=DAY, rows=600, dirty_rate=0.15, seed=23)
+_CTIMS_TABLES = ("sites", "programs", "approved_assessments", "program_assessments",
+                 "students", "enrollments", "realtime_certifications")
+
+
+def _ctims_fingerprint(stack) -> dict[str, str]:
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        return {table: conn.execute(
+            # Table names come from the constant above, never from data.
+            f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "  # noqa: S608
+            f"FROM ctims.{table} t").fetchone()[0] for table in _CTIMS_TABLES}
+
+
+@pytest.fixture
+def faulty_run(clean_stack, run_dag, sandbox):
+    seed(clean_stack, SEED)
+    with psycopg.connect(clean_stack.dsn("ctims")) as conn:
+        window = set(conn.execute("""
+            SELECT c.student_id, upper(btrim(c.assessment_code))
+            FROM ctims.realtime_certifications c
+            JOIN devstack.seed_truth t USING (certification_id)
+            WHERE t.expected = 'eligible' AND c.updated_at >= %s""",
+            (DAY - timedelta(days=LOOKBACK_DAYS),)))
+    # Credly refuses some badges of the run (422): error paths write to the logs too.
+    archive_a_template(clean_stack, sandbox, window)
+    sandbox.set_faults(error_rate=0.05, throttle_rate=0.05, lost_response_rate=0.05, seed=5)
+    before = _ctims_fingerprint(clean_stack)
+    result = run_dag(DAY, lookback_days=LOOKBACK_DAYS)
+    return clean_stack, result, before
+
+
+def test_a_run_leaves_no_student_data_or_token_anywhere(faulty_run):
+    stack, result, ctims_before = faulty_run
+    secrets = Secrets.of(stack)
+    # The scanner must be able to see what it looks for, or zero hits proves nothing.
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        sid, first, last, email = conn.execute(
+            "SELECT student_id, first_name, last_name, email FROM ctims.students "
+            "WHERE email LIKE '%@%' LIMIT 1").fetchone()
+    control = f"id={sid} {first} {last} <{email.upper()}>"
+    assert {hit.split(": ")[1].split()[0] for hit in secrets.leaks([("control", control)])} == {
+        "student_id", "name", "email"}
+
+    sources = [("dags test output", result.output),
+               *files(stack.paths.airflow_home / "logs"),
+               *files(stack.paths.reports),
+               *airflow_records(stack),
+               *badging_records(stack)]
+    kinds = Counter(where.split()[0] for where, _ in sources)
+    assert kinds["xcom"] > 5, "no XCom was read: the scan would be vacuous"
+    assert any("HTTP 422" in text for _, text in sources), "the run met no Credly error"
+    assert secrets.leaks(sources) == []
+    # And the source was only read (the run used the read-only role).
+    assert "ctims_reader@" in stack.airflow_env()["AIRFLOW_CONN_CTIMS_DB"]
+    assert _ctims_fingerprint(stack) == ctims_before
+
+
+def _string_built_sql(tree: ast.AST) -> list[int]:
+    """Lines where execute/executemany/copy gets SQL built from pieces at run time."""
+    built = (ast.JoinedStr, ast.BinOp)
+    lines = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("execute", "executemany", "copy") and node.args):
+            sql = node.args[0]
+            if isinstance(sql, built) or (isinstance(sql, ast.Call)
+                                          and getattr(sql.func, "attr", "") == "format"):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_the_pipeline_only_runs_sql_files_with_bound_parameters():
+    offenders = {}
+    for path in sorted(Path(REPO, "plugins", "badging").glob("*.py")):
+        lines = _string_built_sql(ast.parse(path.read_text()))
+        if lines:
+            offenders[path.name] = lines
+    assert offenders == {}

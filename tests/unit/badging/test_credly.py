@@ -508,6 +508,21 @@ def test_a_lookup_that_finds_nothing_lets_the_post_go_again():
     assert [c[0] for c in session.calls] == ["POST", "GET", "POST"]
 
 
+def test_our_own_late_landing_badge_is_recorded_as_issued_not_already_issued():
+    # The first POST's answer is lost and the lookup misses it (a slow commit); the next
+    # POST is throttled, the one after refused as a duplicate — of our own first attempt.
+    client, session = scripted_client(
+        requests.ReadTimeout("lost"),
+        page(),
+        (429, body("Too many requests")),
+        (422, body("User already has this badge")),
+        page(api_badge("b-1")),
+    )
+    result = client.issue_badge(make_request())
+    assert (result.outcome, result.recovered, result.badge.id) == ("issued", True, "b-1")
+    assert [c[0] for c in session.calls] == ["POST", "GET", "POST", "POST", "GET"]
+
+
 def test_a_refused_connection_is_retried_without_a_lookup():
     client, session = scripted_client(refused(), (201, {"data": api_badge()}))
     assert client.issue_badge(make_request()).outcome == "issued"

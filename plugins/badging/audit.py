@@ -21,6 +21,9 @@ def _run_params(run: RunInfo) -> dict[str, Any]:
 def record_decisions(conn: psycopg.Connection, run: RunInfo, events: Iterable[Event]) -> int:
     """Audit the staged rows whose decision is one of `events`; returns rows added."""
     params = _run_params(run) | {"events": [str(e) for e in events]}
+    # The calling stage just rewrote the decisions: planned on stale statistics, the
+    # anti-join against the audit log turns quadratic in the day's rows.
+    db.execute(conn, "staging/analyze.sql")
     return db.execute(conn, "audit/record_decisions.sql", params).rowcount
 
 

@@ -21,9 +21,6 @@ def decide(run: RunInfo, *, program_launch: date = PROGRAM_LAUNCH,
     params = {"run_id": run.run_id, "program_launch": program_launch}
     with db.connect(badging) as conn:
         db.execute(conn, "eligibility/decide.sql", params)
-        # The decisions just changed under the planner's feet: without fresh statistics it
-        # expects one ineligible row and the audit insert's anti-join turns quadratic.
-        db.execute(conn, "extract/analyze_staged.sql")
         audit.record_decisions(conn, run, [Event.INELIGIBLE])
         counts = dict(db.execute(conn, "eligibility/counts.sql", params).fetchall())
     log.info("eligibility: %s", counts or "no validated rows")

@@ -30,7 +30,7 @@ def extract(run: RunInfo, *, ctims: str = db.CTIMS_CONN_ID,
                 in_cur.copy(sql.load("extract/stage_copy.sql")) as rows_in:
             for chunk in rows_out:
                 rows_in.write(chunk)
-        db.execute(target, "extract/analyze_staged.sql")
+        db.execute(target, "staging/analyze.sql")
         staged = db.execute(target, "extract/count_staged.sql", params).fetchone()[0]
     log.info("staged %d Real-Time rows changed in [%s, %s)", staged,
              run.window_start.isoformat(), run.window_end.isoformat())

@@ -1,0 +1,228 @@
+"""The bench's own local stack and the helpers that seed it, pick windows and time stages."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import requests
+
+# Run as a script from anywhere: the repo root holds devstack, plugins/ holds badging.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+
+from badging.run import AGENCY_TZ, extract_window
+from devstack import airflow_local
+from devstack.postgres import free_port
+from devstack.seed import SeedParams, run_seed
+from devstack.stack import Stack, StackPaths, local_secrets
+
+WORKER = Path(__file__).with_name("stage_worker.py")
+# Everything a run leaves in badging_db; the audit log refuses DELETE, so TRUNCATE it.
+_RUN_TABLES = ("badging.issuance", "badging.staged_certification", "badging.quarantine",
+               "badging.run_summary", "badging.audit_log")
+
+
+def load_1m() -> float:
+    return os.getloadavg()[0]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+@dataclass
+class Bench:
+    """A private stack (own Postgres and sandbox on free ports) and where its logs go."""
+
+    stack: Stack
+    logs: Path
+
+    @property
+    def sandbox_root(self) -> str:
+        return self.stack.sandbox_base_url.removesuffix("/v1")
+
+    def log_file(self, name: str) -> Path:
+        return self.logs / f"{name}.log"
+
+    # --- data -----------------------------------------------------------------------------
+
+    def seed(self, params: SeedParams) -> None:
+        run_seed(params, self.stack.dsn("ctims"), self.stack.dsn("badging"))
+        with psycopg.connect(self.stack.dsn("ctims"), autocommit=True) as conn:
+            # A replica that has been serving for a while has statistics; a fresh load does not.
+            conn.execute("ANALYZE")
+        self.stack.sync_templates()
+
+    def reset_runs(self) -> None:
+        """Empty staging, ledger and audit: every measured run starts from the same state."""
+        with psycopg.connect(self.stack.dsn("badging"), autocommit=True) as conn:
+            conn.execute(f"TRUNCATE {', '.join(_RUN_TABLES)}")
+            conn.execute("VACUUM ANALYZE badging.staged_certification")
+
+    def window_ending(self, rows: int, end: datetime) -> datetime:
+        """The start of the window [start, end) holding `rows` Real-Time rows (ties aside)."""
+        with psycopg.connect(self.stack.dsn("ctims")) as conn:
+            found = conn.execute(
+                "SELECT updated_at FROM ctims.realtime_certifications WHERE updated_at < %s "
+                "ORDER BY updated_at DESC OFFSET %s LIMIT 1", (end, rows - 1)).fetchone()
+        if found is None:
+            raise SystemExit(f"the seed holds fewer than {rows} rows before {end}")
+        return found[0]
+
+    def lookback_for_badges(self, day: date, badges: int) -> int:
+        """The fewest lookback days whose window holds `badges` distinct eligible keys."""
+        with psycopg.connect(self.stack.dsn("ctims")) as conn:
+            for lookback in range(61):
+                start, end = extract_window(day, lookback)
+                keys = conn.execute("""
+                    SELECT count(DISTINCT (c.student_id, upper(btrim(c.assessment_code))))
+                    FROM ctims.realtime_certifications c
+                    JOIN devstack.seed_truth t USING (certification_id)
+                    WHERE c.updated_at >= %s AND c.updated_at < %s
+                      AND t.expected IN ('eligible', 'duplicate')
+                """, (start, end)).fetchone()[0]
+                if keys >= badges:
+                    return lookback
+        raise SystemExit(f"no window of at most 60 days before {day} holds {badges} badges")
+
+    def ledger_states(self) -> dict[str, int]:
+        with psycopg.connect(self.stack.dsn("badging")) as conn:
+            return dict(conn.execute(
+                "SELECT state, count(*) FROM badging.issuance GROUP BY state").fetchall())
+
+    # --- the sandbox ----------------------------------------------------------------------
+
+    def sandbox_call(self, method: str, path: str, body: Any = None) -> dict:
+        session = requests.Session()
+        session.trust_env = False  # loopback: never through a proxy
+        response = session.request(method, f"{self.sandbox_root}/_sandbox/{path}", json=body,
+                                   timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def sandbox_fresh(self, latency_ms: float) -> None:
+        """No badges, no faults but the given latency."""
+        self.sandbox_call("POST", "reset")
+        self.sandbox_call("POST", "faults", {"latency_ms": latency_ms})
+
+    def credly(self) -> dict[str, str]:
+        local = local_secrets(self.stack.paths)
+        return {"base_url": self.stack.sandbox_base_url, "token": local["credly_token"],
+                "organization_id": local["credly_org_id"]}
+
+    # --- stages in their own processes -----------------------------------------------------
+
+    def stage_spec(self, stage: str, run_id: str, day: date, window: tuple[datetime, datetime],
+                   **extra: Any) -> dict[str, Any]:
+        return {"stage": stage, "run_id": run_id, "day": day.isoformat(),
+                "window_start": window[0].isoformat(), "window_end": window[1].isoformat(),
+                "ctims": self.stack.dsn("ctims", user="ctims_reader"),
+                "badging": self.stack.dsn("badging"),
+                "earner_id_secret": local_secrets(self.stack.paths)["earner_id_secret"],
+                **extra}
+
+    def run_stage(self, spec: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+        """Run one stage in a fresh interpreter; returns seconds, peak_rss_mb and its result,
+        or None when it ran past `timeout` seconds (it is stopped, its query cancelled)."""
+        log = self.log_file(f"{spec['run_id']}-{spec['stage']}")
+        with log.open("w") as err:
+            worker = subprocess.Popen([sys.executable, str(WORKER), json.dumps(spec)],
+                                      stdout=subprocess.PIPE, stderr=err, text=True)
+            try:
+                out, _ = worker.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+                self._cancel_pipeline_queries()
+                return None
+        if worker.returncode != 0:
+            raise SystemExit(f"stage {spec['stage']} failed; see {log}:\n"
+                             + log.read_text()[-3000:])
+        return json.loads(out.strip().splitlines()[-1])
+
+    def _cancel_pipeline_queries(self) -> None:
+        # A killed client leaves its statement running in this (our own) cluster.
+        with psycopg.connect(self.stack.dsn("badging"), autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE application_name LIKE 'credly_badging%%' "
+                         "AND pid <> pg_backend_pid()")
+
+    # --- Airflow --------------------------------------------------------------------------
+
+    def airflow(self, *args: str, log_name: str) -> None:
+        env = os.environ | self.stack.airflow_env()
+        airflow_bin = Path(sys.executable).with_name("airflow")
+        with self.log_file(log_name).open("w") as out:
+            subprocess.run([str(airflow_bin), *args], env=env, stdout=out,
+                           stderr=subprocess.STDOUT, check=True)
+
+    def prepare_airflow(self) -> None:
+        self.airflow("db", "migrate", log_name="airflow-db-migrate")
+        self.airflow("pools", "import", str(airflow_local.POOLS_FILE), log_name="airflow-pools")
+
+    def run_day(self, day: date, log_name: str, **params: Any) -> float:
+        """`airflow dags test` for one day; returns its wall seconds (fails loudly if red)."""
+        conf = json.dumps({"date": day.isoformat(), **params})
+        log = self.log_file(log_name)
+        started = time.perf_counter()
+        with log.open("w") as out:
+            code = airflow_local.run_day(self.stack, day.isoformat(), conf, stdout=out,
+                                         stderr=subprocess.STDOUT)
+        seconds = time.perf_counter() - started
+        if code != 0 or "state=success" not in log.read_text():
+            raise SystemExit(f"the DAG run for {day} did not succeed; see {log}")
+        return seconds
+
+    def task_times(self) -> list[tuple[str, int, datetime, datetime]]:
+        """(task_id, map_index, start, end) of the latest DAG run's task instances."""
+        with psycopg.connect(self.stack.dsn("airflow")) as conn:
+            return conn.execute("""
+                SELECT task_id, map_index, start_date, end_date FROM task_instance
+                WHERE dag_id = %(dag)s AND run_id = (
+                    SELECT run_id FROM dag_run WHERE dag_id = %(dag)s ORDER BY id DESC LIMIT 1)
+                  AND start_date IS NOT NULL
+                ORDER BY start_date
+            """, {"dag": airflow_local.DAG_ID}).fetchall()
+
+
+@contextlib.contextmanager
+def bench_stack(keep: bool = False) -> Iterator[Bench]:
+    """Start a stack of its own under a temp dir on free ports; destroy it afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="credly-bench-"))
+    # SIGTERM (a stopped `make`) must still run the clean-up below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    logs = root / "logs"
+    logs.mkdir(parents=True)
+    stack = Stack(paths=StackPaths(root / "stack"), pg_port=free_port(),
+                  sandbox_port=free_port())
+    try:
+        stack.up()
+        yield Bench(stack, logs)
+    finally:
+        stack.down()
+        if not keep:
+            stack.postgres.destroy()
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def chicago_midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), AGENCY_TZ)
+
+
+def next_day(day: date) -> date:
+    return day + timedelta(days=1)

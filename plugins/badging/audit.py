@@ -6,32 +6,22 @@ from collections.abc import Iterable
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from badging import db
 from badging.constants import Event
 from badging.run import RunInfo
 
 
-def _run_params(run: RunInfo) -> dict[str, Any]:
+def run_params(run: RunInfo) -> dict[str, Any]:
+    """Who writes an audit row: the run, its day and the task try."""
     return {"run_id": run.run_id, "logical_date": run.day, "task_id": run.task_id,
             "map_index": run.map_index, "try_number": run.try_number}
 
 
 def record_decisions(conn: psycopg.Connection, run: RunInfo, events: Iterable[Event]) -> int:
     """Audit the staged rows whose decision is one of `events`; returns rows added."""
-    params = _run_params(run) | {"events": [str(e) for e in events]}
+    params = run_params(run) | {"events": [str(e) for e in events]}
     # The calling stage just rewrote the decisions: planned on stale statistics, the
     # anti-join against the audit log turns quadratic in the day's rows.
     db.execute(conn, "staging/analyze.sql")
     return db.execute(conn, "audit/record_decisions.sql", params).rowcount
-
-
-def record_event(conn: psycopg.Connection, run: RunInfo, event: Event, *,
-                 certification_id: int | None = None, issuance_id: int | None = None,
-                 reason: str | None = None, detail: dict[str, Any] | None = None) -> None:
-    """Audit one event; `detail` must hold ids, counts and error classes only."""
-    db.execute(conn, "audit/record_event.sql", _run_params(run) | {
-        "certification_id": certification_id, "issuance_id": issuance_id,
-        "event": str(event), "reason": reason, "detail": Jsonb(detail or {}),
-    })

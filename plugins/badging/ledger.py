@@ -92,10 +92,16 @@ class Snapshot:
 
 
 class LedgerRow:
-    """One badge's transitions, each committed with its audit row in one transaction."""
+    """One badge's transitions, each one statement that also writes its audit row.
+
+    The connection must be in autocommit mode: every statement is its own transaction, one
+    round trip, committed before Credly hears of the attempt.
+    """
 
     def __init__(self, conn: psycopg.Connection, run: RunInfo, issuance_id: int,
                  certification_id: int):
+        if not conn.autocommit:
+            raise ValueError("LedgerRow needs an autocommit connection")
         self._conn = conn
         self._run = run
         self.issuance_id = issuance_id
@@ -106,42 +112,33 @@ class LedgerRow:
         """The surrogate that names this badge in logs and errors."""
         return f"issuance#{self.issuance_id}"
 
-    def _audit(self, event: Event, reason: str | None = None, **detail: Any) -> None:
-        audit.record_event(self._conn, self._run, event, certification_id=self.certification_id,
-                           issuance_id=self.issuance_id, reason=reason, detail=detail)
-
     def _params(self, **extra: Any) -> dict[str, Any]:
-        return {"issuance_id": self.issuance_id, "holder": self._run.holder,
-                "run_id": self._run.run_id, "issued_run_id": self._run.issuing_run,
-                "lease_seconds": LEASE_SECONDS, **extra}
+        return audit.run_params(self._run) | {
+            "issuance_id": self.issuance_id, "certification_id": self.certification_id,
+            "holder": self._run.holder, "issued_run_id": self._run.issuing_run,
+            "lease_seconds": LEASE_SECONDS, **extra}
 
     def claim(self) -> Claim | None:
         """Commit the row in_flight for this attempt, or None if it is not ours to take."""
-        with self._conn.transaction():
-            row = db.execute(self._conn, "ledger/claim.sql", self._params()).fetchone()
-            if row is None:
-                return None
-            claim = Claim(previous_state=State(row[0]), attempt=row[1])
-            self._audit(Event.ISSUE_ATTEMPT, attempt=claim.attempt,
-                        recovering=claim.previous_state == State.IN_FLIGHT)
-        return claim
+        row = db.execute(self._conn, "ledger/claim.sql",
+                         self._params(event=str(Event.ISSUE_ATTEMPT))).fetchone()
+        if row is None:
+            return None
+        return Claim(previous_state=State(row[0]), attempt=row[1])
 
     def snapshot(self) -> Snapshot:
         state, issued_run_id, claimed_by, lease_expired = db.execute(
             self._conn, "ledger/current.sql", self._params()).fetchone()
-        self._conn.commit()
         held_by_other = (state == State.IN_FLIGHT and claimed_by != self._run.holder
                          and not lease_expired)
         return Snapshot(State(state), issued_run_id, held_by_other)
 
     def _finish(self, state: State, event: Event, *, credly_badge_id: str | None = None,
                 error: str | None = None, **detail: Any) -> bool:
-        with self._conn.transaction():
-            finished = db.execute(self._conn, "ledger/finish_attempt.sql", self._params(
-                state=str(state), credly_badge_id=credly_badge_id, error=error)).rowcount
-            if finished:
-                self._audit(event, reason=error, **detail)
-        return bool(finished)
+        finished = db.execute(self._conn, "ledger/finish_attempt.sql", self._params(
+            state=str(state), event=str(event), credly_badge_id=credly_badge_id, error=error,
+            detail=Jsonb(detail))).rowcount
+        return finished > 0
 
     def mark_issued(self, credly_badge_id: str, event: Event, **detail: Any) -> bool:
         """Record the Credly badge; False if the claim was lost (lease taken over) meanwhile."""
@@ -168,9 +165,6 @@ class LedgerRow:
             event, reason, detail = Event.FAILED, "failed_in_other_run", {}
         else:
             return
-        db.execute(self._conn, "ledger/record_settled.sql", {
-            "run_id": self._run.run_id, "logical_date": self._run.day,
-            "task_id": self._run.task_id, "map_index": self._run.map_index,
-            "try_number": self._run.try_number, "certification_id": self.certification_id,
-            "issuance_id": self.issuance_id, "event": str(event), "reason": reason,
-            "detail": Jsonb(detail), "terminal_events": [str(e) for e in TERMINAL_EVENTS]})
+        db.execute(self._conn, "ledger/record_settled.sql", self._params(
+            event=str(event), reason=reason, detail=Jsonb(detail),
+            terminal_events=[str(e) for e in TERMINAL_EVENTS]))

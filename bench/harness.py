@@ -32,6 +32,7 @@ from devstack.seed import SeedParams, run_seed
 from devstack.stack import Stack, StackPaths, local_secrets
 
 WORKER = Path(__file__).with_name("stage_worker.py")
+DAG_TEST = Path(__file__).with_name("dag_test_day.py")
 # Everything a run leaves in badging_db; the audit log refuses DELETE, so TRUNCATE it.
 _RUN_TABLES = ("badging.issuance", "badging.staged_certification", "badging.quarantine",
                "badging.run_summary", "badging.audit_log")
@@ -187,6 +188,24 @@ class Bench:
         if code != 0 or "state=success" not in log.read_text():
             raise SystemExit(f"the DAG run for {day} did not succeed; see {log}")
         return seconds
+
+    def dag_test(self, day: date, log_name: str, **params: Any) -> dict[str, float]:
+        """`dag.test()` of one day in a fresh process: the seconds inside the call and the
+        whole process's (fails loudly if the run is not green)."""
+        env = os.environ | self.stack.airflow_env()
+        log = self.log_file(log_name)
+        started = time.perf_counter()
+        with log.open("w") as err:
+            done = subprocess.run([sys.executable, str(DAG_TEST), day.isoformat(),
+                                   json.dumps(params)], env=env, stdout=subprocess.PIPE,
+                                  stderr=err, text=True)
+        process_seconds = time.perf_counter() - started
+        lines = done.stdout.strip().splitlines()
+        result = json.loads(lines[-1]) if done.returncode == 0 and lines else {}
+        if result.get("state") != "success":
+            raise SystemExit(f"dag.test() of {day} did not succeed; see {log}")
+        return {"dag_test_seconds": result["dag_test_seconds"],
+                "process_seconds": process_seconds}
 
     def task_times(self) -> list[tuple[str, int, datetime, datetime]]:
         """(task_id, map_index, start, end) of the latest DAG run's task instances."""

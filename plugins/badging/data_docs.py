@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +47,9 @@ def build(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
     Returns:
         The index page (a path, or a URL for a remote location) and the run's pages by suite.
     """
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    from badging.validate import ephemeral_gx_context, load_suite
+
+    context = ephemeral_gx_context()
     import great_expectations as gx
     from great_expectations.core.expectation_validation_result import (
         ExpectationSuiteValidationResult,
@@ -59,10 +60,7 @@ def build(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
         ValidationResultIdentifier,
     )
 
-    from badging.validate import load_suite
-
     stored = db.execute(conn, "report/recent_dq_results.sql", {"runs": keep_runs}).fetchall()
-    context = gx.get_context(mode="ephemeral")
     for suite_name in sorted({suite for _, suite, _ in stored}):
         context.suites.add(gx.ExpectationSuite(**load_suite(suite_name)))
     this_run = {}

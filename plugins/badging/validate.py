@@ -130,6 +130,16 @@ class ValidationOutcome:
                 "table_failures": list(self.table_failures)}
 
 
+def ephemeral_gx_context():
+    """A GX context that keeps nothing on disk and sends no analytics."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    # Importing GX logs one INFO line per documented function: noise in every task log.
+    logging.getLogger("great_expectations._docs_decorators").setLevel(logging.WARNING)
+    import great_expectations as gx
+
+    return gx.get_context(mode="ephemeral")
+
+
 def load_suite(name: str) -> dict[str, Any]:
     """A suite's JSON from include/expectations (read at run time, never at parse time)."""
     return json.loads((sql.include_dir() / "expectations" / f"{name}.json").read_text())
@@ -221,12 +231,11 @@ def run_suites(frame, suites: dict[str, dict[str, Any]], parameters: dict[str, A
     Raises:
         DataQualityError: an expectation could not be evaluated (a broken suite).
     """
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    context = ephemeral_gx_context()
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = (context.data_sources.add_pandas("staged")
              .add_dataframe_asset("realtime_certifications")

@@ -897,12 +897,14 @@ class CredlyClient:
                 raise CredlyInvalidRequest(
                     _UNRESOLVED_DUPLICATE[obstacle], status=422, badge_key=req.badge_key
                 ) from None
-            log.info("Credly already had badge %s [badge %s]", existing.id, req.badge_key)
+            # Never the Credly badge id: its public page names the earner. The ledger keeps it.
+            log.info("Credly already had this badge [badge %s]", req.badge_key)
             return IssueResult(existing, "already_issued", recovered=False)
         if written.recovered is not None:
             return IssueResult(written.recovered, "issued", recovered=True)
         badge = IssuedBadge.from_api(written.body["data"])
-        log.info("Credly issued badge %s [badge %s]", badge.id, req.badge_key)
+        # One line per badge is the audit log's job; the task log keeps the batch's progress.
+        log.debug("Credly issued [badge %s]", req.badge_key)
         return IssueResult(badge, "issued", recovered=False)
 
     def get_badge(self, badge_id: str) -> IssuedBadge | None:

@@ -33,12 +33,18 @@ class Secrets:
         names = {f"{f.strip()} {last.strip()}" for _, f, last, _ in students if f and last}
         ids = {str(sid) for sid, *_ in students}
         token = json.loads(stack.paths.secrets_file.read_text())["credly_token"]
+        return cls.of_values(emails=emails, names=names, ids=ids, token=token)
 
-        # Ids are 7-9 digits: only a whole number counts (not part of a longer number,
-        # a timestamp's fraction or a version string).
+    @classmethod
+    def of_values(cls, *, emails: Iterable[str], names: Iterable[str], ids: Iterable[str],
+                  token: str) -> Secrets:
+        # Ids are 7-9 digits: only a whole number counts, not part of a longer number, a
+        # timestamp's fraction, a version string or a hex identifier (about one uuid4 in
+        # 20,000 holds a seeded id between two letters; a fault run logs tens of thousands).
         return cls({"email": _any_of(emails, re.IGNORECASE),
                     "name": _any_of(names, re.IGNORECASE),
-                    "student_id": _any_of(ids, before=r"(?<![\d.])", after=r"(?![\d.])"),
+                    "student_id": _any_of(ids, before=r"(?<![0-9A-Fa-f.])",
+                                          after=r"(?![0-9A-Fa-f.])"),
                     "credly_token": _any_of({token})})
 
     def leaks(self, sources: Iterable[tuple[str, str]]) -> list[str]:

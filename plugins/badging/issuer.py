@@ -34,6 +34,12 @@ log = logging.getLogger(__name__)
 _HELD_POLL_SECONDS = 2.0
 
 
+def worker_threads(concurrency: int) -> int:
+    """Threads for `concurrency` Credly calls in flight: a few more, so that a thread busy
+    with the ledger (claim before the call, result after) never leaves a call slot idle."""
+    return concurrency + max(2, concurrency // 4)
+
+
 @dataclass(frozen=True)
 class BatchRow:
     """One planned badge with what Credly needs; holds PII, so never logged or returned."""
@@ -111,6 +117,8 @@ class BatchIssuer:
         self._run = run
         self._client = client
         self._concurrency = concurrency
+        # `concurrency` bounds the calls in flight, not the threads (see worker_threads).
+        self._call_slots = threading.BoundedSemaphore(concurrency)
         self._conninfo = db.resolve_dsn(badging)
         self._stop = threading.Event()
         self._auth_error: CredlyAuthError | None = None
@@ -138,7 +146,8 @@ class BatchIssuer:
         progress_every = max(1, total // 10)
         done = 0
         with _thread_connections(self._conninfo) as connections, \
-                ThreadPoolExecutor(self._concurrency, thread_name_prefix="issue") as pool:
+                ThreadPoolExecutor(worker_threads(self._concurrency),
+                                   thread_name_prefix="issue") as pool:
             held: list[BatchRow] = []
             for row, outcome in zip(rows, pool.map(lambda r: self._issue_row(r, connections),
                                                    rows), strict=True):
@@ -180,13 +189,15 @@ class BatchIssuer:
         maybe_applied = claim.previous_state == State.IN_FLIGHT
         try:
             if maybe_applied:
-                existing = self._client.find_existing_badge(request)
+                with self._call_slots:
+                    existing = self._client.find_existing_badge(request)
                 if existing is not None:
                     ledger.mark_issued(existing.id, Event.ISSUED, recovered=True,
                                        attempt=claim.attempt)
                     return _Outcome.ISSUED
                 maybe_applied = False
-            result = self._client.issue_badge(request)
+            with self._call_slots:
+                result = self._client.issue_badge(request)
         except CredlyAuthError as error:
             self._release_unless(maybe_applied, ledger, error)
             self._auth_error = error

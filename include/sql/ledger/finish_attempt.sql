@@ -2,7 +2,14 @@
 -- `issued` with the Credly id, `failed` for good, or back to `pending` so a retry takes it
 -- again. A claim that was taken over (lease expired) no longer matches: nothing changes,
 -- nothing is audited, and the row count is 0.
-WITH finished AS (
+--
+-- Committed without waiting for the WAL flush (it follows within wal_writer_delay): only the
+-- claim must be durable before Credly is called. A finish lost to a database crash leaves
+-- the row in_flight, and whoever takes it next looks it up in Credly before any POST.
+WITH relaxed AS (
+    SELECT set_config('synchronous_commit', 'off', true)
+),
+finished AS (
     UPDATE badging.issuance
     SET state           = %(state)s,
         credly_badge_id = coalesce(%(credly_badge_id)s, credly_badge_id),
@@ -22,4 +29,4 @@ INSERT INTO badging.audit_log (run_id, logical_date, task_id, map_index, try_num
                                certification_id, issuance_id, event, reason, detail)
 SELECT %(run_id)s, %(logical_date)s, %(task_id)s, %(map_index)s, %(try_number)s,
        %(certification_id)s, issuance_id, %(event)s, %(error)s, %(detail)s
-FROM finished;
+FROM finished, relaxed;

@@ -286,7 +286,7 @@ def main() -> None:
     parser.add_argument("--badges", type=int, default=5000)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=250)
+    parser.add_argument("--batch-size", type=int, default=500, help="the DAG's default")
     parser.add_argument("--only", default="stages,issue,dag,empty,sandbox",
                         help="comma-separated sections to run")
     parser.add_argument("--budget-s", type=float, default=570.0,

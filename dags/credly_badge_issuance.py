@@ -77,7 +77,9 @@ AGENCY_TZ = "America/Chicago"
         "retry_failed": Param(False, type="boolean",
                               description="Try again badges that failed for good in earlier "
                                           "runs (e.g. after a template was fixed)."),
-        "batch_size": Param(250, type="integer", minimum=1,
+        # Each issue task costs a process start and a tail: 500 badges keep that small even
+        # at low latency, and a peak day (5,000) still fills a 4-slot pool.
+        "batch_size": Param(500, type="integer", minimum=1,
                             description="Badges per issue task (grows if a day would need more "
                                         "than 200 tasks)."),
         "concurrency": Param(8, type="integer", minimum=1, maximum=64,

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 from badging.run import AGENCY_TZ, extract_window
 from devstack import airflow_local
-from devstack.postgres import free_port
+from devstack.ports import free_port
 from devstack.seed import SeedParams, run_seed
 from devstack.stack import Stack, StackPaths, local_secrets
 

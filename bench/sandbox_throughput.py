@@ -17,7 +17,8 @@ import requests
 # Run as a script from anywhere: make the repo root (which holds `devstack`) importable.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devstack.credly_sandbox.process import free_port, start_sandbox
+from devstack.credly_sandbox.process import start_sandbox
+from devstack.ports import free_port
 
 TEMPLATE_ID = "bench-template"
 

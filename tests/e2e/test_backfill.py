@@ -24,7 +24,7 @@ from devstack.airflow_services import (
     AirflowSite,
     interrupted_by,
 )
-from devstack.postgres import free_port
+from devstack.ports import free_port
 from devstack.seed import SeedParams, run_seed
 from tests.e2e.outcomes import assert_sandbox_matches_ledger, ledger
 

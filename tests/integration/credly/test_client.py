@@ -21,7 +21,7 @@ from badging.errors import (
 )
 from badging.ratelimit import TokenBucket
 from devstack.credly_sandbox.faults import FaultInjector, Verdict
-from devstack.credly_sandbox.process import free_port
+from devstack.ports import free_port
 
 ACTIVE = "11111111-1111-4111-8111-000000000001"
 OTHER = "11111111-1111-4111-8111-000000000002"

@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from devstack.credly_sandbox.process import SandboxStartError, free_port, start_sandbox
+from devstack.credly_sandbox.process import SandboxStartError, start_sandbox
+from devstack.ports import free_port
 
 TEMPLATE = {"id": "persist-active", "name": "Persist", "state": "active"}
 

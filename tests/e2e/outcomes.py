@@ -3,17 +3,66 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import psycopg
 
+from badging.run import AGENCY_TZ
 from devstack.seed import SeedParams, run_seed
+
+# The DAG's default lookback_days.
+LOOKBACK_DAYS = 3
 
 
 def seed(stack, params: SeedParams) -> None:
     """Add a seeded period to CTIMS (and its templates to the ledger and the sandbox)."""
     run_seed(params, stack.dsn("ctims"), stack.dsn("badging"))
     stack.sync_templates()
+
+
+def _window(day: date, lookback: int) -> tuple[datetime, datetime]:
+    start = datetime.combine(day - timedelta(days=lookback), time(), AGENCY_TZ)
+    return start, datetime.combine(day + timedelta(days=1), time(), AGENCY_TZ)
+
+
+def expected_outcomes(
+    stack, days: list[date], lookback: int = LOOKBACK_DAYS
+) -> dict[int, tuple[str, str | None]]:
+    """Per certification in the windows of `days` (one run each, in order, empty ledger first,
+    `lookback` days before each): the terminal (event, reason) of its LAST run, from the
+    seed's ground truth."""
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        rows = conn.execute("""
+            SELECT c.certification_id, c.student_id, upper(btrim(c.assessment_code)),
+                   c.test_date, c.updated_at, t.expected
+            FROM ctims.realtime_certifications c
+            JOIN devstack.seed_truth t USING (certification_id)
+        """).fetchall()
+    issued_keys: set[tuple[int, str]] = set()
+    outcome: dict[int, tuple[str, str | None]] = {}
+    for day in days:
+        start, end = _window(day, lookback)
+        staged = [r for r in rows if start <= r[4] < end]
+        carriers: dict[tuple[int, str], tuple] = {}
+        for row in staged:
+            if row[5] in ("eligible", "duplicate"):
+                key = (row[1], row[2])
+                if key not in carriers or (row[3], row[0]) < (carriers[key][3], carriers[key][0]):
+                    carriers[key] = row
+        for cert_id, student, code, _test_date, _updated, expected in staged:
+            key = (student, code)
+            if expected == "quarantined":
+                outcome[cert_id] = ("quarantined", None)
+            elif expected.startswith("ineligible:"):
+                outcome[cert_id] = ("ineligible", expected.split(":", 1)[1])
+            elif key in issued_keys:
+                outcome[cert_id] = ("already_issued", "already_issued")
+            elif carriers[key][0] == cert_id:
+                outcome[cert_id] = ("issued", None)
+            else:
+                outcome[cert_id] = ("ineligible", "duplicate_entry")
+        issued_keys |= set(carriers)
+    return outcome
 
 
 def terminal_events(stack, run_id: str) -> dict[int, list[tuple[str, str | None]]]:

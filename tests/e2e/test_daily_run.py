@@ -7,15 +7,14 @@ pipeline's own tables: what each row should become is decided when the row is ma
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
-import psycopg
 import pytest
 
-from badging.run import AGENCY_TZ
 from devstack.seed import SeedParams, run_seed
 from tests.e2e.outcomes import (
     assert_sandbox_matches_ledger,
+    expected_outcomes,
     ledger,
     runs_for,
     staged_ids,
@@ -26,48 +25,6 @@ DAY = date(2026, 5, 12)
 LOOKBACK_DAYS = 3
 SEED = SeedParams(date_from=date(2026, 4, 20), date_to=date(2026, 5, 14), rows=900,
                   dirty_rate=0.08, seed=11)
-
-
-def _window(day: date, lookback: int = LOOKBACK_DAYS) -> tuple[datetime, datetime]:
-    start = datetime.combine(day - timedelta(days=lookback), time(), AGENCY_TZ)
-    return start, datetime.combine(day + timedelta(days=1), time(), AGENCY_TZ)
-
-
-def expected_outcomes(stack, days: list[date]) -> dict[int, tuple[str, str | None]]:
-    """Per certification in the windows of `days` (one run each, in order, empty ledger first):
-    the terminal (event, reason) of its LAST run, from the seed's ground truth."""
-    with psycopg.connect(stack.dsn("ctims")) as conn:
-        rows = conn.execute("""
-            SELECT c.certification_id, c.student_id, upper(btrim(c.assessment_code)),
-                   c.test_date, c.updated_at, t.expected
-            FROM ctims.realtime_certifications c
-            JOIN devstack.seed_truth t USING (certification_id)
-        """).fetchall()
-    issued_keys: set[tuple[int, str]] = set()
-    outcome: dict[int, tuple[str, str | None]] = {}
-    for day in days:
-        start, end = _window(day)
-        staged = [r for r in rows if start <= r[4] < end]
-        carriers: dict[tuple[int, str], tuple] = {}
-        for row in staged:
-            if row[5] in ("eligible", "duplicate"):
-                key = (row[1], row[2])
-                if key not in carriers or (row[3], row[0]) < (carriers[key][3], carriers[key][0]):
-                    carriers[key] = row
-        for cert_id, student, code, _test_date, _updated, expected in staged:
-            key = (student, code)
-            if expected == "quarantined":
-                outcome[cert_id] = ("quarantined", None)
-            elif expected.startswith("ineligible:"):
-                outcome[cert_id] = ("ineligible", expected.split(":", 1)[1])
-            elif key in issued_keys:
-                outcome[cert_id] = ("already_issued", "already_issued")
-            elif carriers[key][0] == cert_id:
-                outcome[cert_id] = ("issued", None)
-            else:
-                outcome[cert_id] = ("ineligible", "duplicate_entry")
-        issued_keys |= set(carriers)
-    return outcome
 
 
 @pytest.fixture

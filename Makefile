@@ -11,11 +11,13 @@ RUN_DATE ?= 2026-05-12
 SEED_FROM ?= 2026-03-01
 SEED_ROWS ?= 6000
 
-.PHONY: help install up down status run test test-faults lint bench pins clean airflow
+.PHONY: help install up down status run test test-faults test-distributed lint bench pins clean \
+	airflow
 
 help:
 	@echo "make run    - set up, start the local stack, seed, run the DAG for $(RUN_DATE), print what it did"
 	@echo "make test   - set up and run the whole test suite"
+	@echo "make test-distributed - the DAG on CeleryExecutor: Redis, two Celery workers (installs redis-server)"
 	@echo "make lint | bench | up | down | status | pins | clean"
 
 $(INSTALLED): requirements.txt requirements-dev.txt
@@ -50,6 +52,14 @@ test: install
 
 test-faults: install
 	$(PY) -m pytest -m faults
+
+# The DAG on CeleryExecutor (tests/e2e/test_distributed.py): the test starts its own
+# redis-server from the distribution's package, installed here when missing.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+test-distributed: install
+	command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+	$(PY) -m pytest -m distributed -s
 
 lint: install
 	$(PY) -m ruff check .

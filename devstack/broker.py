@@ -14,7 +14,7 @@ INSTALL_HINT = "`make test-distributed` installs it (apt-get install redis-serve
 
 class RedisBroker:
     """redis-server as a child process on a free loopback port, in `workdir`, with persistence
-    off; `stop()` (or leaving the `with` block) ends it."""
+    off, from `start()` to `stop()`."""
 
     def __init__(self, workdir: Path, port: int | None = None) -> None:
         self.workdir = workdir
@@ -80,14 +80,3 @@ class RedisBroker:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait(5)
-
-    def __enter__(self) -> RedisBroker:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

@@ -273,7 +273,8 @@ def table(results: dict[str, Any]) -> str:
     load = results["load_1m"]
     lines.append(f"load average (1 min): {load['start']:.2f} at start, {load['end']:.2f} at end;"
                  f" stage medians of {results.get('stages', {}).get('rounds', 0)} rounds,"
-                 f" others of {p['reps']}; results in {RESULTS.name}")
+                 f" empty day and sandbox of {p['reps']}, issuance one run each;"
+                 f" results in {RESULTS.name}")
     return "\n".join(lines)
 
 

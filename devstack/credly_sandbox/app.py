@@ -74,6 +74,10 @@ class Sandbox:
         if settings.read_only_token:
             self.tokens[settings.read_only_token] = "read_only"
         self.requests: Counter[str] = Counter()
+        # /v1 requests being served now, and the most at once since the last reset: what a
+        # client's concurrency bound looks like from Credly's side.
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self._decoded: dict[str, str | None] = {}
 
     def _token_from(self, header: str | None) -> str | None:
@@ -109,17 +113,19 @@ class Sandbox:
             "badges": self.store.state_counts(),
             "duplicates_refused": self.store.duplicates_refused,
             "requests": dict(self.requests),
+            "peak_in_flight": self.peak_in_flight,
             "faults": self.faults.faults.as_dict(),
         }
 
     def reset(self) -> None:
         self.store.reset()
         self.requests.clear()
+        self.peak_in_flight = self.in_flight
         self.faults.clear()
 
 
 class SandboxMiddleware:
-    """Pure ASGI layer: trailing-slash folding, then for /v1 the faults and the status counter.
+    """Pure ASGI layer: trailing-slash folding, then for /v1 the faults and the counters.
 
     Pure ASGI rather than BaseHTTPMiddleware because it sits on the hot path and because it
     must be able to run the route to completion while discarding its response.
@@ -141,6 +147,15 @@ class SandboxMiddleware:
             await self.app(scope, receive, send)
             return
 
+        sandbox = self.sandbox
+        sandbox.in_flight += 1  # one event loop: no lock needed
+        sandbox.peak_in_flight = max(sandbox.peak_in_flight, sandbox.in_flight)
+        try:
+            await self._serve_v1(scope, receive, send)
+        finally:
+            sandbox.in_flight -= 1
+
+    async def _serve_v1(self, scope: Scope, receive: Receive, send: Send) -> None:
         counter = self.sandbox.requests
 
         async def counting_send(message: Message) -> None:

@@ -34,9 +34,16 @@ def seeded(clean_stack):
     return clean_stack
 
 
+# Credly calls in flight at most (the `concurrency` param); the issue task runs more threads.
+CONCURRENCY = 3
+
+
 def test_a_seeded_day_ends_as_the_ground_truth_says(seeded, run_dag, sandbox):
-    result = run_dag(DAY, lookback_days=LOOKBACK_DAYS)
+    # A little latency, so that calls overlap and the bound on calls in flight is tested.
+    sandbox.set_faults(latency_ms=30)
+    result = run_dag(DAY, lookback_days=LOOKBACK_DAYS, concurrency=CONCURRENCY)
     assert result.succeeded, result.output[-4000:]
+    assert sandbox.state()["peak_in_flight"] == CONCURRENCY
 
     [run_id] = runs_for(seeded, DAY)
     expected = expected_outcomes(seeded, [DAY])

@@ -23,6 +23,7 @@ def main() -> None:
     spec = importlib.util.spec_from_file_location("credly_badge_issuance", DAG_FILE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    # The module does not keep the DAG it built; its decorated function builds the same one.
     dag = module.credly_badge_issuance()
     # What `airflow dags test DAG DAY` does: a UTC-midnight logical date, the day as a param.
     started = time.perf_counter()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 import psycopg
 
-from badging.run import AGENCY_TZ
+from badging.run import extract_window
 from devstack.seed import SeedParams, run_seed
 
 # The DAG's default lookback_days.
@@ -18,11 +18,6 @@ def seed(stack, params: SeedParams) -> None:
     """Add a seeded period to CTIMS (and its templates to the ledger and the sandbox)."""
     run_seed(params, stack.dsn("ctims"), stack.dsn("badging"))
     stack.sync_templates()
-
-
-def _window(day: date, lookback: int) -> tuple[datetime, datetime]:
-    start = datetime.combine(day - timedelta(days=lookback), time(), AGENCY_TZ)
-    return start, datetime.combine(day + timedelta(days=1), time(), AGENCY_TZ)
 
 
 def expected_outcomes(
@@ -41,7 +36,7 @@ def expected_outcomes(
     issued_keys: set[tuple[int, str]] = set()
     outcome: dict[int, tuple[str, str | None]] = {}
     for day in days:
-        start, end = _window(day, lookback)
+        start, end = extract_window(day, lookback)
         staged = [r for r in rows if start <= r[4] < end]
         carriers: dict[tuple[int, str], tuple] = {}
         for row in staged:

@@ -13,6 +13,7 @@ import pytest
 
 from devstack.seed import SeedParams, run_seed
 from tests.e2e.outcomes import (
+    LOOKBACK_DAYS,
     assert_sandbox_matches_ledger,
     expected_outcomes,
     ledger,
@@ -22,7 +23,6 @@ from tests.e2e.outcomes import (
 )
 
 DAY = date(2026, 5, 12)
-LOOKBACK_DAYS = 3
 SEED = SeedParams(date_from=date(2026, 4, 20), date_to=date(2026, 5, 14), rows=900,
                   dirty_rate=0.08, seed=11)
 

@@ -28,6 +28,7 @@ from devstack.airflow_services import (
 from devstack.broker import RedisBroker
 from devstack.ports import free_port
 from tests.e2e.outcomes import (
+    LOOKBACK_DAYS,
     assert_sandbox_matches_ledger,
     expected_outcomes,
     ledger,
@@ -37,7 +38,7 @@ from tests.e2e.outcomes import (
     terminal_events,
 )
 from tests.e2e.pii import Secrets, files
-from tests.e2e.test_daily_run import DAY, LOOKBACK_DAYS, SEED
+from tests.e2e.test_daily_run import DAY, SEED
 
 pytestmark = pytest.mark.distributed
 

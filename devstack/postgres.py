@@ -92,15 +92,17 @@ class EmbeddedPostgres:
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).absolute()
 
-    def _prepare_os_user(self) -> str | None:
+    def _prepare_os_user(self) -> dict[str, object]:
         """As root: the OS user exists, reaches the binaries and owns the data directory.
 
         Done before every server command (a few stat calls once done), so no call order
-        can reach `pg_ctl` before it.
+        can reach `pg_ctl` before it. Returns how subprocess must switch to that user: its
+        group too, without root's groups, or root's group would decide access to the
+        directories above the clone.
         """
         user = os_user()
         if user is None:
-            return None
+            return {}
         entry = _ensure_os_user(user)
         _allow_read_tree(_INSTALL_ROOT)
         _allow_traverse(_INSTALL_ROOT)
@@ -109,12 +111,12 @@ class EmbeddedPostgres:
         if self.data_dir.stat().st_uid != entry.pw_uid:
             # A cluster made under another OS user name (or a new directory): hand it over.
             _chown_tree(self.data_dir, entry.pw_uid, entry.pw_gid)
-        return user
+        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
     def _bin(self, name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
             [str(POSTGRES_BIN_PATH / name), *args],
-            user=self._prepare_os_user(),
+            **self._prepare_os_user(),
             cwd="/",  # the OS user may not be allowed into the caller's directory
             check=check,
             capture_output=True,

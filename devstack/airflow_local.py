@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from badging.constants import DAG_ID
 from devstack.stack import REPO, Stack
 
-DAG_ID = "credly_badge_issuance"
 CONFIG = REPO / "config"
 # What the DAG needs from Airflow, declared once: pools and variables are imported from
 # these files; connections are checked against their declaration (values come from

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-# Oklahoma's day: intervals, test dates and Credly's issued_at are all in this zone.
-AGENCY_TZ = ZoneInfo("America/Chicago")
+from badging.constants import AGENCY_TZ
 
 
 def processing_day(date_param: str | None, interval_start: datetime | None,

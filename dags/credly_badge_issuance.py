@@ -15,7 +15,8 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 | `report` | `badging.run_summary`, the summary table in its log, Great Expectations Data Docs and the correction report for technology centers under `BADGING_REPORT_DIR`; red if a badge failed or is still pending |
 
 **Re-running is safe.** The ledger issues each badge once: clearing tasks, re-running a day,
-overlapping backfills and killed workers never send a badge twice.
+overlapping backfills and killed workers never send a badge twice. The design (ledger states,
+exactly-once protocol, eligibility rules, days and time zone) is in the repository's `docs/`.
 
 **Manual run:** leave `date` empty to process the run's data interval (or, without one,
 yesterday in Chicago); set it to process that day. `dry_run` does everything but Credly

@@ -1,4 +1,4 @@
-"""Eligibility: decide, for every validated row, whether it earns a badge or why not."""
+"""Eligibility: whether each validated row earns a badge, or why not (docs/eligibility.md)."""
 
 from __future__ import annotations
 

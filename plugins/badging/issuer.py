@@ -1,4 +1,4 @@
-"""Issue: one batch of planned badges through Credly, with the ledger's exactly-once protocol."""
+"""Issue one batch of planned badges through Credly, exactly once (docs/exactly-once.md)."""
 
 from __future__ import annotations
 

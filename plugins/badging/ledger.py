@@ -1,4 +1,4 @@
-"""The issuance ledger: plan each badge once; move it pending → in_flight → issued or failed."""
+"""The issuance ledger (docs/ledger.md): each badge planned once, then issued or failed."""
 
 from __future__ import annotations
 

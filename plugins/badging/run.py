@@ -1,4 +1,4 @@
-"""Which day a DAG run processes, its extract window, and who is doing the work."""
+"""Which day a DAG run processes (docs/time.md), its extract window, and who does the work."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ class RunInfo:
 
     @property
     def holder(self) -> str:
-        """Identifies one mapped task across its tries (see ledger claim rules)."""
+        """Identifies one mapped task across its tries (claim rules: docs/exactly-once.md)."""
         return f"{self.run_id}|{self.task_id}|{self.map_index}"
 
     @classmethod

@@ -18,22 +18,8 @@ _LEFT, _RIGHT_MARGIN, _BOTTOM, _PLOT_MARGIN = 56, 10, 46, 66
 
 
 @dataclass(frozen=True)
-class Series:
-    name: str
-    colour: str
-
-
-@dataclass(frozen=True)
-class Tick:
-    """A horizontal grid line at height `y`, labelled `value`."""
-
-    y: float
-    value: int
-
-
-@dataclass(frozen=True)
 class Segment:
-    """One series' part of one day's bar."""
+    """One series' part of one day's bar; `title` is its tooltip."""
 
     x: float
     y: float
@@ -44,31 +30,29 @@ class Segment:
 
 
 @dataclass(frozen=True)
-class DayLabel:
-    x: float
-    y: int
-    text: str
-
-
-@dataclass(frozen=True)
 class Bar:
-    """One day: its segments bottom up, and its date label unless the day goes unlabelled."""
+    """One day: its segments bottom up, and its date label (None: the day goes unlabelled)."""
 
     segments: list[Segment]
-    label: DayLabel | None
+    label: str | None
+    label_x: float
+    label_y: int
 
 
 @dataclass(frozen=True)
 class Chart:
-    """Everything the template draws; coordinates in SVG pixels, y growing downwards."""
+    """Everything the template draws; coordinates in SVG pixels, y growing downwards.
+
+    `ticks` are (y, value) of the horizontal grid lines; `legend` is (name, colour) per series.
+    """
 
     width: int
     height: int
     left: int
     right: int
-    ticks: list[Tick]
+    ticks: list[tuple[float, int]]
     bars: list[Bar]
-    legend: list[Series]
+    legend: list[tuple[str, str]]
 
 
 def nice_step(raw: float) -> int:
@@ -91,9 +75,9 @@ def geometry(history: list[dict[str, Any]], *, width: int = 1120,
     if not history:
         return None
     reasons = sorted({r for h in history for r in (h["ineligible_by_reason"] or {})})
-    series = [Series(str(Event.ISSUED), ISSUED_COLOUR),
-              Series(str(Event.QUARANTINED), QUARANTINED_COLOUR)] + [
-        Series(f"{Event.INELIGIBLE}: {r}", REASON_COLOURS[i % len(REASON_COLOURS)])
+    series = [(str(Event.ISSUED), ISSUED_COLOUR),
+              (str(Event.QUARANTINED), QUARANTINED_COLOUR)] + [
+        (f"{Event.INELIGIBLE}: {r}", REASON_COLOURS[i % len(REASON_COLOURS)])
         for i, r in enumerate(reasons)]
 
     def values(h: dict[str, Any]) -> list[int]:
@@ -104,7 +88,7 @@ def geometry(history: list[dict[str, Any]], *, width: int = 1120,
     top = step * 4
     plot_h = height - _PLOT_MARGIN
     baseline = height - _BOTTOM
-    ticks = [Tick(baseline - plot_h * tick / 4, step * tick) for tick in range(5)]
+    ticks = [(baseline - plot_h * tick / 4, step * tick) for tick in range(5)]
     # Room for HISTORY_RUNS bars whatever the history, so a new deployment's first days
     # do not turn into slabs; the bars start at the left.
     slot = (width - _LEFT - _RIGHT_MARGIN) / max(len(history), HISTORY_RUNS)
@@ -116,14 +100,14 @@ def geometry(history: list[dict[str, Any]], *, width: int = 1120,
         x = _LEFT + index * slot + (slot - bar) / 2
         y = baseline
         segments = []
-        for one, value in zip(series, values(h), strict=True):
+        for (name, colour), value in zip(series, values(h), strict=True):
             if not value:
                 continue
             bar_h = plot_h * value / top
             y -= bar_h
-            segments.append(Segment(x, y, bar, bar_h, one.colour,
-                                    f"{h['logical_date']}: {one.name} {value}"))
+            segments.append(Segment(x, y, bar, bar_h, colour,
+                                    f"{h['logical_date']}: {name} {value}"))
         labelled = index % label_every == 0 or index == len(history) - 1
-        label = DayLabel(x + bar / 2, baseline + 14, f"{h['logical_date']:%m-%d}")
-        bars.append(Bar(segments, label if labelled else None))
+        bars.append(Bar(segments, f"{h['logical_date']:%m-%d}" if labelled else None,
+                        x + bar / 2, baseline + 14))
     return Chart(width, height, _LEFT, width - _RIGHT_MARGIN, ticks, bars, series)

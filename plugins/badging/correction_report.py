@@ -187,29 +187,6 @@ def write(conn: psycopg.Connection, run: RunInfo, location: ReportLocation, *,
 
 
 @dataclass(frozen=True)
-class DocsLink:
-    suite: str
-    href: str
-
-
-@dataclass(frozen=True)
-class ReasonRow:
-    outcome: str
-    reason: str
-    count: int
-
-
-@dataclass(frozen=True)
-class GlanceRow:
-    """A site at a glance: entries someone must fix, all listed, and warnings."""
-
-    site: str
-    to_fix: int
-    listed: int
-    warned: int
-
-
-@dataclass(frozen=True)
 class GroupRow:
     """One (outcome, reason) of a site; `shade` is "fix" (quarantined), "info" or ""."""
 
@@ -237,22 +214,26 @@ class SiteView:
 
 @dataclass(frozen=True)
 class ReportView:
-    """What report.html.j2 shows; ids, site codes, reasons and counts, nothing else."""
+    """What report.html.j2 shows; ids, site codes, reasons and counts, nothing else.
+
+    `docs_links` are (suite, href); `by_reason` (outcome, reason, rows), most rows first;
+    `glance` (site, entries to fix, all listed, warnings), most to fix first.
+    """
 
     title: str
     day_heading: str
     run_id: str
     dry_run: bool
     index_href: str
-    docs_links: list[DocsLink]
+    docs_links: list[tuple[str, str]]
     dq_problems: list[str]
     quarantined: int
     ineligible: int
     sites_to_review: int
     history_runs: int
     chart: Chart | None
-    by_reason: list[ReasonRow]
-    glance: list[GlanceRow]
+    by_reason: list[tuple[str, str, int]]
+    glance: list[tuple[str, int, int, int]]
     sites: list[SiteView]
 
 
@@ -297,7 +278,7 @@ def _site_view(section: SiteSection) -> SiteView:
     return SiteView(section.site, section.to_review, groups, warnings)
 
 
-def _glance(data: CorrectionData) -> list[GlanceRow]:
+def _glance(data: CorrectionData) -> list[tuple[str, int, int, int]]:
     """One line per site, most entries to fix first."""
     lines = []
     for section in data.sites.values():
@@ -305,8 +286,7 @@ def _glance(data: CorrectionData) -> list[GlanceRow]:
                   if not _informational(reason))
         lines.append((-fix, section.site, fix, section.to_review,
                       sum(len(ids) for ids in section.warnings.values())))
-    return [GlanceRow(site, fix, review, warned)
-            for _, site, fix, review, warned in sorted(lines)]
+    return [(site, fix, review, warned) for _, site, fix, review, warned in sorted(lines)]
 
 
 def report_view(data: CorrectionData, *, up: str = "../") -> ReportView:
@@ -319,14 +299,14 @@ def report_view(data: CorrectionData, *, up: str = "../") -> ReportView:
         run_id=run.run_id,
         dry_run=run.dry_run,
         index_href=f"{up}{FOLDER}/index.html",
-        docs_links=[DocsLink(suite, up + page) for suite, page in sorted(data.docs_pages.items())],
+        docs_links=[(suite, up + page) for suite, page in sorted(data.docs_pages.items())],
         dq_problems=list(data.dq_problems),
         quarantined=sum(n for (event, _), n in totals.items() if event == Event.QUARANTINED),
         ineligible=sum(n for (event, _), n in totals.items() if event == Event.INELIGIBLE),
         sites_to_review=sum(1 for s in data.sites.values() if s.to_review),
         history_runs=HISTORY_RUNS,
         chart=geometry(data.history),
-        by_reason=[ReasonRow(event, reason, count) for (event, reason), count in
+        by_reason=[(event, reason, count) for (event, reason), count in
                    sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))],
         glance=_glance(data),
         sites=[_site_view(section) for section in data.sites.values()],

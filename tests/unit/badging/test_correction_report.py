@@ -15,10 +15,7 @@ from badging.correction_report import (
     CHECK_ACTIONS,
     REASON_ACTIONS,
     CorrectionData,
-    DocsLink,
-    GlanceRow,
     GroupRow,
-    ReasonRow,
     SiteSection,
     WarningRow,
     chart,
@@ -112,15 +109,15 @@ def test_the_view_holds_the_counts_groups_and_actions():
     view = report_view(_awkward_data(), up="../../")
     assert view.dry_run
     assert view.index_href == "../../correction/index.html"
-    assert view.docs_links == [DocsLink("a<b", '../../q"z.html'),
-                               DocsLink("realtime_rows", "../../data_docs/x & y.html")]
+    assert view.docs_links == [("a<b", '../../q"z.html'),
+                               ("realtime_rows", "../../data_docs/x & y.html")]
     assert (view.quarantined, view.ineligible, view.sites_to_review) == (3, 3, 2)
-    assert view.by_reason == [ReasonRow("ineligible", "vendor_badge", 2),
-                              ReasonRow("quarantined", "email_well_formed", 2),
-                              ReasonRow("ineligible", "no_aligned_program", 1),
-                              ReasonRow("quarantined", "email_present, site_code_present", 1)]
+    assert view.by_reason == [("ineligible", "vendor_badge", 2),
+                              ("quarantined", "email_well_formed", 2),
+                              ("ineligible", "no_aligned_program", 1),
+                              ("quarantined", "email_present, site_code_present", 1)]
     # Most entries to fix first; a vendor badge is nothing anyone can fix.
-    assert view.glance == [GlanceRow("425416001", 3, 3, 2), GlanceRow("<x&y>", 1, 3, 1)]
+    assert view.glance == [("425416001", 3, 3, 2), ("<x&y>", 1, 3, 1)]
     assert [s.site for s in view.sites] == ["425416001", "<x&y>"]
     assert view.sites[0].groups == [
         GroupRow("quarantined", "email_well_formed", CHECK_ACTIONS["email_well_formed"],
@@ -150,7 +147,7 @@ def test_the_chart_geometry_stacks_each_day_under_a_round_top():
     chart_ = geometry(history)
     assert chart_ is not None
     assert len(chart_.bars) == 30
-    assert [t.value for t in chart_.ticks] == [0, 50, 100, 150, 200]  # days total 100
+    assert [value for _y, value in chart_.ticks] == [0, 50, 100, 150, 200]  # days total 100
     first = chart_.bars[0].segments
     assert [s.title for s in first] == [f"{DAY - timedelta(days=29)}: issued 89",
                                         f"{DAY - timedelta(days=29)}: quarantined 5",
@@ -161,7 +158,7 @@ def test_the_chart_geometry_stacks_each_day_under_a_round_top():
     for lower, upper in pairwise(first):
         assert abs(upper.y + upper.height - lower.y) < 1e-9
     assert all(bar.label is not None for bar in chart_.bars)
-    assert [s.name for s in chart_.legend][:2] == ["issued", "quarantined"]
+    assert [name for name, _colour in chart_.legend][:2] == ["issued", "quarantined"]
     assert geometry([]) is None
     assert [nice_step(x) for x in (0.3, 1, 3, 7, 26, 120)] == [1, 1, 5, 10, 50, 200]
 

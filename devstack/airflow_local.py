@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from badging.constants import DAG_ID
 from devstack.errors import DevstackError
 from devstack.ports import port_in_use
 from devstack.stack import REPO, Stack
 
-DAG_ID = "credly_badge_issuance"
 CONFIG = REPO / "config"
 # What the DAG needs from Airflow, declared once: pools and variables are imported from
 # these files; connections are checked against their declaration (values come from

@@ -19,14 +19,14 @@ from functools import cache
 from itertools import accumulate
 from pathlib import Path
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
 
-CHICAGO = ZoneInfo("America/Chicago")
-# The pipeline's default launch date; the truth assumes it is not overridden.
-PROGRAM_LAUNCH = date(2022, 12, 1)
+from badging.constants import AGENCY_TZ, PROGRAM_LAUNCH
+
+CHICAGO = AGENCY_TZ
+# The truth assumes the DAG's program_launch param keeps its default, PROGRAM_LAUNCH.
 ASSESSMENT_CODE = re.compile(r"^([A-Z]{2,6})([0-9]{3,6})$")
 
 # Dirty rows that validation must quarantine; the other three kinds pass validation.

@@ -15,12 +15,12 @@ from datetime import time as dtime
 from itertools import islice
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
+from badging.constants import AGENCY_TZ
 from badging.errors import (
     ConfigurationError,
     CredlyAuthError,
@@ -36,7 +36,7 @@ from badging.ratelimit import TokenBucket, shared_limiter
 
 log = logging.getLogger(__name__)
 
-CHICAGO = ZoneInfo("America/Chicago")
+CHICAGO = AGENCY_TZ
 # The format Credly documents for issued_at: "2014-04-01 09:41:00 -0500".
 ISSUED_AT_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 # The substring every known Credly client matches to recognise a duplicate 422.

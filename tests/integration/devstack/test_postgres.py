@@ -7,6 +7,7 @@ import os
 import pwd
 import secrets
 import shutil
+import socket
 import stat
 import subprocess
 import tempfile
@@ -15,6 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devstack.errors import DevstackError
 from devstack.ports import free_port
 from devstack.postgres import OS_USER_SETTING, EmbeddedPostgres
 
@@ -56,7 +58,8 @@ def test_a_cluster_starts_in_a_private_directory_for_a_new_os_user(new_os_user_n
             assert owner == new_os_user_name
             mode = private.stat().st_mode
             # Search permission only: other users still cannot list the private directory.
-            assert mode & stat.S_IXOTH and not mode & stat.S_IROTH
+            assert mode & stat.S_IXOTH
+            assert not mode & stat.S_IROTH
         else:
             assert not _exists(new_os_user_name), "a non-root run must not create OS users"
             assert pg.data_dir.stat().st_uid == os.geteuid()
@@ -66,12 +69,8 @@ def test_a_cluster_starts_in_a_private_directory_for_a_new_os_user(new_os_user_n
 
 
 def test_a_taken_port_is_said_in_one_line():
-    from devstack.errors import DevstackError
-
     private = Path(tempfile.mkdtemp(prefix="credly-home-"))
     pg = EmbeddedPostgres(private / "pg", free_port())
-    import socket
-
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", pg.port))
         squatter.listen()

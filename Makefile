@@ -20,10 +20,13 @@ help:
 	@echo "make test-distributed - the DAG on CeleryExecutor: Redis, two Celery workers (installs redis-server)"
 	@echo "make lint | bench | up | down | status | pins | clean"
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+# Last, this repo as an editable package: badging importable everywhere, and Airflow reads its
+# provider metadata (the "Credly" connection type). --no-deps: the pins stay the one authority.
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 install: $(INSTALLED)

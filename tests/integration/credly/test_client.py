@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -439,24 +438,3 @@ def test_a_replace_whose_response_is_lost_is_recovered(credly):
     new = client.replace_badge(old.id, OTHER, date(2024, 8, 1))
     assert new.template_id == OTHER
     assert len(credly.badges()) == 2
-
-
-# --- the Airflow connection -------------------------------------------------------------------
-
-
-def test_from_connection_talks_to_the_sandbox(credly, monkeypatch):
-    pytest.importorskip("airflow.sdk")
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_CREDLY_API",
-        json.dumps(
-            {
-                "conn_type": "http",
-                "host": credly.base_url,
-                "password": credly.token,
-                "extra": {"organization_id": credly.org_id, "rate_limit_per_s": 50},
-            }
-        ),
-    )
-    client = CredlyClient.from_connection(limiter=TokenBucket(None))
-    assert client.get_organization()["id"] == credly.org_id
-    assert client.issue_badge(request(1)).outcome == "issued"

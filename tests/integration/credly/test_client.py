@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from badging.credly import BadgeRequest, CredlyClient
+from badging.credly import CredlyClient
 from badging.errors import (
     CredlyAuthError,
     CredlyInvalidRequest,
@@ -21,22 +21,7 @@ from badging.errors import (
 from badging.ratelimit import TokenBucket
 from devstack.credly_sandbox.faults import FaultInjector, Verdict
 from devstack.ports import free_port
-
-ACTIVE = "11111111-1111-4111-8111-000000000001"
-OTHER = "11111111-1111-4111-8111-000000000002"
-ARCHIVED = "11111111-1111-4111-8111-000000000003"
-TEMPLATES = [
-    {"id": ACTIVE, "name": "Welding I", "state": "active", "allow_duplicate_badges": False},
-    {"id": OTHER, "name": "Welding II", "state": "active", "allow_duplicate_badges": False},
-    {"id": ARCHIVED, "name": "Old Welding", "state": "archived", "allow_duplicate_badges": False},
-]
-
-
-@pytest.fixture
-def credly(sandbox):
-    """The sandbox with our templates in place."""
-    sandbox.put_templates(TEMPLATES)
-    return sandbox
+from tests.integration.credly.badges import ACTIVE, ARCHIVED, OTHER, request
 
 
 def make_client(sandbox, token: str | None = None, **options) -> CredlyClient:
@@ -49,18 +34,6 @@ def make_client(sandbox, token: str | None = None, **options) -> CredlyClient:
         **options,
     }
     return CredlyClient(sandbox.base_url, token or sandbox.token, sandbox.org_id, **settings)
-
-
-def request(n: int = 1, *, template: str = ACTIVE, email: str | None = None) -> BadgeRequest:
-    return BadgeRequest(
-        recipient_email=email or f"student{n}@example.org",
-        first_name=f"First{n}",
-        last_name=f"Last{n}",
-        template_id=template,
-        issued_at=date(2024, 7, 1),
-        earner_id=f"earner-{n}",
-        badge_key=f"issuance#{n}",
-    )
 
 
 def seed_for(knobs: dict, script: list[tuple[str, Callable[[Verdict], bool]]]) -> int:

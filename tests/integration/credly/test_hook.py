@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 
-from badging.credly import BadgeRequest
 from badging.credly.hook import CredlyHook
 from badging.provider_info import CREDLY_CONN_FIELDS
 from badging.ratelimit import TokenBucket
 from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite
 from devstack.ports import free_port
-
-ACTIVE = "11111111-1111-4111-8111-000000000001"
-
-
-def request(n: int = 1) -> BadgeRequest:
-    return BadgeRequest(
-        recipient_email=f"student{n}@example.org",
-        first_name=f"First{n}",
-        last_name=f"Last{n}",
-        template_id=ACTIVE,
-        issued_at=date(2024, 7, 1),
-        earner_id=f"earner-{n}",
-        badge_key=f"issuance#{n}",
-    )
-
-
-@pytest.fixture
-def credly(sandbox):
-    sandbox.put_templates([{"id": ACTIVE, "name": "Welding I", "state": "active"}])
-    return sandbox
+from tests.integration.credly.badges import request
 
 
 def credly_api(monkeypatch, sandbox, conn_type: str, **extra) -> None:

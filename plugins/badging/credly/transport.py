@@ -296,6 +296,7 @@ class CredlyTransport:
                     found = self._recover(recover, badge_key)
                     if found is not None:
                         return Written(recovered=found)
+                    maybe_applied = False
                 with attempt:
                     try:
                         return Written(
@@ -303,20 +304,19 @@ class CredlyTransport:
                     except CredlyRetryableError as error:
                         maybe_applied = isinstance(error, CredlyUnknownOutcome)
                         lost_before = lost_before or maybe_applied
+                        if attempt.retry_state.attempt_number == self.max_attempts:
+                            if lost_before and (found := self._recover(recover, badge_key)):
+                                return Written(recovered=found)
+                            if lost_before and not maybe_applied:
+                                # Only throttled at the end, but an earlier try may yet land:
+                                # the caller must look before sending this again.
+                                raise CredlyUnknownOutcome(
+                                    "a write's response was lost and it is not found yet",
+                                    status=error.status, badge_key=badge_key) from None
                         raise
         except CredlyDuplicateBadge:
             if lost_before and (found := self._recover(recover, badge_key)):
                 return Written(recovered=found)
-            raise
-        except CredlyRetryableError as error:
-            if lost_before and (found := self._recover(recover, badge_key)):
-                return Written(recovered=found)
-            if lost_before and not maybe_applied:
-                # Only throttled at the end, but an earlier try may yet land: the caller
-                # must look before sending this again.
-                raise CredlyUnknownOutcome(
-                    "a write's response was lost and it is not found yet",
-                    status=error.status, badge_key=badge_key) from None
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -135,3 +135,12 @@ def test_client_refuses_missing_configuration_without_secrets():
         CredlyClient("http://h/v1", "tok-secret", "")
 
 
+
+
+def test_a_lookup_that_fails_ends_the_write_without_another_post_or_lookup():
+    client, session = scripted_client(
+        requests.ReadTimeout("lost"), (503, None), (503, None), max_attempts=2
+    )
+    with pytest.raises(CredlyUnknownOutcome, match="looking it up failed"):
+        client.issue_badge(make_request())
+    assert [c[0] for c in session.calls] == ["POST", "GET", "GET"]

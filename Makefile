@@ -24,12 +24,15 @@ help:
 # A wrong or missing Python says so in one line, before anything is installed.
 NEED_PY311 := import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else f"make: the pinned set needs Python 3.11; $(PYTHON) is {v[0]}.{v[1]}. Install 3.11 (Debian 12: apt-get install python3.11-venv) or name it: PYTHON=/path/to/python3.11 make ...")
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+# Last, this repo as an editable package: badging importable everywhere, and Airflow reads its
+# provider metadata (the "Credly" connection type). --no-deps: the pins stay the one authority.
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "make: no python3.11 or python3 on PATH; install Python 3.11 (Debian 12: apt-get install python3.11-venv)" >&2; exit 1; }
 	@$(PYTHON) -c '$(NEED_PY311)'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: could not create $(VENV); on Debian/Ubuntu: apt-get install python3.11-venv" >&2; exit 1; }
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 install: $(INSTALLED)

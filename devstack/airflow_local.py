@@ -26,7 +26,8 @@ CONFIG = REPO / "config"
 POOLS_FILE = CONFIG / "pools.json"
 VARIABLES_FILE = CONFIG / "variables.json"
 CONNECTIONS_FILE = CONFIG / "connections.json"
-_URI_TYPES = {"postgresql": "postgres", "postgres": "postgres", "http": "http", "https": "http"}
+_URI_TYPES = {"postgresql": "postgres", "postgres": "postgres", "http": "http", "https": "http",
+              "credly": "credly"}
 
 
 def airflow_process(stack: Stack, *args: str, env: dict[str, str] | None = None,
@@ -136,7 +137,8 @@ def connection_problems(env: dict[str, str]) -> list[str]:
             problems.append(f"connection {conn_id!r} is not set")
             continue
         conn_type, fields, extra = _connection_shape(value)
-        if conn_type != want["conn_type"]:
+        # A legacy type still works (existing http Credly connections), so it is no problem.
+        if conn_type not in (want["conn_type"], *want.get("legacy_conn_types", ())):
             problems.append(f"connection {conn_id!r} is {conn_type!r}, not {want['conn_type']!r}")
         for missing in sorted(set(want.get("required_fields", [])) - fields):
             problems.append(f"connection {conn_id!r} has no {missing}")

@@ -211,7 +211,7 @@ class Stack:
         """The environment that points Airflow and the pipeline at this stack."""
         local = local_secrets(self.paths)
         credly = {
-            "conn_type": "http",
+            "conn_type": "credly",
             "host": self.sandbox_base_url,
             "password": local["credly_token"],
             "extra": {"organization_id": local["credly_org_id"],

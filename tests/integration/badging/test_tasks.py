@@ -11,15 +11,8 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from badging import tasks
 from devstack.seed import SeedParams
-from tests.e2e.outcomes import (
-    assert_one_terminal_event_each,
-    assert_sandbox_matches_ledger,
-    expected_outcomes,
-    ledger,
-    seed,
-    terminal_events,
-)
-from tests.fixtures.task_context import task_context
+from devstack.task_context import task_context
+from tests.e2e import outcomes
 
 DAY = date(2026, 5, 12)
 SEED = SeedParams(date_from=date(2026, 5, 1), date_to=date(2026, 5, 13), rows=400,
@@ -34,7 +27,7 @@ def stack_env(clean_stack, sandbox, monkeypatch, tmp_path):
         if key.startswith("AIRFLOW_CONN_"):
             monkeypatch.setenv(key, value)
     monkeypatch.setenv("BADGING_REPORT_DIR", str(tmp_path / "reports"))
-    seed(clean_stack, SEED)
+    outcomes.seed(clean_stack, SEED)
     return clean_stack
 
 
@@ -64,11 +57,11 @@ def test_a_day_through_the_task_bodies_ends_as_the_seed_says(stack_env, sandbox)
         issued += counts.get("issued", 0)
     summary = _xcom(tasks.report(task_context("report", run_id=RUN_ID, date=DAY.isoformat())))
     assert summary["issued"] == issued == sum(b["size"] for b in batches)
-    expected = expected_outcomes(stack_env, [DAY])
-    assert {cert: found[-1] for cert, found in terminal_events(stack_env, RUN_ID).items()} \
-        == expected
-    assert_one_terminal_event_each(stack_env, RUN_ID)
-    assert_sandbox_matches_ledger(stack_env, sandbox)
+    expected = outcomes.expected_outcomes(stack_env, [DAY])
+    found = outcomes.terminal_events(stack_env, RUN_ID)
+    assert {cert: events[-1] for cert, events in found.items()} == expected
+    outcomes.assert_one_terminal_event_each(stack_env, RUN_ID)
+    outcomes.assert_sandbox_matches_ledger(stack_env, sandbox)
 
 
 def test_dry_run_plans_no_batch_and_writes_no_ledger_row(stack_env, sandbox):
@@ -77,7 +70,7 @@ def test_dry_run_plans_no_batch_and_writes_no_ledger_row(stack_env, sandbox):
                                         dry_run=True))
     assert summary["would_issue"] > 0
     assert summary["issued"] == 0
-    assert ledger(stack_env) == {}
+    assert outcomes.ledger(stack_env) == {}
     assert sandbox.badges() == []
 
 
@@ -87,7 +80,7 @@ def test_a_revoked_token_fails_the_issue_task_without_retry(stack_env, sandbox):
     with pytest.raises(AirflowFailException, match="401"):
         tasks.issue(task_context("issue", run_id=RUN_ID, map_index=0, date=DAY.isoformat()),
                     batch)
-    assert set(ledger(stack_env)) == {"pending"}
+    assert set(outcomes.ledger(stack_env)) == {"pending"}
 
 
 def test_a_data_quality_breach_fails_validate_and_report_without_retry(stack_env):

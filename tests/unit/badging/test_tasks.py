@@ -9,7 +9,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from badging import tasks
 from badging.errors import CredlyAuthError, DataQualityError
-from tests.fixtures.task_context import task_context
+from devstack.task_context import task_context
 
 
 def _credly_connection(monkeypatch, **extra) -> None:

@@ -45,8 +45,7 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     report = seed.run_seed(seed.params_from(args, args.parser), stack.dsn("ctims"),
                            stack.dsn("badging"))
     print(f"devstack: seeded {report}")
-    templates = stack.sync_templates()
-    print(f"devstack: the Credly sandbox knows {templates} badge templates")
+    print(f"devstack: the Credly sandbox knows {stack.sync_templates()} badge templates")
     return 0
 
 

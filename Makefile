@@ -16,20 +16,32 @@ SEED_ROWS ?= 6000
 
 help:
 	@echo "make run    - set up, start the local stack, seed, run the DAG for $(RUN_DATE), print what it did"
+	@echo "make up     - set up and start the local stack with the demo history (then: source .devstack/env)"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make test-distributed - the DAG on CeleryExecutor: Redis, two Celery workers (installs redis-server)"
 	@echo "make lint | bench | up | down | status | pins | clean"
 
-$(INSTALLED): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+# A wrong or missing Python says so in one line, before anything is installed.
+NEED_PY311 := import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else f"make: the pinned set needs Python 3.11; $(PYTHON) is {v[0]}.{v[1]}. Install 3.11 (Debian 12: apt-get install python3.11-venv) or name it: PYTHON=/path/to/python3.11 make ...")
+
+# Last, this repo as an editable package: badging importable everywhere, and Airflow reads its
+# provider metadata (the "Credly" connection type). --no-deps: the pins stay the one authority.
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "make: no python3.11 or python3 on PATH; install Python 3.11 (Debian 12: apt-get install python3.11-venv)" >&2; exit 1; }
+	@$(PYTHON) -c '$(NEED_PY311)'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: could not create $(VENV); on Debian/Ubuntu: apt-get install python3.11-venv" >&2; exit 1; }
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 install: $(INSTALLED)
 
+# The stack with the demo history loaded (once): every README command works on it.
 up: install
 	$(PY) -m devstack up
+	$(PY) -m devstack seed --if-empty --from $(SEED_FROM) --to $(RUN_DATE) \
+		--rows $(SEED_ROWS) --dirty-rate 0.05 --seed 2026
 
 down:
 	$(PY) -m devstack down
@@ -38,8 +50,6 @@ status:
 	$(PY) -m devstack status
 
 run: up
-	$(PY) -m devstack seed --if-empty --from $(SEED_FROM) --to $(RUN_DATE) \
-		--rows $(SEED_ROWS) --dirty-rate 0.05 --seed 2026
 	$(PY) -m devstack run-dag --date $(RUN_DATE)
 
 # A real Airflow on the local stack (scheduler, UI, DAG processor, triggerer) until Ctrl-C.

@@ -15,7 +15,8 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 | `report` | `badging.run_summary`, the summary table in its log, Great Expectations Data Docs and the correction report for technology centers under `BADGING_REPORT_DIR`; red if a badge failed or is still pending |
 
 **Re-running is safe.** The ledger issues each badge once: clearing tasks, re-running a day,
-overlapping backfills and killed workers never send a badge twice.
+overlapping backfills and killed workers never send a badge twice. The design (ledger states,
+exactly-once protocol, eligibility rules, days and time zone) is in the repository's `docs/`.
 
 **Manual run:** leave `date` empty to process the run's data interval (or, without one,
 yesterday in Chicago); set it to process that day. `dry_run` does everything but Credly
@@ -39,14 +40,15 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
 
-DAG_ID = "credly_badge_issuance"
-AGENCY_TZ = "America/Chicago"
+# Names and dates only (standard library): parsing stays fast.
+from badging.constants import AGENCY_TIMEZONE, DAG_ID, PROGRAM_LAUNCH
 
 
 @dag(
     dag_id=DAG_ID,
-    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=AGENCY_TZ),
-    start_date=pendulum.datetime(2022, 12, 1, tz=AGENCY_TZ),
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=AGENCY_TIMEZONE),
+    start_date=pendulum.datetime(PROGRAM_LAUNCH.year, PROGRAM_LAUNCH.month, PROGRAM_LAUNCH.day,
+                                 tz=AGENCY_TIMEZONE),
     # History is loaded by backfill, not by the scheduler catching up on deploy.
     catchup=False,
     # Runs of different days may overlap safely (the ledger settles shared rows); the
@@ -63,7 +65,7 @@ AGENCY_TZ = "America/Chicago"
     },
     params={
         "date": Param(None, type=["null", "string"], format="date", title="Day to process",
-                      description="YYYY-MM-DD, America/Chicago. Empty: the run's data interval "
+                      description=f"YYYY-MM-DD, {AGENCY_TIMEZONE}. Empty: the run's data interval "
                                   "(or yesterday for a manual run without one)."),
         "lookback_days": Param(3, type="integer", minimum=0, maximum=60,
                                description="Also take rows changed this many days before the "
@@ -84,7 +86,7 @@ AGENCY_TZ = "America/Chicago"
                                         "than 200 tasks)."),
         "concurrency": Param(8, type="integer", minimum=1, maximum=64,
                              description="Credly calls in flight inside one issue task."),
-        "program_launch": Param("2022-12-01", type="string", format="date",
+        "program_launch": Param(PROGRAM_LAUNCH.isoformat(), type="string", format="date",
                                 description="Tests before this day earn no badge "
                                             "(before_program_launch)."),
     },

@@ -8,12 +8,22 @@ import sys
 from datetime import date
 
 
-def _cmd_up(args: argparse.Namespace) -> int:
+def _up():
+    """Start the stack and make Airflow's metadata database ready; say what was done."""
+    from devstack import airflow_local
     from devstack.stack import Stack
 
     stack = Stack.configured()
-    for line in stack.up() or ["everything already running"]:
+    did = stack.up()
+    if airflow_local.ensure_prepared(stack):
+        did.append("airflow metadata database migrated; pools and variables imported")
+    for line in did or ["everything already running"]:
         print(f"devstack: {line}")
+    return stack
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    stack = _up()
     print(f"devstack: `source {stack.paths.env_file}` to point Airflow at it")
     return 0
 
@@ -39,8 +49,10 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     from devstack.stack import Stack
 
     stack = Stack.configured()
-    if args.if_empty and seed.has_certifications(stack.dsn("ctims")):
-        print("devstack: CTIMS already holds Real-Time rows; not seeding again (--if-empty)")
+    if args.if_empty and seed.has_certifications(stack.dsn("ctims"), args.date_from,
+                                                 args.date_to):
+        print(f"devstack: CTIMS already holds Real-Time rows entered {args.date_from}.."
+              f"{args.date_to}; not seeding them again (--if-empty)")
         return 0
     report = seed.run_seed(seed.params_from(args, args.parser), stack.dsn("ctims"),
                            stack.dsn("badging"))
@@ -58,24 +70,24 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 def _cmd_run_dag(args: argparse.Namespace) -> int:
     from devstack import airflow_local
-    from devstack.stack import Stack
     from devstack.summary import print_summary
 
-    stack = Stack.configured()
-    airflow_local.prepare(stack)
-    exit_code = airflow_local.run_day(stack, args.date.isoformat(), args.conf)
+    stack = _up()
+    log_path = stack.paths.root / "logs" / f"run-dag-{args.date}.log"
+    print(f"devstack: running {airflow_local.DAG_ID} for {args.date} "
+          f"(Airflow's log: {log_path})")
+    exit_code = airflow_local.run_day_reporting(stack, args.date.isoformat(), args.conf,
+                                                log_path)
     print_summary(stack.dsn("badging"), args.date)
-    print(f"airflow dags test exited {exit_code}")
+    print(f"airflow dags test exited {exit_code}"
+          + ("" if exit_code == 0 else f"; the reason is in {log_path}"))
     return exit_code
 
 
 def _cmd_airflow(args: argparse.Namespace) -> int:
     from devstack import airflow_local, seed
-    from devstack.stack import Stack
 
-    stack = Stack.configured()
-    for line in stack.up():
-        print(f"devstack: {line}")
+    stack = _up()
     if not seed.has_certifications(stack.dsn("ctims")):
         print("devstack: CTIMS holds no Real-Time rows yet; `make run` loads the demo history")
     return airflow_local.serve(stack, args.port)
@@ -96,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     # The subparser, so that an impossible combination is reported as a usage error.
     seed_cmd.set_defaults(parser=seed_cmd)
     seed_cmd.add_argument("--if-empty", action="store_true",
-                          help="do nothing when Real-Time rows already exist (make run)")
+                          help="do nothing when Real-Time rows entered in --from..--to "
+                          "already exist (make run, make up)")
     summary_cmd = commands.add_parser("summary", help="print the run summary of a processed day")
     summary_cmd.add_argument("--date", type=date.fromisoformat, required=True)
     run_cmd = commands.add_parser("run-dag", help="run the DAG for one day through Airflow "
@@ -109,7 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {"up": _cmd_up, "down": _cmd_down, "status": _cmd_status, "seed": _cmd_seed,
                 "summary": _cmd_summary, "run-dag": _cmd_run_dag, "airflow": _cmd_airflow}
-    return handlers[args.command](args)
+    from devstack.errors import DevstackError
+
+    try:
+        return handlers[args.command](args)
+    except DevstackError as error:
+        print(f"devstack: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

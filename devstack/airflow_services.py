@@ -346,6 +346,7 @@ class AirflowApi:
 
     def __init__(self, site: AirflowSite) -> None:
         self.base = f"{site.url}/api/v2"
+        self.ui_base = f"{site.url}/ui"
         self._http = _session()
         username, password = site.login
         response = self._http.post(f"{site.url}/auth/token", timeout=30,
@@ -361,6 +362,13 @@ class AirflowApi:
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)
+
+    def get_ui(self, path: str) -> Any:
+        """GET from the API the UI itself uses (/ui), e.g. /connections/hook_meta."""
+        response = self._http.get(f"{self.ui_base}{path}", timeout=60)
+        if not response.ok:
+            raise RuntimeError(f"GET /ui{path}: {response.status_code} {response.text[:500]}")
+        return response.json()
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self.request("POST", path, json=body)

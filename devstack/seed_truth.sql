@@ -1,6 +1,7 @@
 -- Ground truth of devstack seeds, kept beside the data in the ctims database (never in
 -- production): the outcome each Real-Time row was generated to get on first processing
--- against an empty ledger, with the default program launch date (2022-12-01).
+-- against an empty ledger, with the default program launch date
+-- (badging.constants.PROGRAM_LAUNCH).
 CREATE SCHEMA IF NOT EXISTS devstack;
 
 CREATE TABLE IF NOT EXISTS devstack.seed_truth (

@@ -8,11 +8,14 @@ import os
 import secrets
 import shlex
 import signal
+import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from devstack.errors import DevstackError
+from devstack.ports import port_in_use
 from devstack.postgres import EmbeddedPostgres
 
 if TYPE_CHECKING:
@@ -94,13 +97,14 @@ class Stack:
 
     @classmethod
     def configured(cls, paths: StackPaths = DEFAULT_PATHS) -> Stack:
-        """Ports from the last `up`, else from DEVSTACK_PG_PORT / DEVSTACK_SANDBOX_PORT."""
+        """Ports from DEVSTACK_PG_PORT / DEVSTACK_SANDBOX_PORT, else from the last `up`, else
+        the defaults (54329, 8765)."""
         state = _read_json(paths.state_file)
         return cls(
             paths=paths,
-            pg_port=int(state.get("pg_port") or os.environ.get("DEVSTACK_PG_PORT", 54329)),
-            sandbox_port=int(state.get("sandbox_port")
-                             or os.environ.get("DEVSTACK_SANDBOX_PORT", 8765)),
+            pg_port=int(os.environ.get("DEVSTACK_PG_PORT") or state.get("pg_port") or 54329),
+            sandbox_port=int(os.environ.get("DEVSTACK_SANDBOX_PORT")
+                             or state.get("sandbox_port") or 8765),
         )
 
     @property
@@ -156,6 +160,10 @@ class Stack:
     def _ensure_sandbox(self) -> int | None:
         if self._sandbox_alive():
             return None
+        if port_in_use(self.sandbox_port):
+            raise DevstackError(
+                f"port {self.sandbox_port} is in use by another program; start the stack on "
+                "another one: DEVSTACK_SANDBOX_PORT=<free port> make up (or make run)")
         from devstack.credly_sandbox.process import start_sandbox
 
         local = local_secrets(self.paths)
@@ -214,7 +222,7 @@ class Stack:
         """The environment that points Airflow and the pipeline at this stack."""
         local = local_secrets(self.paths)
         credly = {
-            "conn_type": "http",
+            "conn_type": "credly",
             "host": self.sandbox_base_url,
             "password": local["credly_token"],
             "extra": {"organization_id": local["credly_org_id"],
@@ -236,4 +244,7 @@ class Stack:
     def env_text(self) -> str:
         lines = ["# Written by `python -m devstack up`; `source` it in bash. Local secrets only."]
         lines += [f"export {key}={shlex.quote(value)}" for key, value in self.airflow_env().items()]
+        # `airflow` and `python` of the project's venv first, as after `source .venv/bin/activate`.
+        venv_bin = shlex.quote(str(Path(sys.executable).parent))
+        lines.append(f'export PATH={venv_bin}:"$PATH"')
         return "\n".join(lines) + "\n"

@@ -36,7 +36,7 @@ def print_summary(badging_dsn: str, day: date) -> int:
     print(f"\nRun {row['run_id']} — day {day}"
           f"{' (dry run)' if row['dry_run'] else ''}")
     start, end = (row[k].astimezone(AGENCY_TZ) for k in ("window_start", "window_end"))
-    print(f"window {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} America/Chicago")
+    print(f"window {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} {AGENCY_TZ.key}")
     for name in _COUNTS:
         print(f"  {name:<24}{row[name]:>8}")
     for reason, count in sorted(row["ineligible_by_reason"].items()):

@@ -5,13 +5,13 @@ distributions, placement, defects and rows (the row builder: `generate`) · writ
 Postgres: `run_seed`) · cli (the one argument parser).
 """
 
+from badging.constants import PROGRAM_LAUNCH
 from devstack.seed.cli import add_arguments, main, params_from
 from devstack.seed.records import (
     ASSESSMENT_CODE,
     CHICAGO,
     CLEAN_MIX,
     DIRTY_KINDS,
-    PROGRAM_LAUNCH,
     QUARANTINE_KINDS,
     STUDENT_ID_START,
     Assessment,

@@ -7,11 +7,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
-CHICAGO = ZoneInfo("America/Chicago")
-# The pipeline's default launch date; the truth assumes it is not overridden.
-PROGRAM_LAUNCH = date(2022, 12, 1)
+from badging.constants import AGENCY_TZ
+
+CHICAGO = AGENCY_TZ
+# The truth assumes the DAG's program_launch param keeps its default,
+# badging.constants.PROGRAM_LAUNCH.
 ASSESSMENT_CODE = re.compile(r"^([A-Z]{2,6})([0-9]{3,6})$")
 
 # Dirty rows that validation must quarantine; the other three kinds pass validation.

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as clock
 from itertools import accumulate
 
+from badging.constants import PROGRAM_LAUNCH
 from devstack.seed.defects import bad_site_code, malformed_code, malformed_email
 from devstack.seed.distributions import (
     ENTRY_LAG,
@@ -21,7 +22,6 @@ from devstack.seed.records import (
     CHICAGO,
     CLEAN_MIX,
     DIRTY_KINDS,
-    PROGRAM_LAUNCH,
     Certification,
     Dataset,
     Enrollment,

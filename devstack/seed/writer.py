@@ -6,6 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -94,11 +95,19 @@ def next_ids(ctims_conn: psycopg.Connection) -> IdStart:
                    certification_id=certification + 1 if certification else 1)
 
 
-def has_certifications(ctims_dsn: str) -> bool:
-    """Whether CTIMS already holds Real-Time rows."""
+def has_certifications(ctims_dsn: str, entered_from: date | None = None,
+                       entered_to: date | None = None) -> bool:
+    """Whether CTIMS holds Real-Time rows (entered in that range of Chicago days, if given)."""
     with psycopg.connect(ctims_dsn, autocommit=True) as conn:
-        row = conn.execute("SELECT EXISTS (SELECT 1 FROM ctims.realtime_certifications)"
-                           ).fetchone()
+        row = conn.execute(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM ctims.realtime_certifications
+                WHERE (%(from)s::date IS NULL
+                       OR (entered_at AT TIME ZONE 'America/Chicago')::date >= %(from)s)
+                  AND (%(to)s::date IS NULL
+                       OR (entered_at AT TIME ZONE 'America/Chicago')::date <= %(to)s))
+            """, {"from": entered_from, "to": entered_to}).fetchone()
     return bool(row and row[0])
 
 

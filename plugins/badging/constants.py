@@ -1,12 +1,29 @@
-"""Ledger states, audit events and ineligibility reasons: the project's one vocabulary."""
+"""The project's one vocabulary: names, dates and the states, events, reasons and outcomes.
+
+Light on purpose (standard library only): the DAG file imports it at parse time.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+# The DAG's id (a contract name: operators, the API and the tests use it).
+DAG_ID = "credly_badge_issuance"
+
+# Oklahoma's day: data intervals, test dates and Credly's issued_at are all in this zone
+# (docs/time.md).
+AGENCY_TIMEZONE = "America/Chicago"
+AGENCY_TZ = ZoneInfo(AGENCY_TIMEZONE)
+
+# The agency began issuing Credly badges in December 2022: the default of the DAG's
+# `program_launch` param and its start date (docs/eligibility.md).
+PROGRAM_LAUNCH = date(2022, 12, 1)
 
 
 class State(StrEnum):
-    """`badging.issuance.state`: where one badge is in its life."""
+    """`badging.issuance.state`: where one badge is in its life (docs/ledger.md)."""
 
     PENDING = "pending"
     IN_FLIGHT = "in_flight"
@@ -40,9 +57,19 @@ TERMINAL_EVENTS = frozenset({
     Event.WOULD_ISSUE,
 })
 
+# The decisions validate, eligibility and plan write into `staged_certification.decision`
+# (the audit log is written from them).
+DECISIONS = (
+    Event.QUARANTINED,
+    Event.INELIGIBLE,
+    Event.PLANNED,
+    Event.ALREADY_ISSUED,
+    Event.WOULD_ISSUE,
+)
+
 
 class Reason(StrEnum):
-    """Why a validated row earns no badge, in the order the rules are applied."""
+    """`badging.audit_log.reason`: why a row earns no badge (or ended as it did)."""
 
     DELETED = "deleted"
     NOT_APPROVED_ASSESSMENT = "not_approved_assessment"
@@ -56,9 +83,12 @@ class Reason(StrEnum):
     DUPLICATE_ENTRY = "duplicate_entry"
     PREVIOUSLY_FAILED = "previously_failed"
     ALREADY_ISSUED = "already_issued"
+    # Recorded by issue for a badge another run failed for good while this run waited.
+    FAILED_IN_OTHER_RUN = "failed_in_other_run"
 
 
-# The rules eligibility.sql applies, in its order; the SQL and this tuple must agree.
+# The rules eligibility/decide.sql applies, in its order; the SQL and this tuple must agree
+# (tests/unit/badging/test_constants.py reads the SQL).
 ELIGIBILITY_REASONS = (
     Reason.DELETED,
     Reason.NOT_APPROVED_ASSESSMENT,
@@ -69,3 +99,24 @@ ELIGIBILITY_REASONS = (
     Reason.NO_BADGE_TEMPLATE,
     Reason.OPTED_OUT,
 )
+
+# The reasons plan/classify.sql gives, against the ledger.
+PLAN_REASONS = (Reason.ALREADY_ISSUED, Reason.DUPLICATE_ENTRY, Reason.PREVIOUSLY_FAILED)
+
+# The reasons issue records for a badge another run settled (ledger.record_outcome_of_other_run).
+ISSUE_REASONS = (Reason.ALREADY_ISSUED, Reason.FAILED_IN_OTHER_RUN)
+
+
+class Outcome(StrEnum):
+    """What became of one row in an issue batch: the counts an issue task returns."""
+
+    ISSUED = "issued"
+    ALREADY_ISSUED = "already_issued"
+    FAILED = "failed"
+    RETRY_LATER = "retry_later"
+    # Another run holds it in flight: the batch waits for it, up to the lease.
+    HELD_ELSEWHERE = "held_elsewhere"
+    # Settled before this batch came to it (another run, or an earlier try of this one).
+    SETTLED_EARLIER = "settled_earlier"
+    # Not tried: the batch stopped on an authentication error.
+    NOT_ATTEMPTED = "not_attempted"

@@ -1,4 +1,4 @@
-"""Eligibility: decide, for every validated row, whether it earns a badge or why not."""
+"""Eligibility: whether each validated row earns a badge, or why not (docs/eligibility.md)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,10 @@ import logging
 from datetime import date
 
 from badging import audit, db
-from badging.constants import Event
+from badging.constants import PROGRAM_LAUNCH, Event
 from badging.run import RunInfo
 
 log = logging.getLogger(__name__)
-
-# The agency began issuing Credly badges in December 2022 (careertech.md).
-PROGRAM_LAUNCH = date(2022, 12, 1)
 
 
 def decide(run: RunInfo, *, program_launch: date = PROGRAM_LAUNCH,

@@ -1,4 +1,4 @@
-"""Issue: one batch of planned badges through Credly, with the ledger's exactly-once protocol."""
+"""Issue one batch of planned badges through Credly, exactly once (docs/exactly-once.md)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 
 from badging import db
-from badging.constants import Event, State
+from badging.constants import Event, Outcome, State
 from badging.credly import BadgeRequest, CredlyClient
 from badging.errors import (
     BatchIncomplete,
@@ -59,18 +59,6 @@ class BatchRow:
             template_id=self.template_id, issued_at=self.test_date, earner_id=self.earner_id,
             badge_key=f"issuance#{self.issuance_id}",
         )
-
-
-class _Outcome:
-    """Names of the per-row results a batch counts and reports."""
-
-    ISSUED = "issued"
-    ALREADY_ISSUED = "already_issued"
-    FAILED = "failed"
-    RETRY_LATER = "retry_later"
-    HELD_ELSEWHERE = "held_elsewhere"
-    SETTLED_EARLIER = "settled_earlier"
-    NOT_ATTEMPTED = "not_attempted"
 
 
 class _Connections:
@@ -122,7 +110,7 @@ class BatchIssuer:
         self._conninfo = db.resolve_dsn(badging)
         self._stop = threading.Event()
         self._auth_error: CredlyAuthError | None = None
-        self._counts: Counter[str] = Counter()
+        self._counts: Counter[Outcome] = Counter()
         self._counts_lock = threading.Lock()
 
     def load(self, batch_no: int) -> list[BatchRow]:
@@ -152,23 +140,23 @@ class BatchIssuer:
             for row, outcome in zip(rows, pool.map(lambda r: self._issue_row(r, connections),
                                                    rows), strict=True):
                 self._count(outcome)
-                if outcome == _Outcome.HELD_ELSEWHERE:
+                if outcome == Outcome.HELD_ELSEWHERE:
                     held.append(row)
                 done += 1
                 if done % progress_every == 0 or done == total:
                     log.info("%s: %d of %d done %s", label, done, total, self._summary())
             if held and not self._stop.is_set():
                 self._settle_held(held, connections, label)
-        counts = dict(self._counts)
+        counts = {str(outcome): n for outcome, n in self._counts.items()}
         if self._auth_error is not None:
             raise self._auth_error
-        retryable = counts.get(_Outcome.RETRY_LATER, 0) + counts.get(_Outcome.HELD_ELSEWHERE, 0)
+        retryable = counts.get(Outcome.RETRY_LATER, 0) + counts.get(Outcome.HELD_ELSEWHERE, 0)
         if retryable:
             raise BatchIncomplete(f"{label}: {retryable} of {total} badges are still retryable "
                                   f"{self._summary()}")
         return counts
 
-    def _count(self, outcome: str, delta: int = 1) -> None:
+    def _count(self, outcome: Outcome, delta: int = 1) -> None:
         with self._counts_lock:
             self._counts[outcome] += delta
 
@@ -176,9 +164,9 @@ class BatchIssuer:
         with self._counts_lock:
             return "(" + ", ".join(f"{k} {v}" for k, v in sorted(self._counts.items())) + ")"
 
-    def _issue_row(self, row: BatchRow, connections: _Connections) -> str:
+    def _issue_row(self, row: BatchRow, connections: _Connections) -> Outcome:
         if self._stop.is_set():
-            return _Outcome.NOT_ATTEMPTED
+            return Outcome.NOT_ATTEMPTED
         ledger = LedgerRow(connections.get(), self._run, row.issuance_id, row.certification_id)
         claim = ledger.claim()
         if claim is None:
@@ -194,7 +182,7 @@ class BatchIssuer:
                 if existing is not None:
                     ledger.mark_issued(existing.id, Event.ISSUED, recovered=True,
                                        attempt=claim.attempt)
-                    return _Outcome.ISSUED
+                    return Outcome.ISSUED
                 maybe_applied = False
             with self._call_slots:
                 result = self._client.issue_badge(request)
@@ -202,25 +190,25 @@ class BatchIssuer:
             self._release_unless(maybe_applied, ledger, error)
             self._auth_error = error
             self._stop.set()
-            return _Outcome.NOT_ATTEMPTED
+            return Outcome.NOT_ATTEMPTED
         except CredlyInvalidRequest as error:
             ledger.mark_failed(_error_label(error))
             log.warning("%s failed for good: %s", ledger.key, error)
-            return _Outcome.FAILED
+            return Outcome.FAILED
         except CredlyUnknownOutcome:
             # Credly may hold the badge: the row stays in_flight, so whoever takes it next
             # (this task's retry, or anyone after the lease) looks it up before posting.
             log.warning("%s: outcome unknown after retries; left in_flight", ledger.key)
-            return _Outcome.RETRY_LATER
+            return Outcome.RETRY_LATER
         except CredlyRetryableError as error:
             # Throttled or never reached Credly, even after the client's own retries.
             self._release_unless(maybe_applied, ledger, error)
-            return _Outcome.RETRY_LATER
-        event = Event.ISSUED if result.outcome == "issued" else Event.ALREADY_ISSUED
+            return Outcome.RETRY_LATER
+        event = Event.ISSUED if result.outcome == Outcome.ISSUED else Event.ALREADY_ISSUED
         detail: dict[str, Any] = {"attempt": claim.attempt, "recovered": result.recovered}
         if not ledger.mark_issued(result.badge.id, event, **detail):
             log.warning("%s: claim was taken over before the result was recorded", ledger.key)
-        return _Outcome.ISSUED if event == Event.ISSUED else _Outcome.ALREADY_ISSUED
+        return Outcome.ISSUED if event == Event.ISSUED else Outcome.ALREADY_ISSUED
 
     @staticmethod
     def _release_unless(maybe_applied: bool, ledger: LedgerRow, error: Exception) -> None:
@@ -231,17 +219,17 @@ class BatchIssuer:
         else:
             ledger.release(_error_label(error))
 
-    def _not_claimed(self, ledger: LedgerRow) -> str:
+    def _not_claimed(self, ledger: LedgerRow) -> Outcome:
         """The row was not ours to take: settled already, or held by another run."""
         snapshot = ledger.snapshot()
         if snapshot.held_by_other or snapshot.state == State.PENDING:
             # Another run holds it, or released it between our claim and our look: the
             # settle loop comes back for it.
-            return _Outcome.HELD_ELSEWHERE
+            return Outcome.HELD_ELSEWHERE
         # Settled by another run, or by an earlier try or clear of this one: the audit gets
         # this run's terminal event unless the run already has one for the row.
         ledger.record_outcome_of_other_run(snapshot)
-        return _Outcome.SETTLED_EARLIER
+        return Outcome.SETTLED_EARLIER
 
     def _settle_held(self, held: list[BatchRow], connections: _Connections, label: str) -> None:
         """Wait (up to the lease) for rows another run holds, then settle or take them over."""
@@ -254,10 +242,10 @@ class BatchIssuer:
             still = []
             for row in waiting:
                 outcome = self._issue_row(row, connections)
-                if outcome == _Outcome.HELD_ELSEWHERE:
+                if outcome == Outcome.HELD_ELSEWHERE:
                     still.append(row)
                 else:
-                    self._count(_Outcome.HELD_ELSEWHERE, -1)
+                    self._count(Outcome.HELD_ELSEWHERE, -1)
                     self._count(outcome)
             waiting = still
 

@@ -1,4 +1,4 @@
-"""The issuance ledger: plan each badge once; move it pending → in_flight → issued or failed."""
+"""The issuance ledger (docs/ledger.md): each badge planned once, then issued or failed."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from badging import audit, db
-from badging.constants import TERMINAL_EVENTS, Event, State
+from badging.constants import TERMINAL_EVENTS, Event, Reason, State
 from badging.run import RunInfo
 
 log = logging.getLogger(__name__)
@@ -159,12 +159,12 @@ class LedgerRow:
         have failed in this run's own earlier try (a failed row keeps no run id).
         """
         if snapshot.state in (State.ISSUED, State.REVOKED):
-            event, reason, detail = Event.ALREADY_ISSUED, "already_issued", {
+            event, reason, detail = Event.ALREADY_ISSUED, Reason.ALREADY_ISSUED, {
                 "issued_by_other_run": True}
         elif snapshot.state == State.FAILED:
-            event, reason, detail = Event.FAILED, "failed_in_other_run", {}
+            event, reason, detail = Event.FAILED, Reason.FAILED_IN_OTHER_RUN, {}
         else:
             return
         db.execute(self._conn, "ledger/record_settled.sql", self._params(
-            event=str(event), reason=reason, detail=Jsonb(detail),
+            event=str(event), reason=str(reason), detail=Jsonb(detail),
             terminal_events=[str(e) for e in TERMINAL_EVENTS]))

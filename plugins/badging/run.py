@@ -1,14 +1,12 @@
-"""Which day a DAG run processes, its extract window, and who is doing the work."""
+"""Which day a DAG run processes (docs/time.md), its extract window, and who does the work."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-# Oklahoma's day: intervals, test dates and Credly's issued_at are all in this zone.
-AGENCY_TZ = ZoneInfo("America/Chicago")
+from badging.constants import AGENCY_TZ
 
 
 def processing_day(date_param: str | None, interval_start: datetime | None,
@@ -71,7 +69,7 @@ class RunInfo:
 
     @property
     def holder(self) -> str:
-        """Identifies one mapped task across its tries (see ledger claim rules)."""
+        """Identifies one mapped task across its tries (claim rules: docs/exactly-once.md)."""
         return f"{self.run_id}|{self.task_id}|{self.map_index}"
 
     @classmethod

@@ -29,19 +29,6 @@ def _no_retry_for(*errors: type[Exception]):
         raise AirflowFailException(str(error)) from error
 
 
-def _earner_id_secret() -> str:
-    from airflow.sdk import BaseHook
-
-    from badging.errors import ConfigurationError
-
-    secret = BaseHook.get_connection(CREDLY_CONN_ID).extra_dejson.get("earner_id_secret")
-    if not secret:
-        raise ConfigurationError(
-            f"connection {CREDLY_CONN_ID!r} needs extra.earner_id_secret: the key that turns "
-            "student ids into the issuer_earner_id sent to Credly (set once, never change it)")
-    return secret
-
-
 def extract(context: dict[str, Any]) -> dict[str, Any]:
     from badging.extract import extract as extract_rows
 
@@ -70,20 +57,21 @@ def decide_eligibility(context: dict[str, Any]) -> dict[str, int]:
 
 
 def plan(context: dict[str, Any]) -> list[dict[str, int]]:
+    from badging.credly.hook import CredlyHook
     from badging.errors import ConfigurationError
     from badging.ledger import plan as plan_badges
 
     params = context["params"]
     run = RunInfo.from_context(context)
     with _no_retry_for(ConfigurationError):
-        secret = _earner_id_secret()
+        secret = CredlyHook(CREDLY_CONN_ID).earner_id_secret()
     batches, _ = plan_badges(run, earner_id_secret=secret, batch_size=int(params["batch_size"]),
                              retry_failed=bool(params["retry_failed"]))
     return [batch.as_xcom() for batch in batches]
 
 
 def issue(context: dict[str, Any], batch: dict[str, int]) -> dict[str, int]:
-    from badging.credly import CredlyClient
+    from badging.credly.hook import CredlyHook
     from badging.errors import ConfigurationError, CredlyAuthError
     from badging.issuer import BatchIssuer
 
@@ -91,7 +79,7 @@ def issue(context: dict[str, Any], batch: dict[str, int]) -> dict[str, int]:
     context["batch_label"] = label  # rendered by the task's map_index_template
     run = RunInfo.from_context(context)
     with _no_retry_for(ConfigurationError, CredlyAuthError):
-        client = CredlyClient.from_connection(CREDLY_CONN_ID)
+        client = CredlyHook(CREDLY_CONN_ID).get_conn()
         issuer = BatchIssuer(run, client, concurrency=int(context["params"]["concurrency"]))
         return issuer.issue(batch["batch_no"], label)
 

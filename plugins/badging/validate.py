@@ -14,7 +14,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from badging import audit, db, sql
-from badging.constants import Event
+from badging.constants import AGENCY_TIMEZONE, Event
 from badging.errors import DataQualityError
 from badging.run import RunInfo
 
@@ -317,7 +317,8 @@ def validate(run: RunInfo, *, max_failed_share: float, validation_prefix: str,
     """
     params = {"run_id": run.run_id}
     with db.connect(badging) as conn:
-        cursor = db.execute(conn, "validate/staged_rows.sql", params)
+        cursor = db.execute(conn, "validate/staged_rows.sql",
+                            params | {"agency_timezone": AGENCY_TIMEZONE})
         frame = staged_frame(cursor.fetchall(), [c.name for c in cursor.description])
         runs, average = db.execute(conn, "validate/row_count_history.sql",
                                    {"day": run.day, "days": BAND_DAYS}).fetchone()

@@ -2,7 +2,7 @@
 -- applies, or none for a row that earns a badge. The CTIMS side of the join (approved
 -- list, programs, sites, blueprint alignment, enrollments, students) was computed into
 -- the staged facts by extract/realtime_rows.sql; the template side is joined here.
--- The CASE order is constants.ELIGIBILITY_REASONS.
+-- The CASE order is constants.ELIGIBILITY_REASONS; the rules: docs/eligibility.md.
 UPDATE badging.staged_certification s
 SET reason      = decided.reason,
     decision    = CASE WHEN decided.reason IS NOT NULL THEN 'ineligible' END,

@@ -3,6 +3,7 @@
 -- A pending row can be taken by anyone; an in_flight row only by a later try of the task
 -- that left it (its own crashed attempt) or once its lease expired (a dead worker).
 -- FOR UPDATE makes two claimers queue, and the second re-checks the row and gets nothing.
+-- The protocol: docs/exactly-once.md.
 WITH target AS (
     SELECT issuance_id, state AS previous_state
     FROM badging.issuance

@@ -2,7 +2,7 @@
 -- badge (the one the ledger row points at, else the earliest test); the others are
 -- duplicate entries. A badge issued by an earlier run, or by an earlier clear of this run
 -- (a re-run day), is already_issued; one issued by this very attempt (plan re-run after
--- issue, no clear in between) stays planned so the story is unchanged.
+-- issue, no clear in between) stays planned so the story is unchanged (docs/eligibility.md).
 UPDATE badging.staged_certification s
 SET issuance_id = c.issuance_id,
     decision = CASE

@@ -1,4 +1,4 @@
--- The columns the suites check; entered_date is the Chicago day of entry, entry_lag_days
+-- The columns the suites check; entered_date is the agency's day of entry, entry_lag_days
 -- the days from the test to its entry, approved_* the assessment's approval window.
 SELECT certification_id,
        student_id,
@@ -8,8 +8,8 @@ SELECT certification_id,
        assessment_code,
        site_code,
        test_date,
-       (entered_at AT TIME ZONE 'America/Chicago')::date             AS entered_date,
-       (entered_at AT TIME ZONE 'America/Chicago')::date - test_date AS entry_lag_days,
+       (entered_at AT TIME ZONE %(agency_timezone)s)::date             AS entered_date,
+       (entered_at AT TIME ZONE %(agency_timezone)s)::date - test_date AS entry_lag_days,
        approved_from,
        approved_to
 FROM badging.staged_certification

@@ -35,6 +35,29 @@ def test_an_edited_migration_is_refused(stack, tmp_path, monkeypatch):
         sql.load.cache_clear()
 
 
+def test_a_comment_correction_keeps_an_earlier_checksum_valid(stack, tmp_path, monkeypatch):
+    # A deployment that applied 001_ledger.sql before its comments were corrected.
+    (earlier, _), = migrations.EARLIER_CHECKSUMS[("badging", "001_ledger.sql")].items()
+    stack.postgres.ensure_database("migrations_earlier")
+    dsn = stack.dsn("migrations_earlier")
+    migrations.apply(dsn, "badging")
+    with psycopg.connect(dsn) as conn:
+        conn.execute("UPDATE public.schema_migrations SET checksum = %s "
+                     "WHERE component = 'badging' AND name = '001_ledger.sql'", [earlier])
+    assert migrations.apply(dsn, "badging") == []
+    # A changed statement is not a comment correction: refused, earlier checksum or not.
+    shutil.copytree(sql.include_dir(), tmp_path / "include")
+    first = tmp_path / "include" / "sql" / "migrations" / "badging" / "001_ledger.sql"
+    first.write_text(first.read_text().replace("DEFAULT 0", "DEFAULT 1", 1))
+    monkeypatch.setenv("BADGING_INCLUDE_DIR", str(tmp_path / "include"))
+    sql.load.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="changed after it was applied"):
+            migrations.apply(dsn, "badging")
+    finally:
+        sql.load.cache_clear()
+
+
 def test_the_ctims_reader_role_cannot_write(stack):
     with psycopg.connect(stack.dsn("ctims", user="ctims_reader")) as conn:
         assert conn.execute("SELECT count(*) FROM ctims.sites").fetchone()[0] >= 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -11,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from badging.credly import BadgeRequest, CredlyClient
+from badging.credly import CredlyClient
 from badging.errors import (
     CredlyAuthError,
     CredlyInvalidRequest,
@@ -22,22 +21,7 @@ from badging.errors import (
 from badging.ratelimit import TokenBucket
 from devstack.credly_sandbox.faults import FaultInjector, Verdict
 from devstack.ports import free_port
-
-ACTIVE = "11111111-1111-4111-8111-000000000001"
-OTHER = "11111111-1111-4111-8111-000000000002"
-ARCHIVED = "11111111-1111-4111-8111-000000000003"
-TEMPLATES = [
-    {"id": ACTIVE, "name": "Welding I", "state": "active", "allow_duplicate_badges": False},
-    {"id": OTHER, "name": "Welding II", "state": "active", "allow_duplicate_badges": False},
-    {"id": ARCHIVED, "name": "Old Welding", "state": "archived", "allow_duplicate_badges": False},
-]
-
-
-@pytest.fixture
-def credly(sandbox):
-    """The sandbox with our templates in place."""
-    sandbox.put_templates(TEMPLATES)
-    return sandbox
+from tests.integration.credly.badges import ACTIVE, ARCHIVED, OTHER, request
 
 
 def make_client(sandbox, token: str | None = None, **options) -> CredlyClient:
@@ -50,18 +34,6 @@ def make_client(sandbox, token: str | None = None, **options) -> CredlyClient:
         **options,
     }
     return CredlyClient(sandbox.base_url, token or sandbox.token, sandbox.org_id, **settings)
-
-
-def request(n: int = 1, *, template: str = ACTIVE, email: str | None = None) -> BadgeRequest:
-    return BadgeRequest(
-        recipient_email=email or f"student{n}@example.org",
-        first_name=f"First{n}",
-        last_name=f"Last{n}",
-        template_id=template,
-        issued_at=date(2024, 7, 1),
-        earner_id=f"earner-{n}",
-        badge_key=f"issuance#{n}",
-    )
 
 
 def seed_for(knobs: dict, script: list[tuple[str, Callable[[Verdict], bool]]]) -> int:
@@ -439,24 +411,3 @@ def test_a_replace_whose_response_is_lost_is_recovered(credly):
     new = client.replace_badge(old.id, OTHER, date(2024, 8, 1))
     assert new.template_id == OTHER
     assert len(credly.badges()) == 2
-
-
-# --- the Airflow connection -------------------------------------------------------------------
-
-
-def test_from_connection_talks_to_the_sandbox(credly, monkeypatch):
-    pytest.importorskip("airflow.sdk")
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_CREDLY_API",
-        json.dumps(
-            {
-                "conn_type": "http",
-                "host": credly.base_url,
-                "password": credly.token,
-                "extra": {"organization_id": credly.org_id, "rate_limit_per_s": 50},
-            }
-        ),
-    )
-    client = CredlyClient.from_connection(limiter=TokenBucket(None))
-    assert client.get_organization()["id"] == credly.org_id
-    assert client.issue_badge(request(1)).outcome == "issued"

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from datetime import date, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
 
-from badging.correction_report import CorrectionData, SiteSection, chart, render, report_path
+from badging.constants import Reason
+from badging.correction_chart import geometry, nice_step
+from badging.correction_report import (
+    CHECK_ACTIONS,
+    REASON_ACTIONS,
+    CorrectionData,
+    GroupRow,
+    SiteSection,
+    WarningRow,
+    chart,
+    index_view,
+    render,
+    report_path,
+    report_view,
+)
 from badging.run import AGENCY_TZ, RunInfo
 
 DAY = date(2026, 5, 12)
+HERE = Path(__file__).resolve().parent
+EXPECTATIONS = HERE.parents[2] / "include" / "expectations"
+# The whole page for _awkward_data(); after an intended change to the page, regenerate it:
+#   python -c "import tests.unit.badging.test_correction_report as t; t.write_golden()"
+GOLDEN_PAGE = HERE / "golden" / "correction_report.html"
 
 
 def _data(days: int = 30) -> CorrectionData:
@@ -49,3 +72,103 @@ def test_the_chart_has_a_bar_segment_per_series_and_day():
 def test_report_paths_are_file_name_safe():
     assert report_path(DAY, "manual__2026-05-12T00:00:00+00:00") == \
         "correction/2026-05-12/manual__2026-05-12T00_00_00_00_00.html"
+
+
+def _awkward_data() -> CorrectionData:
+    """Three days, a dry run, Data Docs links and markup characters in every string field."""
+    data = _data(3)
+    data.run = dataclasses.replace(data.run, dry_run=True, run_id="manual__<&>\"'")
+    data.docs_pages = {"realtime_rows": "data_docs/x & y.html", "a<b": "q\"z.html"}
+    data.dq_problems = []
+    site = SiteSection("<x&y>")
+    site.groups[("ineligible", "vendor_badge")] += [5, 3]
+    site.groups[("quarantined", "email_present, site_code_present")] += [9]
+    site.warnings['weird"check'] += [1]
+    data.sites[site.site] = site
+    return data
+
+
+def write_golden() -> None:
+    GOLDEN_PAGE.parent.mkdir(exist_ok=True)
+    GOLDEN_PAGE.write_text(render(_awkward_data()), encoding="utf-8")
+
+
+def test_one_whole_page_renders_as_recorded():
+    assert render(_awkward_data()) == GOLDEN_PAGE.read_text(encoding="utf-8")
+
+
+def test_every_string_is_escaped():
+    page = render(_awkward_data())
+    assert "<x&y>" not in page
+    assert "&lt;x&amp;y&gt;" in page
+    assert "manual__&lt;&amp;&gt;&#34;&#39;" in page
+    assert 'href="../data_docs/x &amp; y.html"' in page
+
+
+def test_the_view_holds_the_counts_groups_and_actions():
+    view = report_view(_awkward_data(), up="../../")
+    assert view.dry_run
+    assert view.index_href == "../../correction/index.html"
+    assert view.docs_links == [("a<b", '../../q"z.html'),
+                               ("realtime_rows", "../../data_docs/x & y.html")]
+    assert (view.quarantined, view.ineligible, view.sites_to_review) == (3, 3, 2)
+    assert view.by_reason == [("ineligible", "vendor_badge", 2),
+                              ("quarantined", "email_well_formed", 2),
+                              ("ineligible", "no_aligned_program", 1),
+                              ("quarantined", "email_present, site_code_present", 1)]
+    # Most entries to fix first; a vendor badge is nothing anyone can fix.
+    assert view.glance == [("425416001", 3, 3, 2), ("<x&y>", 1, 3, 1)]
+    assert [s.site for s in view.sites] == ["425416001", "<x&y>"]
+    assert view.sites[0].groups == [
+        GroupRow("quarantined", "email_well_formed", CHECK_ACTIONS["email_well_formed"],
+                 [7, 12], "fix"),
+        GroupRow("ineligible", "no_aligned_program", REASON_ACTIONS[Reason.NO_ALIGNED_PROGRAM],
+                 [30], "")]
+    site = view.sites[1]
+    assert site.groups == [
+        GroupRow("quarantined", "email_present, site_code_present",
+                 "Enter the student's email address in CTIMS. Enter the nine-digit site code.",
+                 [9], "fix"),
+        GroupRow("ineligible", "vendor_badge", REASON_ACTIONS[Reason.VENDOR_BADGE], [3, 5],
+                 "info")]
+    assert site.warnings == [WarningRow('weird"check', "Check the entry.", [1])]
+
+
+def test_the_index_lists_runs_newest_first():
+    view = index_view(_data(3))
+    assert [row.day for row in view.rows] == [DAY, DAY - timedelta(days=1),
+                                              DAY - timedelta(days=2)]
+    assert view.rows[0].href == "2026-05-12/r0.html"
+    assert [row.dq_ok for row in view.rows] == [True, True, True]
+
+
+def test_the_chart_geometry_stacks_each_day_under_a_round_top():
+    history = _data(30).history
+    chart_ = geometry(history)
+    assert chart_ is not None
+    assert len(chart_.bars) == 30
+    assert [value for _y, value in chart_.ticks] == [0, 50, 100, 150, 200]  # days total 100
+    first = chart_.bars[0].segments
+    assert [s.title for s in first] == [f"{DAY - timedelta(days=29)}: issued 89",
+                                        f"{DAY - timedelta(days=29)}: quarantined 5",
+                                        f"{DAY - timedelta(days=29)}: ineligible: opted_out 15",
+                                        f"{DAY - timedelta(days=29)}: ineligible: vendor_badge 20"]
+    # Stacked: each segment sits on the one below, the first on the axis (y = 254).
+    assert first[0].y + first[0].height == 254
+    for lower, upper in pairwise(first):
+        assert abs(upper.y + upper.height - lower.y) < 1e-9
+    assert all(bar.label is not None for bar in chart_.bars)
+    assert [name for name, _colour in chart_.legend][:2] == ["issued", "quarantined"]
+    assert geometry([]) is None
+    assert [nice_step(x) for x in (0.3, 1, 3, 7, 26, 120)] == [1, 1, 5, 10, 50, 200]
+
+
+def test_every_reason_and_row_check_has_an_action():
+    assert set(REASON_ACTIONS) == set(Reason)
+    checks = set()
+    for suite in ("realtime_rows", "realtime_rows_warnings"):
+        for item in json.loads((EXPECTATIONS / f"{suite}.json").read_text())["expectations"]:
+            meta = item.get("meta") or {}
+            if not meta.get("table_level"):
+                checks.add(meta["check"])
+    assert set(CHECK_ACTIONS) == checks

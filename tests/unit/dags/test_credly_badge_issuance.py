@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from badging.constants import AGENCY_TIMEZONE, DAG_ID
+
 REPO = Path(__file__).resolve().parents[3]
 
 # Parses the dags/ folder the way the DAG processor does, with every socket refused, and
@@ -28,7 +30,7 @@ _PARSE = textwrap.dedent("""
     started = time.perf_counter()
     bag = DagBag(dag_folder=sys.argv[1], known_pools={"credly_api"})
     seconds = time.perf_counter() - started
-    dag = bag.dags.get("credly_badge_issuance")
+    dag = bag.dags.get(sys.argv[2])
     print(json.dumps({
         "seconds": seconds,
         "import_errors": {k: str(v) for k, v in bag.import_errors.items()},
@@ -56,7 +58,7 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/unused.db",
     }
-    result = subprocess.run([sys.executable, "-c", _PARSE, str(REPO / "dags")], env=env,
+    result = subprocess.run([sys.executable, "-c", _PARSE, str(REPO / "dags"), DAG_ID], env=env,
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -64,7 +66,7 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_parses_without_errors_and_offline(parsed):
     assert parsed["import_errors"] == {}
-    assert parsed["dag_ids"] == ["credly_badge_issuance"]
+    assert parsed["dag_ids"] == [DAG_ID]
 
 
 def test_parses_in_under_two_seconds(parsed):
@@ -73,7 +75,7 @@ def test_parses_in_under_two_seconds(parsed):
 
 def test_runs_on_chicago_days_with_real_intervals(parsed):
     assert parsed["timetable"] == "CronDataIntervalTimetable"
-    assert parsed["timezone"] == "America/Chicago"
+    assert parsed["timezone"] == AGENCY_TIMEZONE
     assert parsed["catchup"] is False
 
 

@@ -1,4 +1,4 @@
--- The badging ledger (DESIGN.md "Ledger model"): what was decided, planned and issued.
+-- The badging ledger (docs/ledger.md): what was decided, planned and issued.
 
 CREATE SCHEMA IF NOT EXISTS badging;
 
@@ -23,8 +23,9 @@ CREATE TABLE IF NOT EXISTS badging.issuance (
     credly_badge_id    text        UNIQUE,
     attempts           integer     NOT NULL DEFAULT 0,
     last_error         text,
-    -- Who holds an in_flight row: "run_id|map_index|try_number". A retry of the same task
-    -- recognises its own crashed attempt; anyone else waits for the lease to expire.
+    -- Who holds an in_flight row: "run_id|task_id|map_index" (RunInfo.holder), the same for
+    -- every try of one mapped task, so a retry recognises its own crashed attempt; anyone
+    -- else waits for the lease to expire (docs/exactly-once.md).
     claimed_by         text,
     claimed_at         timestamptz,
     planned_run_id     text        NOT NULL,
@@ -70,7 +71,7 @@ CREATE TRIGGER audit_log_append_only
 
 -- The Real-Time rows a run works on. Run-scoped so that any worker can run any task and
 -- two runs never see each other's rows; it holds recipient details, so it is purged
--- after a retention period (see ledger/purge_staging.sql).
+-- after a retention period (see report/purge_staging.sql).
 CREATE TABLE IF NOT EXISTS badging.staged_certification (
     run_id              text        NOT NULL,
     certification_id    bigint      NOT NULL,

@@ -1,4 +1,4 @@
--- Our model of the CTIMS tables the pipeline reads (DESIGN.md "Source model").
+-- Our model of the CTIMS tables the pipeline reads (docs/eligibility.md, "Source model").
 -- Production CTIMS owns its own schema; this file exists for devstack and tests only,
 -- and include/sql/extract/ is the one place the pipeline depends on these names.
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from badging.constants import AGENCY_TZ, PROGRAM_LAUNCH
 from devstack.seed import Dataset, IdStart, SeedParams, generate
 
 REPO = Path(__file__).resolve().parents[4]
-CHICAGO = ZoneInfo("America/Chicago")
-LAUNCH = date(2022, 12, 1)
+CHICAGO = AGENCY_TZ
+LAUNCH = PROGRAM_LAUNCH
 # The rules as the brief and the GX suite state them, written out again here on purpose:
 # the generator's own constants are not trusted to check the generator.
 CODE = re.compile(r"^[A-Z]{2,6}[0-9]{3,6}$")

@@ -1,0 +1,113 @@
+"""The correction report's trend chart: the geometry of its stacked bars, drawn by a template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from badging.constants import Event
+
+# Bars the chart has room for, whatever the history (the report's trend window).
+HISTORY_RUNS = 30
+# Series colours: issued, quarantined, then one per ineligibility reason (colour-blind safe
+# first, then greys).
+ISSUED_COLOUR, QUARANTINED_COLOUR = "#1b7837", "#d73027"
+REASON_COLOURS = ("#4575b4", "#fdae61", "#74add1", "#f46d43", "#abd9e9", "#fee090",
+                  "#8073ac", "#b35806", "#542788", "#999999", "#bbbbbb", "#666666")
+_LEFT, _RIGHT_MARGIN, _BOTTOM, _PLOT_MARGIN = 56, 10, 46, 66
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One series' part of one day's bar; `title` is its tooltip."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    colour: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One day: its segments bottom up, and its date label (None: the day goes unlabelled)."""
+
+    segments: list[Segment]
+    label: str | None
+    label_x: float
+    label_y: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Everything the template draws; coordinates in SVG pixels, y growing downwards.
+
+    `ticks` are (y, value) of the horizontal grid lines; `legend` is (name, colour) per series.
+    """
+
+    width: int
+    height: int
+    left: int
+    right: int
+    ticks: list[tuple[float, int]]
+    bars: list[Bar]
+    legend: list[tuple[str, str]]
+
+
+def nice_step(raw: float) -> int:
+    """The smallest 1, 2 or 5 times a power of ten that is at least `raw` (axis ticks)."""
+    power = 1
+    while True:
+        for factor in (1, 2, 5):
+            if factor * power >= raw:
+                return factor * power
+        power *= 10
+
+
+def geometry(history: list[dict[str, Any]], *, width: int = 1120,
+             height: int = 300) -> Chart | None:
+    """Stacked bars per day: issued, quarantined, ineligible by reason; None without history.
+
+    Args:
+        history: report/history.sql rows, oldest first.
+    """
+    if not history:
+        return None
+    reasons = sorted({r for h in history for r in (h["ineligible_by_reason"] or {})})
+    series = [(str(Event.ISSUED), ISSUED_COLOUR),
+              (str(Event.QUARANTINED), QUARANTINED_COLOUR)] + [
+        (f"{Event.INELIGIBLE}: {r}", REASON_COLOURS[i % len(REASON_COLOURS)])
+        for i, r in enumerate(reasons)]
+
+    def values(h: dict[str, Any]) -> list[int]:
+        by_reason = h["ineligible_by_reason"] or {}
+        return [h["issued"], h["quarantined"], *(by_reason.get(r, 0) for r in reasons)]
+
+    step = nice_step(max(1, *(sum(values(h)) for h in history)) / 4)
+    top = step * 4
+    plot_h = height - _PLOT_MARGIN
+    baseline = height - _BOTTOM
+    ticks = [(baseline - plot_h * tick / 4, step * tick) for tick in range(5)]
+    # Room for HISTORY_RUNS bars whatever the history, so a new deployment's first days
+    # do not turn into slabs; the bars start at the left.
+    slot = (width - _LEFT - _RIGHT_MARGIN) / max(len(history), HISTORY_RUNS)
+    bar = max(4.0, slot * 0.7)
+    bars = []
+    # Labels are turned so that one fits under every bar of a full 30-day chart.
+    label_every = max(1, round(len(history) / HISTORY_RUNS))
+    for index, h in enumerate(history):
+        x = _LEFT + index * slot + (slot - bar) / 2
+        y = baseline
+        segments = []
+        for (name, colour), value in zip(series, values(h), strict=True):
+            if not value:
+                continue
+            bar_h = plot_h * value / top
+            y -= bar_h
+            segments.append(Segment(x, y, bar, bar_h, colour,
+                                    f"{h['logical_date']}: {name} {value}"))
+        labelled = index % label_every == 0 or index == len(history) - 1
+        bars.append(Bar(segments, f"{h['logical_date']:%m-%d}" if labelled else None,
+                        x + bar / 2, baseline + 14))
+    return Chart(width, height, _LEFT, width - _RIGHT_MARGIN, ticks, bars, series)

@@ -1,0 +1,353 @@
+"""Credly's transport: the pooled session, one paced request, retries and look-up-before-re-POST."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+from tenacity.stop import stop_base
+from tenacity.wait import wait_base
+
+from badging.credly.classification import classify_response, classify_transport_error
+from badging.credly.payloads import IssuedBadge
+from badging.errors import (
+    CredlyDuplicateBadge,
+    CredlyRetryableError,
+    CredlyThrottled,
+    CredlyTransient,
+    CredlyUnknownOutcome,
+)
+from badging.ratelimit import TokenBucket
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "okcareertech-badging/0.1 (+https://oklahoma.gov/careertech)"
+# Threads of one batch share the pool; more than this many would queue for a connection.
+POOL_MAXSIZE = 32
+
+# --- the pooled session -----------------------------------------------------------------------
+
+_session: requests.Session | None = None
+_session_lock = threading.Lock()
+
+
+class _RedactQueryStrings(logging.Filter):
+    """Drop query strings from urllib3's request lines: a badge lookup's holds an email."""
+
+    _QUERY = re.compile(r"\?\S*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._QUERY.sub("?…", arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+def install_redaction() -> None:
+    """Keep earners' emails out of urllib3's DEBUG request lines (idempotent)."""
+    # urllib3 logs every request line, query included, at DEBUG; a worker run at DEBUG
+    # would otherwise write earners' emails into the task log.
+    pool_log = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _RedactQueryStrings) for f in pool_log.filters):
+        pool_log.addFilter(_RedactQueryStrings())
+
+
+def shared_session() -> requests.Session:
+    """Return the process's pooled Session, so every thread and client reuses TLS connections.
+
+    Returns:
+        A Session with a connection pool of POOL_MAXSIZE per host and no transport retries
+        (retrying is this module's decision, made per error type).
+    """
+    global _session
+    with _session_lock:
+        if _session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            _session = session
+        return _session
+
+
+# --- the retry policy (tenacity) --------------------------------------------------------------
+
+
+class wait_retry_after(wait_base):
+    """Wait as long as a 429's Retry-After asks; otherwise as the fallback strategy says."""
+
+    def __init__(self, fallback: wait_base) -> None:
+        self.fallback = fallback
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, CredlyThrottled) and error.retry_after is not None:
+            return error.retry_after
+        return self.fallback(retry_state)
+
+
+class stop_when_throttled_longer_than(stop_base):
+    """Stop when Credly throttles for longer than we will sleep in a worker slot."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        # Tenacity computes the wait before asking whether to stop.
+        return isinstance(error, CredlyThrottled) and retry_state.upcoming_sleep > self.limit
+
+
+@dataclass
+class Written:
+    """What a state-changing call produced: a response body, or a badge found after a lost one."""
+
+    body: dict[str, Any] | None = None
+    recovered: IssuedBadge | None = None
+
+
+class CredlyTransport:
+    """Sends requests to one Credly API root: paced, timed out, retried, never leaking the token.
+
+    Throttling, 5xx and network failures are retried with exponential backoff and full jitter
+    (tenacity), a 429's Retry-After honoured across threads through the shared token bucket;
+    writes whose response was lost are looked up before being sent again.
+
+    Args:
+        base_url: API root including ``/v1``.
+        token: the organization's authorization token (HTTP Basic username).
+        limiter: the token bucket every request takes a token from.
+        connect_timeout, read_timeout: seconds.
+        max_attempts: tries per call, the first included.
+        backoff_base, backoff_cap: the full-jitter window starts at base, doubles, stops at cap.
+        max_retry_after: longest Retry-After honoured in-process (see CredlyClient).
+        session: a requests Session to use instead of the shared one.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        limiter: TokenBucket,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        max_attempts: int,
+        backoff_base: float,
+        backoff_cap: float,
+        max_retry_after: float,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.strip().rstrip("/")
+        self._auth = (token.strip(), "")
+        self.timeout = (float(connect_timeout), float(read_timeout))
+        self.max_attempts = max_attempts
+        self.max_retry_after = max_retry_after
+        # Full jitter (AWS architecture blog): spreads retries of many threads evenly.
+        self.backoff = wait_random_exponential(multiplier=backoff_base, max=backoff_cap)
+        self.limiter = limiter
+        self._session = session
+        install_redaction()
+
+    def same_origin(self, url: str) -> str:
+        """Resolve a next_page_url against the base, refusing to send the token elsewhere."""
+        absolute = urljoin(self.base_url + "/", url)
+        target, base = urlsplit(absolute), urlsplit(self.base_url)
+        if (target.scheme, target.netloc) != (base.scheme, base.netloc):
+            # Credly may name itself differently (a proxy, 127.0.0.1 vs localhost); keep the
+            # path and query but send them only to the host we were configured with.
+            absolute = urlunsplit((base.scheme, base.netloc, target.path, target.query, ""))
+        return absolute
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Mapping[str, Any] | None = None,
+        badge_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Make one request (no retries) and return the decoded body, or raise a typed error."""
+        write = method != "GET"
+        self.limiter.acquire()
+        session = self._session or shared_session()
+        try:
+            response = session.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                auth=self._auth,
+                timeout=self.timeout,
+                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            )
+        except requests.RequestException as exc:
+            # "from None": the original message and chain hold the URL, query included.
+            raise classify_transport_error(exc, write=write, badge_key=badge_key) from None
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            body = None
+        if 200 <= response.status_code < 300:
+            # Every call made here answers with a data envelope; anything else (an empty body,
+            # a proxy's HTML page) tells us nothing about what happened.
+            if not isinstance(body, dict) or "data" not in body:
+                kind = CredlyUnknownOutcome if write else CredlyTransient
+                raise kind(
+                    "Credly answered with an unreadable body",
+                    status=response.status_code,
+                    badge_key=badge_key,
+                )
+            return body
+        raise classify_response(
+            response.status_code,
+            body,
+            response.headers.get("Retry-After"),
+            write=write,
+            badge_key=badge_key,
+        )
+
+    def retrying(self, method: str, url: str) -> Retrying:
+        """The retry policy of one call: retryable errors only, max_attempts, Retry-After."""
+        return Retrying(
+            retry=retry_if_exception_type(CredlyRetryableError),
+            wait=wait_retry_after(self.backoff),
+            stop=(stop_after_attempt(self.max_attempts)
+                  | stop_when_throttled_longer_than(self.max_retry_after)),
+            before_sleep=lambda state: self._before_sleep(state, method, url),
+            retry_error_callback=self._give_up,
+        )
+
+    def _before_sleep(self, state: RetryCallState, method: str, url: str) -> None:
+        error = state.outcome.exception()
+        delay = state.upcoming_sleep
+        if isinstance(error, CredlyThrottled):
+            # A 429 pauses every thread of the process, not just this one.
+            self.limiter.pause_until(time.monotonic() + delay)
+        log.warning(
+            "Credly %s %s: %s (%s); attempt %d/%d, retrying in %.2fs [badge %s]",
+            method, urlsplit(url).path, type(error).__name__, error.status or "no response",
+            state.attempt_number, self.max_attempts, delay, error.badge_key or "-",
+        )
+
+    def _give_up(self, state: RetryCallState) -> Any:
+        error = state.outcome.exception()
+        if state.attempt_number < self.max_attempts:
+            # Stopped early: Credly asked for a wait longer than max_retry_after. Hold the
+            # process back that long, then let the task retry later instead of sleeping here.
+            self.limiter.pause_until(time.monotonic() + self.max_retry_after)
+            log.warning(
+                "Credly asked to wait %.0fs (over the %.0fs limit); giving up [badge %s]",
+                state.upcoming_sleep, self.max_retry_after, error.badge_key or "-",
+            )
+        raise error
+
+    def get(
+        self, url: str, params: Mapping[str, Any] | None = None, badge_key: str | None = None
+    ) -> dict[str, Any]:
+        """GET with retries on 429, 5xx and network failures (reads are safe to repeat)."""
+        return self.retrying("GET", url)(
+            self.send, "GET", url, params=params, badge_key=badge_key
+        )
+
+    def write(
+        self,
+        method: str,
+        url: str,
+        payload: Mapping[str, Any],
+        *,
+        badge_key: str | None,
+        recover: Callable[[], IssuedBadge | None],
+    ) -> Written:
+        """Send a non-idempotent write, looking its effect up before ever sending it again.
+
+        ``recover`` returns the badge the write would have produced if Credly already has it.
+        It runs before every attempt that follows one whose outcome is unknown (5xx, lost
+        response), after the backoff, so a slow commit has time to land.
+
+        Raises:
+            CredlyError: the rejection (4xx), or the last retryable error when retrying stops.
+        """
+        maybe_applied = False
+        # Sticky: a write whose answer was lost may still land after a lookup missed it
+        # (a slow commit), and then our own next attempt is refused as a duplicate.
+        lost_before = False
+        try:
+            for attempt in self.retrying(method, url):
+                if maybe_applied:
+                    # Outside the attempt: a failed lookup ends the call, it is not retried.
+                    found = self._recover(recover, badge_key)
+                    if found is not None:
+                        return Written(recovered=found)
+                    maybe_applied = False
+                with attempt:
+                    try:
+                        return Written(
+                            body=self.send(method, url, json=payload, badge_key=badge_key))
+                    except CredlyRetryableError as error:
+                        maybe_applied = isinstance(error, CredlyUnknownOutcome)
+                        lost_before = lost_before or maybe_applied
+                        if attempt.retry_state.attempt_number == self.max_attempts:
+                            if lost_before and (found := self._recover(recover, badge_key)):
+                                return Written(recovered=found)
+                            if lost_before and not maybe_applied:
+                                # Only throttled at the end, but an earlier try may yet land:
+                                # the caller must look before sending this again.
+                                raise CredlyUnknownOutcome(
+                                    "a write's response was lost and it is not found yet",
+                                    status=error.status, badge_key=badge_key) from None
+                        raise
+        except CredlyDuplicateBadge:
+            if lost_before and (found := self._recover(recover, badge_key)):
+                return Written(recovered=found)
+            raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _recover(
+        recover: Callable[[], IssuedBadge | None], badge_key: str | None
+    ) -> IssuedBadge | None:
+        try:
+            found = recover()
+        except CredlyRetryableError:
+            # The lookup already retried; the write's fate is still unknown, which the caller
+            # must know (the ledger keeps the row in flight and looks again next time).
+            raise CredlyUnknownOutcome(
+                "a write's response was lost and looking it up failed", badge_key=badge_key
+            ) from None
+        if found is not None:
+            log.info("Credly lookup found the result of a lost response [badge %s]", badge_key)
+        return found
+
+    def paged(self, url: str, params: Mapping[str, Any] | None) -> Iterator[dict[str, Any]]:
+        """Yield every item of a paged list, following metadata.next_page_url until null."""
+        seen: set[str] = set()
+        next_url: str | None = url
+        next_params = params
+        while next_url:
+            if next_url in seen:
+                raise CredlyTransient("Credly's pagination went round in a loop")
+            seen.add(next_url)
+            body = self.get(next_url, next_params)
+            yield from body.get("data") or []
+            metadata = body.get("metadata") or {}
+            link = metadata.get("next_page_url")
+            # The link already carries the filter and page; sending params again would clash.
+            next_url, next_params = (self.same_origin(link), None) if link else (None, None)

@@ -1,0 +1,97 @@
+"""Unit tests for badging.credly.transport: origin pinning, backoff, throttling, redaction."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from tenacity import RetryCallState
+
+from badging.credly import CredlyClient
+from badging.errors import CredlyThrottled, CredlyTransient
+from badging.ratelimit import TokenBucket
+from tests.unit.badging.credly.scripted import body, make_request, scripted_client
+
+
+def test_next_page_links_never_leave_the_configured_host():
+    client = CredlyClient("http://127.0.0.1:8765/v1", "t", "o", limiter=TokenBucket(None))
+    assert client.transport.same_origin("http://evil.example/v1/x?page=2") == (
+        "http://127.0.0.1:8765/v1/x?page=2"
+    )
+    assert client.transport.same_origin("/v1/x?page=3") == "http://127.0.0.1:8765/v1/x?page=3"
+
+
+def failed_attempt(attempt: int, error: Exception) -> RetryCallState:
+    """Tenacity's state after the given attempt failed with error."""
+    state = RetryCallState(None, None, (), {})
+    state.attempt_number = attempt
+    state.set_exception((type(error), error, None))
+    return state
+
+
+def wait_of(client: CredlyClient):
+    """The wait strategy the client's calls really retry with."""
+    return client.transport.retrying("GET", "http://h/v1/x").wait
+
+
+@pytest.mark.parametrize(
+    "error", [CredlyTransient("5xx"), CredlyThrottled("429 without Retry-After")])
+def test_backoff_is_full_jitter_under_a_doubling_cap(error):
+    client = CredlyClient(
+        "http://h/v1", "t", "o", backoff_base=0.5, backoff_cap=3, limiter=TokenBucket(None)
+    )
+    wait = wait_of(client)
+    for attempt, ceiling in ((1, 0.5), (2, 1.0), (3, 2.0), (4, 3.0), (9, 3.0)):
+        delays = [wait(failed_attempt(attempt, error)) for _ in range(200)]
+        assert all(0 <= d <= ceiling for d in delays)
+        assert max(delays) > ceiling / 2  # really spread, not a constant
+
+
+def test_the_wait_is_what_retry_after_asks():
+    client = CredlyClient("http://h/v1", "t", "o", backoff_cap=3, limiter=TokenBucket(None))
+    throttled = CredlyThrottled("slow down", retry_after=12.0)
+    assert wait_of(client)(failed_attempt(1, throttled)) == 12.0  # above the backoff cap too
+
+
+def test_a_retry_after_pauses_the_shared_bucket_then_the_call_succeeds():
+    limiter = TokenBucket(None)
+    client, session = scripted_client(
+        (429, body("Too many requests"), {"Retry-After": "0.2"}),
+        (200, {"data": {"id": "o", "name": "Org"}}),
+        limiter=limiter,
+    )
+    start = time.monotonic()
+    assert client.get_organization()["id"] == "o"
+    assert time.monotonic() - start >= 0.2
+    assert len(session.calls) == 2
+
+
+
+def test_a_long_retry_after_gives_up_at_once():
+    limiter = TokenBucket(None)
+    client, session = scripted_client(
+        (429, body("Too many requests"), {"Retry-After": "3600"}),
+        max_retry_after=0.05,
+        limiter=limiter,
+    )
+    with pytest.raises(CredlyThrottled) as caught:
+        client.issue_badge(make_request())
+    assert caught.value.retry_after == 3600
+    assert len(session.calls) == 1
+    assert 0 < limiter.paused_for() <= 0.05
+
+
+
+def test_urllib3_request_lines_lose_their_query_strings(caplog):
+    CredlyClient("http://h/v1", "tok", "o", limiter=TokenBucket(None))
+    caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")
+    logging.getLogger("urllib3.connectionpool").debug(
+        '%s://%s:%s "%s %s %s" %s %s', "https", "api.credly.com", 443, "GET",
+        "/v1/organizations/o/badges?filter=recipient_email%3A%3Ajane%40example.org",
+        "HTTP/1.1", 200, 512,
+    )
+    assert "/v1/organizations/o/badges?…" in caplog.text
+    assert "jane" not in caplog.text
+
+

@@ -1,0 +1,125 @@
+"""The vocabulary: the SQL writes only its states, events and reasons, and all of its rules."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from badging.constants import (
+    AGENCY_TIMEZONE,
+    DAG_ID,
+    DECISIONS,
+    ELIGIBILITY_REASONS,
+    ISSUE_REASONS,
+    PLAN_REASONS,
+    PROGRAM_LAUNCH,
+    TERMINAL_EVENTS,
+    Event,
+    Reason,
+    State,
+)
+
+SQL = Path(__file__).resolve().parents[3] / "include" / "sql"
+# Which enum a column's literals belong to: a staged decision is an audit event name.
+COLUMNS = {"state": State, "decision": Event, "event": Event, "reason": Reason}
+_NAMES = "state|decision|event|reason"
+_COLUMN = rf"(?:\b\w+\.)?(?P<col>{_NAMES})\b|%\((?P<param>{_NAMES})\)s"
+_LITERAL = r"'(?P<lit>[^']*)'"
+# `col = 'x'`, `col <> 'x'`, `col IS [NOT] DISTINCT FROM 'x'`
+COMPARED = re.compile(rf"(?:{_COLUMN})\s*(?:=|<>|!=|IS\s+(?:NOT\s+)?DISTINCT\s+FROM)\s*{_LITERAL}",
+                      re.IGNORECASE)
+# `col [NOT] IN ('x', 'y')`
+LISTED = re.compile(rf"(?:{_COLUMN})\s+(?:NOT\s+)?IN\s*\((?P<list>[^()]*)\)", re.IGNORECASE)
+# `SET col = CASE ... END` or `CASE ... END AS col`: the literals the CASE yields.
+CASE_SET = re.compile(rf"\b(?P<col>{_NAMES})\s*=\s*CASE\b(?P<body>.*?)\bEND\b",
+                      re.IGNORECASE | re.DOTALL)
+CASE_AS = re.compile(rf"\bCASE\b(?P<body>(?:(?!\bCASE\b).)*?)\bEND\s+AS\s+(?P<col>{_NAMES})\b",
+                     re.IGNORECASE | re.DOTALL)
+YIELDED = re.compile(rf"\b(?:THEN|ELSE)\s+{_LITERAL}", re.IGNORECASE)
+
+
+def _text(path: Path) -> str:
+    """The file without its comments (they may name states in prose)."""
+    return re.sub(r"--[^\n]*", "", path.read_text())
+
+
+def literals(path: Path) -> list[tuple[str, str]]:
+    """(column, literal) for every vocabulary literal the statement compares or writes."""
+    text = _text(path)
+    found = []
+    for match in COMPARED.finditer(text):
+        found.append(((match["col"] or match["param"]).lower(), match["lit"]))
+    for match in LISTED.finditer(text):
+        column = (match["col"] or match["param"]).lower()
+        found += [(column, lit) for lit in re.findall(_LITERAL, match["list"])]
+    for pattern in (CASE_SET, CASE_AS):
+        for match in pattern.finditer(text):
+            found += [(match["col"].lower(), lit) for lit in YIELDED.findall(match["body"])]
+    return found
+
+
+ALL_SQL = sorted(SQL.rglob("*.sql"))
+ALL_LITERALS = {path.relative_to(SQL).as_posix(): literals(path) for path in ALL_SQL}
+
+
+def _written(column: str) -> set[str]:
+    return {lit for found in ALL_LITERALS.values() for col, lit in found if col == column}
+
+
+def test_the_parser_sees_the_statements_that_write_the_vocabulary():
+    # A guard on the regexes: these files must yield literals, or the checks below are empty.
+    for name in ("eligibility/decide.sql", "plan/classify.sql", "plan/reset.sql",
+                 "validate/mark_quarantined.sql", "ledger/claim.sql",
+                 "ledger/finish_attempt.sql", "plan/reopen_failed.sql",
+                 "report/run_counts.sql", "migrations/badging/001_ledger.sql"):
+        assert ALL_LITERALS[name], name
+
+
+@pytest.mark.parametrize("name", sorted(ALL_LITERALS))
+def test_every_literal_in_the_sql_is_in_the_vocabulary(name):
+    for column, literal in ALL_LITERALS[name]:
+        assert literal in COLUMNS[column].__members__.values(), \
+            f"{name}: {column} {literal!r} is not a {COLUMNS[column].__name__}"
+
+
+def test_decide_sql_applies_exactly_the_eligibility_reasons_in_order():
+    text = _text(SQL / "eligibility" / "decide.sql")
+    case = CASE_AS.search(text)
+    assert case
+    assert case["col"] == "reason"
+    assert tuple(YIELDED.findall(case["body"])) == tuple(str(r) for r in ELIGIBILITY_REASONS)
+
+
+def test_classify_sql_gives_exactly_the_plan_reasons():
+    reasons = {lit for col, lit in ALL_LITERALS["plan/classify.sql"] if col == "reason"}
+    assert reasons == {str(r) for r in PLAN_REASONS}
+
+
+def test_the_sql_writes_every_reason_of_the_rules_and_no_other():
+    assert _written("reason") == {str(r) for r in (*ELIGIBILITY_REASONS, *PLAN_REASONS)}
+
+
+def test_every_reason_is_given_by_a_rule_or_by_issue():
+    assert set(Reason) == {*ELIGIBILITY_REASONS, *PLAN_REASONS, *ISSUE_REASONS}
+
+
+def test_the_staged_decisions_are_exactly_the_decision_events():
+    assert _written("decision") == {str(e) for e in DECISIONS}
+    assert set(DECISIONS) <= TERMINAL_EVENTS | {Event.PLANNED}
+
+
+def test_the_ledger_check_constraint_allows_exactly_the_states():
+    text = _text(SQL / "migrations" / "badging" / "001_ledger.sql")
+    check = re.search(r"CHECK\s*\(\s*state\s+IN\s*\((?P<list>[^)]*)\)", text)
+    assert check
+    assert set(re.findall(_LITERAL, check["list"])) == {str(s) for s in State}
+
+
+def test_the_contract_names_and_dates():
+    # Pinned here, once, apart from their definition: changing one is a contract change.
+    assert DAG_ID == "credly_badge_issuance"
+    assert AGENCY_TIMEZONE == "America/Chicago"
+    assert date(2022, 12, 1) == PROGRAM_LAUNCH

@@ -76,7 +76,7 @@ lint: install
 
 # Own stack on free ports; prints one table, writes bench/results.json (about 10 minutes).
 bench: install
-	$(PY) bench/run_bench.py
+	$(PY) -m bench.run_bench
 
 # Refresh the pins: resolve the .in files in a clean venv and freeze the result.
 pins:

@@ -19,20 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import requests
-
-# Run as a script from anywhere: the repo root holds devstack, plugins/ holds badging.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 from badging.run import AGENCY_TZ, extract_window
 from devstack import airflow_local
 from devstack.ports import free_port
-from devstack.seed import SeedParams, run_seed
-from devstack.stack import Stack, StackPaths, local_secrets
+from devstack.seed import SeedParams
+from devstack.stack import REPO, Stack, StackPaths
 
-WORKER = Path(__file__).with_name("stage_worker.py")
-DAG_TEST = Path(__file__).with_name("dag_test_day.py")
+# Run as modules from the repo root, like the bench itself (`python -m bench.run_bench`).
+WORKER = "bench.stage_worker"
+DAG_TEST = "bench.dag_test_day"
 # Everything a run leaves in badging_db; the audit log refuses DELETE, so TRUNCATE it.
 _RUN_TABLES = ("badging.issuance", "badging.staged_certification", "badging.quarantine",
                "badging.run_summary", "badging.audit_log")
@@ -53,21 +49,16 @@ class Bench:
     stack: Stack
     logs: Path
 
-    @property
-    def sandbox_root(self) -> str:
-        return self.stack.sandbox_base_url.removesuffix("/v1")
-
     def log_file(self, name: str) -> Path:
         return self.logs / f"{name}.log"
 
     # --- data -----------------------------------------------------------------------------
 
     def seed(self, params: SeedParams) -> None:
-        run_seed(params, self.stack.dsn("ctims"), self.stack.dsn("badging"))
+        self.stack.seed(params)
         with psycopg.connect(self.stack.dsn("ctims"), autocommit=True) as conn:
             # A replica that has been serving for a while has statistics; a fresh load does not.
             conn.execute("ANALYZE")
-        self.stack.sync_templates()
 
     def reset_runs(self) -> None:
         """Empty staging, ledger and audit: every measured run starts from the same state."""
@@ -108,42 +99,30 @@ class Bench:
 
     # --- the sandbox ----------------------------------------------------------------------
 
-    def sandbox_call(self, method: str, path: str, body: Any = None) -> dict:
-        session = requests.Session()
-        session.trust_env = False  # loopback: never through a proxy
-        response = session.request(method, f"{self.sandbox_root}/_sandbox/{path}", json=body,
-                                   timeout=30)
-        response.raise_for_status()
-        return response.json()
-
     def sandbox_fresh(self, latency_ms: float) -> None:
         """No badges, no faults but the given latency."""
-        self.sandbox_call("POST", "reset")
-        self.sandbox_call("POST", "faults", {"latency_ms": latency_ms})
-
-    def credly(self) -> dict[str, str]:
-        local = local_secrets(self.stack.paths)
-        return {"base_url": self.stack.sandbox_base_url, "token": local["credly_token"],
-                "organization_id": local["credly_org_id"]}
+        self.stack.sandbox.reset()
+        self.stack.sandbox.set_faults(latency_ms=latency_ms)
 
     # --- stages in their own processes -----------------------------------------------------
 
-    def stage_spec(self, stage: str, run_id: str, day: date, window: tuple[datetime, datetime],
-                   **extra: Any) -> dict[str, Any]:
+    @staticmethod
+    def stage_spec(stage: str, run_id: str, day: date, window: tuple[datetime, datetime],
+                   batches: list[dict[str, int]] | None = None,
+                   **params: Any) -> dict[str, Any]:
+        """What bench/stage_worker.py runs: a stage of one run, with the DAG's `params`."""
         return {"stage": stage, "run_id": run_id, "day": day.isoformat(),
                 "window_start": window[0].isoformat(), "window_end": window[1].isoformat(),
-                "ctims": self.stack.dsn("ctims", user="ctims_reader"),
-                "badging": self.stack.dsn("badging"),
-                "earner_id_secret": local_secrets(self.stack.paths)["earner_id_secret"],
-                **extra}
+                "batches": batches or [], "params": params}
 
     def run_stage(self, spec: dict[str, Any], timeout: float) -> dict[str, Any] | None:
         """Run one stage in a fresh interpreter; returns seconds, peak_rss_mb and its result,
         or None when it ran past `timeout` seconds (it is stopped, its query cancelled)."""
         log = self.log_file(f"{spec['run_id']}-{spec['stage']}")
         with log.open("w") as err:
-            worker = subprocess.Popen([sys.executable, str(WORKER), json.dumps(spec)],
-                                      stdout=subprocess.PIPE, stderr=err, text=True)
+            worker = subprocess.Popen([sys.executable, "-m", WORKER, json.dumps(spec)],
+                                      stdout=subprocess.PIPE, stderr=err, text=True, cwd=REPO,
+                                      env=os.environ | self.stack.airflow_env())
             try:
                 out, _ = worker.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -165,16 +144,8 @@ class Bench:
 
     # --- Airflow --------------------------------------------------------------------------
 
-    def airflow(self, *args: str, log_name: str) -> None:
-        env = os.environ | self.stack.airflow_env()
-        airflow_bin = Path(sys.executable).with_name("airflow")
-        with self.log_file(log_name).open("w") as out:
-            subprocess.run([str(airflow_bin), *args], env=env, stdout=out,
-                           stderr=subprocess.STDOUT, check=True)
-
     def prepare_airflow(self) -> None:
-        self.airflow("db", "migrate", log_name="airflow-db-migrate")
-        self.airflow("pools", "import", str(airflow_local.POOLS_FILE), log_name="airflow-pools")
+        airflow_local.prepare(self.stack, quiet=True)
 
     def run_day(self, day: date, log_name: str, **params: Any) -> float:
         """`airflow dags test` for one day; returns its wall seconds (fails loudly if red)."""
@@ -196,9 +167,9 @@ class Bench:
         log = self.log_file(log_name)
         started = time.perf_counter()
         with log.open("w") as err:
-            done = subprocess.run([sys.executable, str(DAG_TEST), day.isoformat(),
+            done = subprocess.run([sys.executable, "-m", DAG_TEST, day.isoformat(),
                                    json.dumps(params)], env=env, stdout=subprocess.PIPE,
-                                  stderr=err, text=True)
+                                  stderr=err, text=True, cwd=REPO)
         process_seconds = time.perf_counter() - started
         lines = done.stdout.strip().splitlines()
         result = json.loads(lines[-1]) if done.returncode == 0 and lines else {}

@@ -13,7 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from harness import (
+from badging.run import extract_window
+from bench.harness import (
     Bench,
     bench_stack,
     chicago_midnight,
@@ -21,9 +22,8 @@ from harness import (
     median,
     next_day,
 )
-
-from badging.run import extract_window
 from devstack.seed import SeedParams
+from devstack.stack import REPO
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
@@ -136,7 +136,7 @@ def issue_direct(bench: Bench, badges: int, latency_ms: float, concurrency: int,
     for batch in batches:
         if total >= badges:
             break
-        chosen.append(batch["batch_no"])
+        chosen.append(batch)
         total += batch["size"]
     if total != badges:
         raise SystemExit(f"planned batches give {total} badges, not {badges}: "
@@ -144,8 +144,8 @@ def issue_direct(bench: Bench, badges: int, latency_ms: float, concurrency: int,
     bench.sandbox_fresh(latency_ms)
     note(f"issuance (direct): {badges} badges in {len(chosen)} batches")
     done = bench.run_stage(bench.stage_spec("issue", run_id, ISSUE_DAY, window,
-                                            batches=chosen, concurrency=concurrency,
-                                            credly=bench.credly()), ISSUE_TIMEOUT_S)
+                                            batches=chosen, concurrency=concurrency),
+                           ISSUE_TIMEOUT_S)
     if done is None:
         raise SystemExit(f"issuance: issue took over {ISSUE_TIMEOUT_S} s")
     issued = done["result"].get("issued", 0)
@@ -199,9 +199,9 @@ def measure_sandbox(reps: int) -> list[float]:
     rates = []
     for rep in range(reps):
         note(f"sandbox ceiling, run {rep + 1} of {reps}")
-        done = subprocess.run([sys.executable, str(HERE / "sandbox_throughput.py"), "--json",
+        done = subprocess.run([sys.executable, "-m", "bench.sandbox_throughput", "--json",
                                "-n", "2000", "-t", "8"], capture_output=True, text=True,
-                              check=True)
+                              check=True, cwd=REPO)
         rates.append(json.loads(done.stdout)["sandbox_rps"])
     return rates
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import threading
 import time
@@ -13,9 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-
-# Run as a script from anywhere: make the repo root (which holds `devstack`) importable.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from devstack.credly_sandbox.process import start_sandbox
 from devstack.ports import free_port

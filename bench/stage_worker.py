@@ -1,4 +1,9 @@
-"""Run one pipeline stage in a fresh process and print its wall time and peak RSS as JSON."""
+"""Run one pipeline stage in a fresh process and print its wall time and peak RSS as JSON.
+
+`python -m bench.stage_worker SPEC` from the repo root, with the stack's Airflow environment
+(the connections ctims_db, badging_db and credly_api): each stage is its task body in
+badging.tasks, called as Airflow calls it, so the bench times what a task does.
+"""
 
 from __future__ import annotations
 
@@ -7,80 +12,63 @@ import logging
 import resource
 import sys
 import time
-from datetime import date, datetime
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-# A fresh interpreter per stage, so its peak RSS is that stage's (what one task process costs).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+from airflow.sdk.exceptions import AirflowFailException
 
+from badging import tasks
 from badging.run import RunInfo
+from devstack.task_context import task_context
 
 
-def _run_info(spec: dict) -> RunInfo:
-    return RunInfo(
-        run_id=spec["run_id"], day=date.fromisoformat(spec["day"]),
-        window_start=datetime.fromisoformat(spec["window_start"]),
-        window_end=datetime.fromisoformat(spec["window_end"]),
-        dry_run=False, task_id=spec["stage"], map_index=-1, try_number=1,
-    )
+def _extract(context: dict[str, Any], spec: dict[str, Any]) -> int:
+    """tasks.extract, but over the spec's window: the bench cuts windows that hold an exact
+    number of rows, where the task takes whole days from its `date` and `lookback_days`."""
+    from badging.extract import extract
+
+    run = replace(RunInfo.from_context(context),
+                  window_start=datetime.fromisoformat(spec["window_start"]),
+                  window_end=datetime.fromisoformat(spec["window_end"]))
+    return extract(run)
 
 
-def _issue(run: RunInfo, spec: dict) -> dict:
-    """The batches one after another, each with its own BatchIssuer: what `dags test` does."""
-    from badging.credly import CredlyClient
-    from badging.issuer import BatchIssuer
-
-    credly = spec["credly"]
-    client = CredlyClient(credly["base_url"], credly["token"], credly["organization_id"])
-    totals: dict[str, int] = {}
-    for batch_no in spec["batches"]:
-        issuer = BatchIssuer(run, client, concurrency=spec["concurrency"],
-                             badging=spec["badging"])
-        for outcome, count in issuer.issue(batch_no, f"batch {batch_no}").items():
-            totals[outcome] = totals.get(outcome, 0) + count
-    return totals
+def _validate(context: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return tasks.validate(context)
+    except AirflowFailException as error:
+        # Raised after everything is recorded: the work was done, the feed judged broken.
+        return {"data_quality_error": str(error)}
 
 
-def run_stage(spec: dict):
-    """Call the stage's function as its Airflow task would, with DSNs instead of conn ids."""
-    run = _run_info(spec)
+def _issue(spec: dict[str, Any]) -> dict[str, int]:
+    """The batches one after another, each its own task: what `dags test` does."""
+    totals: Counter[str] = Counter()
+    for index, batch in enumerate(spec["batches"]):
+        context = task_context("issue", run_id=spec["run_id"], map_index=index,
+                               date=spec["day"], **spec["params"])
+        totals.update(tasks.issue(context, batch))
+    return dict(totals)
+
+
+def run_stage(spec: dict[str, Any]) -> Any:
+    """Call the stage's task body with a context for the spec's run, day and params."""
     stage = spec["stage"]
+    context = task_context(stage, run_id=spec["run_id"], date=spec["day"], **spec["params"])
     if stage == "extract":
-        from badging.extract import extract
-
-        return extract(run, ctims=spec["ctims"], badging=spec["badging"])
+        return _extract(context, spec)
     if stage == "validate":
-        from badging.errors import DataQualityError
-        from badging.validate import validate
-
-        try:
-            return validate(run, max_failed_share=1.0, validation_prefix="bench",
-                            badging=spec["badging"]).as_xcom()
-        except DataQualityError as error:
-            # Raised after everything is recorded: the work was done, the feed judged broken.
-            return {"data_quality_error": str(error)}
+        return _validate(context)
     if stage == "eligibility":
-        from badging.eligibility import decide
-
-        return decide(run, badging=spec["badging"])
+        return tasks.decide_eligibility(context)
     if stage == "plan":
-        from badging.ledger import plan
-
-        batches, _ = plan(run, earner_id_secret=spec["earner_id_secret"],
-                          batch_size=spec["batch_size"], badging=spec["badging"])
-        return [batch.as_xcom() for batch in batches]
+        return tasks.plan(context)
     if stage == "issue":
-        return _issue(run, spec)
+        return _issue(spec)
     raise SystemExit(f"unknown stage {stage!r}")
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.WARNING)
-    spec = json.loads(sys.argv[1])
-    started = time.perf_counter()
-    result = run_stage(spec)
-    seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "result": result}))
 
 
 def peak_rss_mb() -> float:
@@ -90,6 +78,18 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    spec = json.loads(sys.argv[1])
+    # A task process has Airflow loaded before its body runs: so does this one, untimed.
+    from airflow.sdk import BaseHook  # noqa: F401
+
+    started = time.perf_counter()
+    result = run_stage(spec)
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "result": result}))
 
 
 if __name__ == "__main__":

@@ -5,18 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import sys
 import time
 from datetime import date
-from pathlib import Path
 
-# Run as a script from anywhere: the repo root (devstack, tests) and plugins/ (badging).
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
-
-from badging import validate  # noqa: E402
-from devstack.seed import SeedParams, generate  # noqa: E402
-from tests.unit.badging.generated_frames import frame_from_dataset  # noqa: E402
+from badging import validate
+from devstack.seed import SeedParams, generate
+from tests.unit.badging.generated_frames import frame_from_dataset
 
 
 def _peak_rss_mb() -> float:

@@ -54,12 +54,10 @@ def _cmd_seed(args: argparse.Namespace) -> int:
         print(f"devstack: CTIMS already holds Real-Time rows entered {args.date_from}.."
               f"{args.date_to}; not seeding them again (--if-empty)")
         return 0
-    params = seed.SeedParams(date_from=args.date_from, date_to=args.date_to, rows=args.rows,
-                             dirty_rate=args.dirty_rate, seed=args.seed)
-    report = seed.run_seed(params, stack.dsn("ctims"), stack.dsn("badging"))
+    report = seed.run_seed(seed.params_from(args, args.parser), stack.dsn("ctims"),
+                           stack.dsn("badging"))
     print(f"devstack: seeded {report}")
-    templates = stack.sync_templates()
-    print(f"devstack: the Credly sandbox knows {templates} badge templates")
+    print(f"devstack: the Credly sandbox knows {stack.sync_templates()} badge templates")
     return 0
 
 
@@ -96,6 +94,8 @@ def _cmd_airflow(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from devstack.seed import cli as seed_options
+
     logging.basicConfig(level=logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,11 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("down", help="stop what `up` started")
     commands.add_parser("status", help="say what runs where")
     seed_cmd = commands.add_parser("seed", help="add deterministic synthetic CTIMS data")
-    seed_cmd.add_argument("--from", dest="date_from", type=date.fromisoformat, required=True)
-    seed_cmd.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True)
-    seed_cmd.add_argument("--rows", type=int, required=True)
-    seed_cmd.add_argument("--dirty-rate", type=float, default=0.05)
-    seed_cmd.add_argument("--seed", type=int, default=1)
+    seed_options.add_arguments(seed_cmd)
+    # The subparser, so that an impossible combination is reported as a usage error.
+    seed_cmd.set_defaults(parser=seed_cmd)
     seed_cmd.add_argument("--if-empty", action="store_true",
                           help="do nothing when Real-Time rows entered in --from..--to "
                           "already exist (make run, make up)")

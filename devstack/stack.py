@@ -12,10 +12,15 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devstack.errors import DevstackError
 from devstack.ports import port_in_use
 from devstack.postgres import EmbeddedPostgres
+
+if TYPE_CHECKING:
+    from devstack.credly_sandbox.control import SandboxControl
+    from devstack.seed import SeedParams, SeedReport
 
 REPO = Path(__file__).resolve().parents[1]
 DATABASES = ("ctims", "badging", "airflow")
@@ -142,14 +147,15 @@ class Stack:
         _write_private(self.paths.env_file, self.env_text())
         return did
 
-    def _sandbox_alive(self) -> bool:
-        import requests
+    @property
+    def sandbox(self) -> SandboxControl:
+        """The sandbox's /_sandbox controls (faults, reset, badges, templates, tokens)."""
+        from devstack.credly_sandbox.control import SandboxControl
 
-        try:
-            url = self.sandbox_base_url.removesuffix("/v1") + "/_sandbox/health"
-            return requests.get(url, timeout=2).ok
-        except requests.RequestException:
-            return False
+        return SandboxControl(self.sandbox_base_url.removesuffix("/v1"))
+
+    def _sandbox_alive(self) -> bool:
+        return self.sandbox.alive()
 
     def _ensure_sandbox(self) -> int | None:
         if self._sandbox_alive():
@@ -171,7 +177,6 @@ class Stack:
     def sync_templates(self) -> int:
         """Give the sandbox a template for every row of badging.badge_templates."""
         import psycopg
-        import requests
 
         with psycopg.connect(self.dsn("badging")) as conn:
             rows = conn.execute(
@@ -180,10 +185,16 @@ class Stack:
         templates = [{"id": template_id, "name": f"CareerTech {code}", "state": "active",
                       "allow_duplicate_badges": False} for template_id, code in rows]
         if templates:
-            root = self.sandbox_base_url.removesuffix("/v1")
-            response = requests.post(f"{root}/_sandbox/templates", json=templates, timeout=30)
-            response.raise_for_status()
+            self.sandbox.put_templates(templates)
         return len(templates)
+
+    def seed(self, params: SeedParams) -> SeedReport:
+        """Add a seed to this stack's CTIMS and ledger, and its templates to the sandbox."""
+        from devstack.seed import run_seed
+
+        report = run_seed(params, self.dsn("ctims"), self.dsn("badging"))
+        self.sync_templates()
+        return report
 
     def down(self) -> list[str]:
         did = []

@@ -8,7 +8,7 @@ from datetime import date
 import psycopg
 
 from badging.run import extract_window
-from devstack.seed import SeedParams, run_seed
+from devstack.seed import SeedParams
 
 # The DAG's default lookback_days.
 LOOKBACK_DAYS = 3
@@ -16,8 +16,7 @@ LOOKBACK_DAYS = 3
 
 def seed(stack, params: SeedParams) -> None:
     """Add a seeded period to CTIMS (and its templates to the ledger and the sandbox)."""
-    run_seed(params, stack.dsn("ctims"), stack.dsn("badging"))
-    stack.sync_templates()
+    stack.seed(params)
 
 
 def expected_outcomes(

@@ -13,7 +13,7 @@ from psycopg import sql
 from badging import migrations
 from devstack import seed
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 MIGRATIONS = REPO / "include" / "sql" / "migrations"
 REFERENCE_TABLES = ("ctims.sites", "ctims.programs", "ctims.approved_assessments",
                     "ctims.program_assessments")

@@ -1,0 +1,59 @@
+"""A client for the sandbox's /_sandbox controls: faults, reset, state, badges, templates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import requests
+
+
+class SandboxControl:
+    """Steers a running sandbox from tests, devstack and the bench (never the pipeline)."""
+
+    def __init__(self, root_url: str, timeout: float = 30.0) -> None:
+        self.root_url = root_url.rstrip("/")
+        self._timeout = timeout
+        self._http = requests.Session()
+        # Loopback only: an HTTP proxy from the environment must never see these calls.
+        self._http.trust_env = False
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, f"{self.root_url}/_sandbox/{path}",
+                                      timeout=self._timeout, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def alive(self) -> bool:
+        try:
+            return self._http.get(f"{self.root_url}/_sandbox/health", timeout=2).ok
+        except requests.RequestException:
+            return False
+
+    def set_faults(self, **knobs: Any) -> dict[str, Any]:
+        """Change the named knobs (others keep their value); returns every knob."""
+        return self._call("POST", "faults", json=knobs)
+
+    def clear_faults(self) -> dict[str, Any]:
+        return self._call("DELETE", "faults")
+
+    def reset(self) -> dict[str, Any]:
+        """No badges, zero counters, no faults; templates and tokens stay."""
+        return self._call("POST", "reset")
+
+    def state(self) -> dict[str, Any]:
+        return self._call("GET", "state")
+
+    def badges(self) -> list[dict[str, Any]]:
+        """Every badge, each with a flat badge_template_id beside the embedded template."""
+        return self._call("GET", "badges")["data"]
+
+    def put_templates(self, templates: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """Upsert by id: {id, name, state active|draft|archived, allow_duplicate_badges}."""
+        return self._call("POST", "templates", json=list(templates))
+
+    def set_tokens(
+        self, *, revoke: Sequence[str] = (), add: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Revoke tokens (they get 401 from then on) or add them as read_write / read_only."""
+        return self._call("POST", "tokens", json={"revoke": list(revoke), "add": add or {}})

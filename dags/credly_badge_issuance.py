@@ -8,7 +8,8 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 | task | what it does |
 |---|---|
 | `extract` | stages the Real-Time rows entered or corrected on the day, plus `lookback_days` before it (late rows) |
-| `validate` | Great Expectations: `realtime_rows` (failing rows go to `badging.quarantine`), `realtime_rows_warnings` (reported only), `realtime_table` (columns, types, row count against the trailing average). Fails the run (no retry) if more than `max_failed_share` of rows fail or a table check fails: a broken feed; the one-line reason is in the log and `run_summary.dq_reason` |
+| `validate` | Great Expectations: `realtime_rows` (failing rows go to `badging.quarantine`), `realtime_rows_warnings` (reported only), `realtime_table` (columns, types). Fails the run (no retry) if more than `max_failed_share` of rows fail or a table check fails: a broken feed; the one-line reason is in the log and `run_summary.dq_reason` |
+| `volume_gate` | `check` compares the day's row count with its calendar-aware band and counts rows repeating already-entered certifications (a replayed feed). Outside the band or replay-like → `approve` waits in **Required actions** for an operator (the form shows the count, the band and how it was computed, rows per site against their usual share, the duplicate share); otherwise `passed` at once |
 | `decide_eligibility` | the agency's rules; every row not earning a badge gets one reason in `badging.audit_log` |
 | `plan` | ledger rows `pending` (once per student and assessment, ever); cuts them into batches |
 | `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
@@ -22,9 +23,22 @@ exactly-once protocol, eligibility rules, days and time zone) is in the reposito
 yesterday in Chicago); set it to process that day. `dry_run` does everything but Credly
 calls and ledger changes and audits `would_issue`.
 
+**Volume gate.** A day above its band or with many repeated certifications waits for a
+person: **Approve** if the volume is real (the day proceeds); **Reject** if the feed looks
+broken or replayed — the run ends red, nothing issued. No answer within 20 hours counts as
+Reject. To let a known-good day through without waiting (a backfill of history), trigger it
+with `accept_volume` on. Backfill runs never wait: outside the band they end red at
+`volume_gate.check` unless `accept_volume` is set. Every decision, who and when, is in
+`badging.approval`, `badging.audit_log` and `run_summary.approvals`.
+
 **When it is red**, read the failed task's last log line:
+- `volume_gate.approve` — an operator rejected the day's volume (or nobody answered): fix
+  the feed if it was replayed, then clear `extract` (downstream included); if the volume was
+  real after all, clear `volume_gate.check` and approve, or re-run with `accept_volume`.
+- `volume_gate.check` — a backfill day outside its band: re-run it with `accept_volume` if
+  the history is known to be good.
 - `validate` — too many rows failed expectations, or the table checks failed (columns,
-  types, a day ten times the usual size): the CTIMS feed is broken. The correction report
+  types): the CTIMS feed is broken. The correction report
   and Data Docs show what; fix the feed, then clear `extract` (downstream included).
 - `issue` — badges still retryable after all tries (Credly down or throttling): clear the
   failed `issue` tasks. A 401/403 means the token in `credly_api` was revoked or expired:
@@ -40,8 +54,11 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
 
-# Names and dates only (standard library): parsing stays fast.
-from badging.constants import AGENCY_TIMEZONE, DAG_ID, PROGRAM_LAUNCH
+# Names and dates only (standard library): parsing stays fast. The gate builds its task
+# group from Airflow's own operators; the volume check imports its database code lazily.
+from badging import volume
+from badging.approval import approval_gate
+from badging.constants import AGENCY_TIMEZONE, DAG_ID, PROGRAM_LAUNCH, Gate
 
 
 @dag(
@@ -86,6 +103,11 @@ from badging.constants import AGENCY_TIMEZONE, DAG_ID, PROGRAM_LAUNCH
                                         "than 200 tasks)."),
         "concurrency": Param(8, type="integer", minimum=1, maximum=64,
                              description="Credly calls in flight inside one issue task."),
+        "accept_volume": Param(False, type="boolean",
+                               description="Accept the day's volume without asking, even "
+                                           "outside its band (backfills of known-good "
+                                           "history). Recorded as the decision, with who "
+                                           "triggered the run."),
         "program_launch": Param(PROGRAM_LAUNCH.isoformat(), type="string", format="date",
                                 description="Tests before this day earn no badge "
                                             "(before_program_launch)."),
@@ -139,12 +161,16 @@ def credly_badge_issuance():
 
         raise AirflowFailException("a task of this run failed: see the red task's log")
 
-    staged, validated, decided, batches = extract(), validate(), decide_eligibility(), plan()
+    staged, validated = extract(), validate()
+    gate = approval_gate(Gate.VOLUME, check=volume.check, subject="Is this day's volume real?",
+                         accept_param="accept_volume",
+                         response_timeout=timedelta(hours=20))
+    decided, batches = decide_eligibility(), plan()
     issued = issue.expand(batch=batches)
     summary = report()
-    staged >> validated >> decided >> batches
+    staged >> validated >> gate >> decided >> batches
     issued >> summary
-    [staged, validated, decided, batches, issued, summary] >> fail_run_if_a_task_failed()
+    [staged, validated, gate, decided, batches, issued, summary] >> fail_run_if_a_task_failed()
 
 
 credly_badge_issuance()

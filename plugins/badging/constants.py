@@ -45,6 +45,32 @@ class Event(StrEnum):
     REVOKED = "revoked"
     WOULD_ISSUE = "would_issue"
     RETRY_LATER = "retry_later"
+    # A gate's decision on the run (badging/approval.py); `reason` names the gate.
+    APPROVAL_NOT_NEEDED = "approval_not_needed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    APPROVAL_TIMED_OUT = "approval_timed_out"
+    ACCEPTED_BY_PARAM = "accepted_by_param"
+    REFUSED_UNATTENDED = "refused_unattended"
+
+
+class Gate(StrEnum):
+    """A judgement an operator may be asked for in the UI (badging/approval.py)."""
+
+    VOLUME = "volume"
+
+
+# What a gate records: `badging.approval.decision` and the audit event are the same name.
+GATE_DECISIONS = (
+    Event.APPROVAL_NOT_NEEDED,
+    Event.APPROVED,
+    Event.REJECTED,
+    Event.APPROVAL_TIMED_OUT,
+    Event.ACCEPTED_BY_PARAM,
+    Event.REFUSED_UNATTENDED,
+)
+# The decisions after which the run goes on.
+GATE_PASSES = frozenset({Event.APPROVAL_NOT_NEEDED, Event.APPROVED, Event.ACCEPTED_BY_PARAM})
 
 
 # Exactly one of these closes a staged row's story within a run.

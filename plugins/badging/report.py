@@ -102,6 +102,8 @@ def summarise(run: RunInfo, *, max_failed_share: float,
             "run_id": run.run_id, "logical_date": run.day, "window_start": run.window_start,
             "window_end": run.window_end, "dry_run": run.dry_run,
         })
+        # The gates' decisions (who let the day through, when): badging/approval.py.
+        db.execute(conn, "approval/summary_approvals.sql", {"run_id": run.run_id})
         # The summary is kept even if writing a report fails below.
         conn.commit()
         location = location or ReportLocation.configured()

@@ -33,17 +33,14 @@ EARLIEST_TEST_DATE = date(2000, 1, 1)
 # A test entered more than this many days after it was taken is reported as late.
 MAX_ENTRY_LAG_DAYS = 365
 
-# The row-count band: the trailing average of the latest real run of each of the last
-# BAND_DAYS days, used once BAND_MIN_RUNS such days exist. Above BAND_FACTOR times it the
-# table suite fails the run (a runaway feed); below 1/BAND_FACTOR times it is only a warning,
-# because weekends, holidays and summer give legitimately tiny or empty days. Days under
-# BAND_FLOOR rows never fail: ten times a trickle is still a trickle.
+# The collapsed-day warning: below 1/BAND_FACTOR times the trailing average of the latest
+# real run of each of the last BAND_DAYS days (once BAND_MIN_RUNS such days exist) the
+# warning suite reports it, never more: weekends, holidays and summer give legitimately tiny
+# or empty days. A day too big is not judged here but by the volume gate (badging/volume.py),
+# which asks an operator instead of failing the run.
 BAND_DAYS = 28
 BAND_MIN_RUNS = 7
 BAND_FACTOR = 10.0
-BAND_FLOOR = 100
-# What "no upper bound" means to GX, which needs a number.
-_UNBOUNDED = 2**31 - 1
 
 # The frame the suites see: these columns get these dtypes, the rest are plain objects.
 _INT_COLUMNS = ("certification_id", "student_id", "entry_lag_days")
@@ -67,7 +64,7 @@ _SAFE_META_KEYS = frozenset({
 
 @dataclass(frozen=True)
 class RowCountBand:
-    """The table-level row-count band of one run, from the days before it."""
+    """The collapsed-day warning's lower bound of one run, from the days before it."""
 
     runs: int
     average: float
@@ -77,19 +74,13 @@ class RowCountBand:
         return self.runs >= BAND_MIN_RUNS and self.average > 0
 
     @property
-    def maximum(self) -> int:
-        if not self.active:
-            return _UNBOUNDED
-        return max(math.ceil(BAND_FACTOR * self.average), BAND_FLOOR)
-
-    @property
     def minimum(self) -> int:
         return math.floor(self.average / BAND_FACTOR) if self.active else 0
 
     def describe(self) -> str:
         if not self.active:
             return f"no band yet ({self.runs} earlier days, {BAND_MIN_RUNS} needed)"
-        return (f"band {self.minimum}..{self.maximum} rows ({BAND_FACTOR:g}x around the "
+        return (f"at least {self.minimum} rows expected (1/{BAND_FACTOR:g} of the "
                 f"{self.runs}-day average of {self.average:.0f})")
 
 
@@ -177,8 +168,7 @@ def suite_parameters(day: date, band: RowCountBand) -> dict[str, Any]:
     return {"earliest_test_date": pd.Timestamp(EARLIEST_TEST_DATE),
             "processing_day": pd.Timestamp(day),
             "max_entry_lag_days": MAX_ENTRY_LAG_DAYS,
-            "row_count_min": band.minimum,
-            "row_count_max": band.maximum}
+            "row_count_min": band.minimum}
 
 
 def scrub(result: dict[str, Any]) -> dict[str, Any]:
@@ -289,15 +279,13 @@ def _outcome(name: str, result, id_column: str, severity: str, *,
     return outcome
 
 
-def table_reason(outcome: SuiteOutcome, rows: int, band: RowCountBand) -> str | None:
+def table_reason(outcome: SuiteOutcome) -> str | None:
     """The one-line reason a critical table suite failed, or None when it passed."""
     if not outcome.table_failures:
         return None
     parts = []
     for check in outcome.table_failures:
-        if check == "row_count_within_band":
-            parts.append(f"{rows} rows is outside the row-count {band.describe()}")
-        elif check == "types_as_expected":
+        if check == "types_as_expected":
             parts.append("staged column types differ from the table suite")
         else:
             parts.append(f"table check {check} failed")
@@ -331,7 +319,7 @@ def validate(run: RunInfo, *, max_failed_share: float, validation_prefix: str,
                                  outcomes[TABLE_SUITE])
         checked = len(frame)
         share = len(rows.by_row) / checked if checked else 0.0
-        reasons = {TABLE_SUITE: table_reason(table, checked, band), ROW_SUITE: None}
+        reasons = {TABLE_SUITE: table_reason(table), ROW_SUITE: None}
         if share > max_failed_share:
             reasons[ROW_SUITE] = (
                 f"{len(rows.by_row)} of {checked} rows ({share:.0%}) failed validation, above "

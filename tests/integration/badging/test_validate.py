@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from badging import validate
-from badging.errors import DataQualityError, RunNeedsAttention
 from badging.extract import extract
-from badging.report import summarise
-from badging.report_location import ReportLocation
 from badging.run import AGENCY_TZ, RunInfo
 from devstack.seed import SeedParams, run_seed
 
@@ -60,36 +55,18 @@ def seeded(clean_stack):
     return clean_stack
 
 
-def test_a_tenfold_day_fails_after_recording_everything(seeded, tmp_path, caplog):
+def test_a_tenfold_day_is_validated_not_failed(seeded):
+    # Volume is judged by the volume gate (badging/volume.py), which asks an operator; the
+    # GX table suite no longer fails a big day.
     _history(seeded, DAY, staged_per_day=5)
     run = _run(DAY, "band-breach")
     staged = _stage(seeded, run)
-    assert staged > validate.BAND_FLOOR
-    with pytest.raises(DataQualityError, match="outside the row-count band") as raised:
-        validate.validate(run, max_failed_share=0.2, validation_prefix="test",
-                          badging=seeded.dsn("badging"))
-    assert "\n" not in str(raised.value)
+    assert staged > 10 * 5
+    outcome = validate.validate(run, max_failed_share=0.2, validation_prefix="test",
+                                badging=seeded.dsn("badging"))
+    assert outcome.table_failures == ()
     stored = _stored(seeded, run.run_id)
-    assert stored[validate.TABLE_SUITE][:2] == ("critical", False)
-    assert stored[validate.TABLE_SUITE][2] == str(raised.value)
-    assert stored[validate.ROW_SUITE][1] is False  # dirty rows were quarantined ...
-    assert stored[validate.WARNING_SUITE][0] == "warning"
-    with psycopg.connect(seeded.dsn("badging")) as conn:
-        assert conn.execute("SELECT count(*) FROM badging.quarantine WHERE run_id = %s",
-                            (run.run_id,)).fetchone()[0] > 0
-
-    # ... and the report carries the same one-line reason into the summary and the log.
-    caplog.set_level(logging.INFO)
-    with pytest.raises(RunNeedsAttention, match="outside the row-count band"):
-        summarise(run, max_failed_share=0.2, badging=seeded.dsn("badging"),
-                  location=ReportLocation(str(tmp_path)))
-    with psycopg.connect(seeded.dsn("badging")) as conn:
-        success, reason, where = conn.execute(
-            "SELECT dq_success, dq_reason, report_location FROM badging.run_summary "
-            "WHERE run_id = %s", (run.run_id,)).fetchone()
-    assert success is False
-    assert reason == str(raised.value)
-    assert "Data quality alert" in Path(where).read_text(encoding="utf-8")
+    assert stored[validate.TABLE_SUITE] == ("critical", True, None)
 
 
 def test_an_empty_day_after_busy_ones_is_green_with_a_warning(seeded):

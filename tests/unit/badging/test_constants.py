@@ -13,6 +13,8 @@ from badging.constants import (
     DAG_ID,
     DECISIONS,
     ELIGIBILITY_REASONS,
+    GATE_DECISIONS,
+    GATE_PASSES,
     ISSUE_REASONS,
     PLAN_REASONS,
     PROGRAM_LAUNCH,
@@ -116,6 +118,14 @@ def test_the_ledger_check_constraint_allows_exactly_the_states():
     check = re.search(r"CHECK\s*\(\s*state\s+IN\s*\((?P<list>[^)]*)\)", text)
     assert check
     assert set(re.findall(_LITERAL, check["list"])) == {str(s) for s in State}
+
+
+def test_the_approval_check_constraint_allows_exactly_the_gate_decisions():
+    text = _text(SQL / "migrations" / "badging" / "003_approvals.sql")
+    check = re.search(r"CHECK\s*\(\s*event\s+IN\s*\((?P<list>[^)]*)\)", text)
+    assert check
+    assert set(re.findall(_LITERAL, check["list"])) == {str(e) for e in GATE_DECISIONS}
+    assert GATE_PASSES < set(GATE_DECISIONS)
 
 
 def test_the_contract_names_and_dates():

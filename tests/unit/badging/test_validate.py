@@ -127,16 +127,16 @@ def test_implausible_first_names_are_caught(bad, check):
     assert all(check in checks for checks in broken.values())
 
 
-def test_the_band_fails_a_tenfold_day_and_only_warns_of_an_empty_one():
+def test_a_tenfold_day_passes_the_table_suite_and_an_empty_one_only_warns():
+    # A day's volume is the volume gate's judgement (badging/volume.py), not a GX failure.
     dataset = generate(SeedParams(date(2026, 5, 1), DAY, 150, dirty_rate=0.0, seed=9))
     frame = frame_from_dataset(dataset)
     band = validate.RowCountBand(runs=20, average=10.0)
-    assert band.maximum == validate.BAND_FLOOR
     assert band.minimum == 1
     big = _run(frame, band)
-    assert big[validate.TABLE_SUITE].table_failures == ["row_count_within_band"]
-    assert "outside the row-count band" in validate.table_reason(
-        big[validate.TABLE_SUITE], len(frame), band)
+    assert len(frame) > 10 * band.average
+    assert big[validate.TABLE_SUITE].success
+    assert big[validate.TABLE_SUITE].table_failures == []
 
     empty = _run(frame.iloc[0:0], band)
     assert empty[validate.TABLE_SUITE].success

@@ -1,0 +1,259 @@
+"""The day's volume against a calendar-aware band, and whether an operator must decide on it."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+# The band (README "Volume gate"). Entry is seasonal (May peak, June fiscal-year rush,
+# summer and winter lulls) and weekly (almost nothing at weekends), so a day is compared
+# with days like it:
+# - recent: the mean of the same kind of day (weekday or weekend) over the RECENT_DAYS
+#   before it;
+# - seasonal: for each of up to YEARS_BACK earlier years whose history covers it, the mean
+#   of the same kind of day within SEASON_HALF_WIDTH days of the same date (364 days back
+#   per year, so weekdays line up), scaled by this year's level against that year's
+#   (the RECENT_DAYS totals, the ratio clamped to LEVEL_CLAMP); the median over years.
+# The expected count is the larger of the two: a peak already under way (recent) or one the
+# calendar foresees (seasonal) are both normal. Above FACTOR times it the run asks; days
+# under FLOOR rows never ask (three times a trickle is still a trickle). A low count never
+# asks: holidays and summer give legitimately tiny or empty days.
+RECENT_DAYS = 28
+YEARS_BACK = 3
+SEASON_HALF_WIDTH = 14
+YEAR = 364
+LEVEL_CLAMP = (0.5, 2.0)
+FACTOR = 3.0
+FLOOR = 150
+
+# A replayed or duplicated feed: rows whose (student, assessment, test date) was already
+# entered under another certification id. Normal re-entry stays in the low percents; a
+# replay doubles the day. Asks above this share once MIN_DUPLICATES such rows exist.
+DUPLICATE_SHARE_MAX = 0.25
+MIN_DUPLICATES = 3
+
+# A site's share of the day is flagged in the operator's view when it is this many times
+# its usual share (or new) and carries at least SITE_MIN_ROWS rows.
+SITE_SHARE_FACTOR = 3.0
+SITE_MIN_ROWS = 20
+# The operator's view lists at most this many sites (the largest first).
+SITE_ROWS_SHOWN = 12
+
+
+def _weekend(day: date) -> bool:
+    return day.weekday() >= 5
+
+
+def _mean_alike(history: Mapping[date, int], day: date, start: date, end: date) -> float | None:
+    """Mean count of the days in [start, end] of the same kind (weekday/weekend) as `day`."""
+    days = (start + timedelta(days=n) for n in range((end - start).days + 1))
+    counts = [history.get(d, 0) for d in days if _weekend(d) == _weekend(day)]
+    return sum(counts) / len(counts) if counts else None
+
+
+@dataclass(frozen=True)
+class Band:
+    """The expected volume of one day and how it was computed (counts only)."""
+
+    day: date
+    expected: float
+    recent: float | None
+    seasonal: float | None
+    years: int
+    maximum: int
+    minimum: int
+
+    def describe(self) -> str:
+        """One line: the band and where it comes from."""
+        parts = [f"recent {self.recent:.0f}" if self.recent is not None else "no recent history"]
+        if self.seasonal is not None:
+            parts.append(f"same weeks of {self.years} earlier year{'s' if self.years > 1 else ''} "
+                         f"{self.seasonal:.0f}")
+        kind = "weekend" if _weekend(self.day) else "weekday"
+        return (f"band up to {self.maximum} rows ({FACTOR:g}x the expected {self.expected:.0f} "
+                f"per {kind}: {', '.join(parts)}; never below {FLOOR})")
+
+
+def band(day: date, history: Mapping[date, int], *, history_start: date | None = None) -> Band:
+    """The band `day`'s count is judged against.
+
+    Args:
+        day: the day judged.
+        history: rows per earlier day (a day missing from it had none).
+        history_start: the first day the feed has data; days before it are not history.
+            The earliest day of `history` when None.
+
+    Returns:
+        The Band. Pure: no clock, no database.
+    """
+    earlier = [d for d in history if d < day]
+    start = history_start or (min(earlier) if earlier else day)
+    recent_from = max(start, day - timedelta(days=RECENT_DAYS))
+    recent = (_mean_alike(history, day, recent_from, day - timedelta(days=1))
+              if recent_from < day else None)
+    seasonal_by_year = []
+    for years in range(1, YEARS_BACK + 1):
+        centre = day - timedelta(days=YEAR * years)
+        if centre - timedelta(days=max(SEASON_HALF_WIDTH, RECENT_DAYS)) < start:
+            break
+        then = _mean_alike(history, day, centre - timedelta(days=SEASON_HALF_WIDTH),
+                           centre + timedelta(days=SEASON_HALF_WIDTH))
+        level_now = sum(history.get(day - timedelta(days=n), 0) for n in range(1, RECENT_DAYS + 1))
+        level_then = sum(history.get(centre - timedelta(days=n), 0)
+                         for n in range(1, RECENT_DAYS + 1))
+        ratio = level_now / level_then if level_then else 1.0
+        ratio = min(max(ratio, LEVEL_CLAMP[0]), LEVEL_CLAMP[1])
+        seasonal_by_year.append((then or 0.0) * ratio)
+    seasonal = statistics.median(seasonal_by_year) if seasonal_by_year else None
+    expected = max(recent or 0.0, seasonal or 0.0)
+    return Band(day=day, expected=expected, recent=recent, seasonal=seasonal,
+                years=len(seasonal_by_year),
+                maximum=max(FLOOR, math.ceil(FACTOR * expected)),
+                minimum=math.floor(expected / FACTOR))
+
+
+@dataclass(frozen=True)
+class SiteVolume:
+    site_code: str
+    rows: int
+    usual_share: float | None
+
+
+@dataclass(frozen=True)
+class DayVolume:
+    """The day's rows, their duplicates and their sites: counts and site codes only."""
+
+    rows: int
+    duplicates: int
+    sites: tuple[SiteVolume, ...] = ()
+
+    @property
+    def duplicate_share(self) -> float:
+        return self.duplicates / self.rows if self.rows else 0.0
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Whether the day's volume needs an operator, and everything they need to decide."""
+
+    volume: DayVolume
+    band: Band
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ask(self) -> bool:
+        return bool(self.reasons)
+
+    def summary(self) -> str:
+        """One line for logs, exceptions and the audit log."""
+        if not self.reasons:
+            return (f"{self.volume.rows} rows within the {self.band.describe()}; "
+                    f"{self.volume.duplicate_share:.0%} already-seen certifications")
+        return "; ".join(self.reasons)
+
+    def as_xcom(self) -> dict[str, Any]:
+        return {"rows": self.volume.rows, "duplicates": self.volume.duplicates,
+                "duplicate_share": round(self.volume.duplicate_share, 4),
+                "expected": round(self.band.expected, 1), "maximum": self.band.maximum,
+                "ask": self.ask, "summary": self.summary()}
+
+    def markdown(self) -> str:
+        """The operator's view in the approval form: counts and site codes, nothing else."""
+        v, b = self.volume, self.band
+        lines = [
+            f"**{v.rows} rows** changed on {b.day.isoformat()}; the band is up to "
+            f"**{b.maximum}**.", "",
+            f"Why this asks: {'; '.join(self.reasons) or 'it does not'}.", "",
+            "| measure | value |", "|---|---|",
+            f"| rows of the day | {v.rows} |",
+            f"| expected ({'weekend' if _weekend(b.day) else 'weekday'}) | {b.expected:.0f} |",
+            f"| recent mean ({RECENT_DAYS} days, same kind of day) | "
+            f"{'—' if b.recent is None else f'{b.recent:.0f}'} |",
+            f"| same weeks of earlier years (level-adjusted median, {b.years} years) | "
+            f"{'—' if b.seasonal is None else f'{b.seasonal:.0f}'} |",
+            f"| band | {b.maximum} = max({FLOOR}, {FACTOR:g} × expected) |",
+            f"| already-seen certifications under a new id | {v.duplicates} "
+            f"({v.duplicate_share:.0%}; asks above {DUPLICATE_SHARE_MAX:.0%}) |",
+            "", "Rows per site against the site's usual share (last 365 days):", "",
+            "| site | rows | share today | usual share |", "|---|---|---|---|",
+        ]
+        for site in sorted(v.sites, key=lambda s: -s.rows)[:SITE_ROWS_SHOWN]:
+            today = site.rows / v.rows if v.rows else 0.0
+            usual = "new" if site.usual_share is None else f"{site.usual_share:.1%}"
+            flag = " ⚠" if _unusual(site, v.rows) else ""
+            lines.append(f"| {site.site_code}{flag} | {site.rows} | {today:.1%} | {usual} |")
+        if len(v.sites) > SITE_ROWS_SHOWN:
+            lines.append(f"| {len(v.sites) - SITE_ROWS_SHOWN} more sites | | | |")
+        lines += ["", "A replayed or duplicated extract shows as many already-seen "
+                  "certifications. **Approve** if this volume is real: the day proceeds. "
+                  "**Reject** (or no answer in time) ends the run red; nothing is issued."]
+        return "\n".join(lines)
+
+
+def _unusual(site: SiteVolume, total: int) -> bool:
+    if site.rows < SITE_MIN_ROWS or not total:
+        return False
+    return site.usual_share is None or site.rows / total > SITE_SHARE_FACTOR * site.usual_share
+
+
+def judge(volume: DayVolume, day_band: Band) -> Judgement:
+    """Ask when the count is above the band or the duplicate share says replay.
+
+    Returns:
+        The Judgement; its reasons are empty when the day needs no one.
+    """
+    reasons = []
+    if volume.rows > day_band.maximum:
+        reasons.append(f"{volume.rows} rows is above the {day_band.describe()}")
+    if volume.duplicates >= MIN_DUPLICATES and volume.duplicate_share > DUPLICATE_SHARE_MAX:
+        reasons.append(f"{volume.duplicates} of {volume.rows} rows "
+                       f"({volume.duplicate_share:.0%}) repeat certifications already entered "
+                       f"under another id (a replayed feed?)")
+    return Judgement(volume=volume, band=day_band, reasons=tuple(reasons))
+
+
+def measure(day: date, *, ctims: str) -> Judgement:
+    """Judge `day`'s Real-Time volume from CTIMS: its rows, duplicates and sites, and the band.
+
+    Args:
+        day: the agency day judged (the run's day, without its lookback).
+        ctims: the source's connection id or DSN (read only).
+    """
+    from datetime import datetime, time
+
+    from badging import db
+    from badging.constants import AGENCY_TIMEZONE, AGENCY_TZ
+
+    day_start = datetime.combine(day, time(), AGENCY_TZ)
+    day_end = datetime.combine(day + timedelta(days=1), time(), AGENCY_TZ)
+    history_from = datetime.combine(
+        day - timedelta(days=YEAR * YEARS_BACK + max(SEASON_HALF_WIDTH, RECENT_DAYS) + 1),
+        time(), AGENCY_TZ)
+    with db.connect(ctims, read_only=True) as conn:
+        history = dict(db.execute(conn, "volume/daily_counts.sql", {
+            "agency_timezone": AGENCY_TIMEZONE, "history_from": history_from,
+            "day_start": day_start}).fetchall())
+        (first_day,) = db.execute(conn, "volume/history_start.sql",
+                                  {"agency_timezone": AGENCY_TIMEZONE}).fetchone()
+        profile = db.execute(conn, "volume/day_profile.sql",
+                             {"day_start": day_start, "day_end": day_end}).fetchall()
+    sites = tuple(SiteVolume(site_code=code, rows=rows, usual_share=share)
+                  for code, rows, _, share in profile)
+    duplicates = sum(row[2] for row in profile)
+    volume = DayVolume(rows=sum(s.rows for s in sites), duplicates=duplicates, sites=sites)
+    return judge(volume, band(day, history, history_start=first_day))
+
+
+def check(context: dict[str, Any]):
+    """The volume gate's check (badging/approval.py): the run's day judged from CTIMS."""
+    from badging.approval import Check
+    from badging.db import CTIMS_CONN_ID
+    from badging.run import RunInfo
+
+    judgement = measure(RunInfo.from_context(context).day, ctims=CTIMS_CONN_ID)
+    return Check(ask=judgement.ask, summary=judgement.summary(), body=judgement.markdown(),
+                 detail=judgement.as_xcom())

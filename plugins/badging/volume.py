@@ -14,9 +14,10 @@ from typing import Any
 # with days like it:
 # - recent: the mean of the same kind of day (weekday or weekend) over the RECENT_DAYS
 #   before it;
-# - seasonal: for each of up to YEARS_BACK earlier years whose history covers it, the mean
-#   of the same kind of day within SEASON_HALF_WIDTH days of the same date (364 days back
-#   per year, so weekdays line up), scaled by this year's level against that year's
+# - seasonal: for each of up to YEARS_BACK earlier years whose history covers it, the upper
+#   quartile of the same kind of day within SEASON_HALF_WIDTH days of the same date (364
+#   days back per year, so weekdays line up; the upper quartile, so that the first days of a
+#   peak are expected as its middle is), scaled by this year's level against that year's
 #   (the RECENT_DAYS totals, the ratio clamped to LEVEL_CLAMP); the median over years.
 # The expected count is the larger of the two: a peak already under way (recent) or one the
 # calendar foresees (seasonal) are both normal. Above FACTOR times it the run asks; days
@@ -34,7 +35,7 @@ FLOOR = 150
 # entered under another certification id. Normal re-entry stays in the low percents; a
 # replay doubles the day. Asks above this share once MIN_DUPLICATES such rows exist.
 DUPLICATE_SHARE_MAX = 0.25
-MIN_DUPLICATES = 3
+MIN_DUPLICATES = 1
 
 # A site's share of the day is flagged in the operator's view when it is this many times
 # its usual share (or new) and carries at least SITE_MIN_ROWS rows.
@@ -48,11 +49,20 @@ def _weekend(day: date) -> bool:
     return day.weekday() >= 5
 
 
-def _mean_alike(history: Mapping[date, int], day: date, start: date, end: date) -> float | None:
-    """Mean count of the days in [start, end] of the same kind (weekday/weekend) as `day`."""
+def _alike(history: Mapping[date, int], day: date, start: date, end: date) -> list[int]:
+    """Counts of the days in [start, end] of the same kind (weekday/weekend) as `day`."""
     days = (start + timedelta(days=n) for n in range((end - start).days + 1))
-    counts = [history.get(d, 0) for d in days if _weekend(d) == _weekend(day)]
+    return [history.get(d, 0) for d in days if _weekend(d) == _weekend(day)]
+
+
+def _mean(counts: list[int]) -> float | None:
     return sum(counts) / len(counts) if counts else None
+
+
+def _upper_quartile(counts: list[int]) -> float | None:
+    if len(counts) < 2:
+        return _mean(counts)
+    return statistics.quantiles(counts, n=4, method="inclusive")[2]
 
 
 @dataclass(frozen=True)
@@ -93,15 +103,15 @@ def band(day: date, history: Mapping[date, int], *, history_start: date | None =
     earlier = [d for d in history if d < day]
     start = history_start or (min(earlier) if earlier else day)
     recent_from = max(start, day - timedelta(days=RECENT_DAYS))
-    recent = (_mean_alike(history, day, recent_from, day - timedelta(days=1))
+    recent = (_mean(_alike(history, day, recent_from, day - timedelta(days=1)))
               if recent_from < day else None)
     seasonal_by_year = []
     for years in range(1, YEARS_BACK + 1):
         centre = day - timedelta(days=YEAR * years)
         if centre - timedelta(days=max(SEASON_HALF_WIDTH, RECENT_DAYS)) < start:
             break
-        then = _mean_alike(history, day, centre - timedelta(days=SEASON_HALF_WIDTH),
-                           centre + timedelta(days=SEASON_HALF_WIDTH))
+        then = _upper_quartile(_alike(history, day, centre - timedelta(days=SEASON_HALF_WIDTH),
+                                      centre + timedelta(days=SEASON_HALF_WIDTH)))
         level_now = sum(history.get(day - timedelta(days=n), 0) for n in range(1, RECENT_DAYS + 1))
         level_then = sum(history.get(centre - timedelta(days=n), 0)
                          for n in range(1, RECENT_DAYS + 1))
@@ -128,7 +138,7 @@ class DayVolume:
     """The day's rows, their duplicates and their sites: counts and site codes only."""
 
     rows: int
-    duplicates: int
+    duplicates: int = 0
     sites: tuple[SiteVolume, ...] = ()
 
     @property

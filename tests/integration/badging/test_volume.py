@@ -1,0 +1,54 @@
+"""The volume gate's SQL on real Postgres: day counts, duplicates of a replay, sites, history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import psycopg
+
+from badging import volume
+from badging.constants import AGENCY_TZ
+from bench.volume_asks import daily_series
+from tests.integration.badging.conftest import SEED
+
+
+def _replay(stack, day: date) -> int:
+    start = datetime(day.year, day.month, day.day, tzinfo=AGENCY_TZ)
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        return conn.execute("""
+            INSERT INTO ctims.realtime_certifications
+            SELECT certification_id + 50000000, student_id, assessment_code, site_code,
+                   program_code, test_date, entered_by, entered_at, updated_at, deleted_at
+            FROM ctims.realtime_certifications
+            WHERE updated_at >= %(start)s AND updated_at < %(start)s + interval '1 day'
+        """, {"start": start}).rowcount
+
+
+def test_the_sql_counts_as_the_bench_does(seeded):
+    # The bench measures the ask rate in memory with the same rules as the SQL.
+    counts, duplicates = daily_series(SEED)
+    reader = seeded.dsn("ctims", user="ctims_reader")
+    for day in (SEED.date_from + timedelta(days=n) for n in range(1, 13)):
+        judged = volume.measure(day, ctims=reader)
+        assert judged.volume.rows == counts.get(day, 0), day
+        assert judged.volume.duplicates == duplicates.get(day, 0), day
+        assert sum(s.rows for s in judged.volume.sites) == judged.volume.rows
+    last = volume.measure(SEED.date_to, ctims=reader)
+    assert last.band.recent is not None
+    shares = [s.usual_share for s in last.volume.sites if s.usual_share is not None]
+    assert shares
+    assert all(0 < share <= 1 for share in shares)
+
+
+def test_a_replayed_day_is_all_duplicates_and_asks(seeded):
+    day = date(2026, 5, 12)
+    reader = seeded.dsn("ctims", user="ctims_reader")
+    before = volume.measure(day, ctims=reader)
+    assert not before.ask
+    replayed = _replay(seeded, day)
+    assert replayed == before.volume.rows
+    after = volume.measure(day, ctims=reader)
+    assert after.volume.rows == 2 * replayed
+    assert after.volume.duplicates == before.volume.duplicates + replayed
+    assert after.ask
+    assert "repeat certifications already entered under another id" in after.summary()

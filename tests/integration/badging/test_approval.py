@@ -1,0 +1,107 @@
+"""The gate's operator and check on real Postgres: answers, timeouts and refusals recorded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from badging.approval import CHECK_KEY, Check, GateApprovalOperator, run_check
+from badging.constants import Gate
+from devstack.task_context import task_context
+
+RUN_ID = "manual__gate"
+CHECK = Check(ask=True, summary="544 rows is above the band up to 150 rows", body="**544 rows**",
+              detail={"rows": 544, "maximum": 150})
+
+
+@pytest.fixture
+def badging_env(clean_stack, monkeypatch):
+    for key, value in clean_stack.airflow_env().items():
+        if key.startswith("AIRFLOW_CONN_"):
+            monkeypatch.setenv(key, value)
+    return clean_stack
+
+
+def context(run_type: str = "manual", **params):
+    ctx = task_context("volume_gate.approve", run_id=RUN_ID, date="2026-08-10", **params)
+    pushed = {}
+    ctx["ti"].xcom_pull = lambda task_ids, key: CHECK.as_xcom()
+    ctx["ti"].xcom_push = lambda key, value: pushed.__setitem__(key, value)
+    ctx["dag_run"].run_type = run_type
+    ctx["dag_run"].triggering_user_name = "operator1"
+    ctx["pushed"] = pushed
+    return ctx
+
+
+def operator() -> GateApprovalOperator:
+    return GateApprovalOperator(task_id="approve", gate=Gate.VOLUME,
+                                check_task_id="volume_gate.check", subject="volume?",
+                                defaults="Reject", response_timeout=timedelta(hours=1))
+
+
+def recorded(stack) -> list[tuple]:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        gate = conn.execute("SELECT event, decided_by FROM badging.approval "
+                            "WHERE run_id = %s", (RUN_ID,)).fetchall()
+        audit = conn.execute("SELECT event, detail->>'decided_by', detail->>'gate' "
+                             "FROM badging.audit_log WHERE run_id = %s", (RUN_ID,)).fetchall()
+    return gate + audit
+
+
+def event(option: str, *, timedout: bool = False, user: dict | None = None) -> dict:
+    return {"chosen_options": [option], "params_input": {}, "timedout": timedout,
+            "responded_at": datetime(2026, 8, 11, 14, 5, tzinfo=UTC), "responded_by_user": user}
+
+
+def test_an_approval_is_recorded_with_who(badging_env):
+    result = operator().execute_complete(context(), event("Approve",
+                                                          user={"id": "7", "name": "ops"}))
+    assert result["chosen_options"] == ["Approve"]
+    assert recorded(badging_env) == [("approved", "ops"), ("approved", "ops", "volume")]
+
+
+def test_a_rejection_fails_with_who_and_when(badging_env):
+    with pytest.raises(AirflowFailException,
+                       match=r"volume gate: 544 rows .* rejected by ops at 2026-08-11 14:05 UTC"):
+        operator().execute_complete(context(), event("Reject", user={"id": "7", "name": "ops"}))
+    assert recorded(badging_env) == [("rejected", "ops"), ("rejected", "ops", "volume")]
+
+
+def test_a_timeout_rejects_by_default(badging_env):
+    with pytest.raises(AirflowFailException, match=r"no answer by .*: rejected by default"):
+        operator().execute_complete(context(), event("Reject", timedout=True))
+    assert recorded(badging_env) == [("approval_timed_out", None),
+                                     ("approval_timed_out", None, "volume")]
+
+
+def test_a_timeout_without_defaults_is_recorded_too(badging_env):
+    with pytest.raises(AirflowFailException, match="rejected by default"):
+        operator().execute_complete(context(), {"error": "timeout", "error_type": "timeout"})
+    assert recorded(badging_env)[0] == ("approval_timed_out", None)
+
+
+def asking(_context) -> Check:
+    return CHECK
+
+
+def test_a_backfill_is_refused_without_waiting(badging_env):
+    with pytest.raises(AirflowFailException, match="a backfill does not wait for a person"):
+        run_check(context("backfill"), Gate.VOLUME, asking, "accept_volume", "volume_gate")
+    assert recorded(badging_env)[0] == ("refused_unattended", "operator1")
+
+
+def test_the_accept_param_passes_and_names_who_triggered(badging_env):
+    ctx = context("backfill", accept_volume=True)
+    assert run_check(ctx, Gate.VOLUME, asking, "accept_volume",
+                     "volume_gate") == "volume_gate.passed"
+    assert ctx["pushed"][CHECK_KEY]["summary"] == CHECK.summary
+    assert recorded(badging_env)[0] == ("accepted_by_param", "operator1")
+
+
+def test_a_manual_run_that_asks_follows_approve_and_records_nothing_yet(badging_env):
+    assert run_check(context(), Gate.VOLUME, asking, "accept_volume",
+                     "volume_gate") == "volume_gate.approve"
+    assert recorded(badging_env) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
+from datetime import UTC
 
 from psycopg.types.json import Jsonb
 
@@ -63,6 +64,12 @@ class RunSummary:
         return "\n".join(lines)
 
 
+def _gate_line(gate: str, event: str, by: str | None, at) -> str:
+    """One gate's decision for the summary log: what, who (if a person), when (UTC)."""
+    who = f" by {by}" if by else ""
+    return f"{gate} gate: {event}{who} at {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
 def summarise(run: RunInfo, *, max_failed_share: float,
               badging: str = db.BADGING_CONN_ID,
               location: ReportLocation | None = None) -> RunSummary:
@@ -104,6 +111,8 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         })
         # The gates' decisions (who let the day through, when): badging/approval.py.
         db.execute(conn, "approval/summary_approvals.sql", {"run_id": run.run_id})
+        gates = [_gate_line(*row) for row in db.execute(conn, "approval/run_approvals.sql",
+                                                         {"run_id": run.run_id})]
         # The summary is kept even if writing a report fails below.
         conn.commit()
         location = location or ReportLocation.configured()
@@ -116,8 +125,9 @@ def summarise(run: RunInfo, *, max_failed_share: float,
             "dq_reason": summary.dq_reason, "report_location": summary.report_location,
             "data_docs_location": summary.data_docs_location})
         db.execute(conn, "report/purge_staging.sql", {"retention_days": STAGING_RETENTION_DAYS})
-    log.info("run summary for %s%s:\n%s\ncorrection report: %s\ndata docs: %s", run.day,
-             " (dry run)" if run.dry_run else "", summary.table(), summary.report_location,
+    log.info("run summary for %s%s:\n%s\n%scorrection report: %s\ndata docs: %s", run.day,
+             " (dry run)" if run.dry_run else "", summary.table(),
+             "".join(f"{line}\n" for line in gates), summary.report_location,
              summary.data_docs_location)
     problems = summary.problems()
     if problems:

@@ -141,6 +141,7 @@ def test_a_busy_day_after_a_quiet_stretch_waits_and_an_approval_lets_it_issue(
     assert [(e, g, b) for e, g, b, _ in gate_audit(quiet_then_busy)] == [
         ("approved", "volume", by)]
     assert summary_approvals(quiet_then_busy, BUSY_DAY)["volume"]["event"] == "approved"
+    assert f"volume gate: approved by {by} at " in output
     issued = ledger(quiet_then_busy).get("issued", 0)
     assert issued > 100
     assert len(sandbox.badges()) == issued

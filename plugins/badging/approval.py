@@ -117,8 +117,9 @@ def run_check(context: dict[str, Any], gate: Gate, check: Callable[[dict[str, An
         log.info("%s gate: asking an operator (Required actions in the UI)", gate)
         return f"{group_id}.approve"
     now = datetime.now(UTC)
-    by = getattr(dag_run, "triggering_user_name", None) if decision != Event.APPROVAL_NOT_NEEDED \
-        else None
+    # Nobody decided a day inside its band; the param's decision is whoever triggered the run.
+    by = (None if decision == Event.APPROVAL_NOT_NEEDED
+          else getattr(dag_run, "triggering_user_name", None))
     record(context, gate, decision, decided_by=by, decided_at=now, check=found.as_xcom())
     if decision not in GATE_PASSES:
         raise AirflowFailException(failure_message(gate, decision, found.summary, by, now))

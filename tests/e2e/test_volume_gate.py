@@ -13,7 +13,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,6 +26,7 @@ from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, 
 from devstack.ports import free_port
 from devstack.seed import SeedParams, run_seed
 from tests.e2e.outcomes import ledger
+from tests.fixtures.ctims import replay_day
 
 DAG_ID = airflow_local.DAG_ID
 APPROVE_TASK = "volume_gate.approve"
@@ -147,24 +148,9 @@ def test_a_busy_day_after_a_quiet_stretch_waits_and_an_approval_lets_it_issue(
     assert len(sandbox.badges()) == issued
 
 
-def replay(stack, day: date) -> int:
-    """The day's rows entered again under new certification ids; returns how many."""
-    start = datetime(day.year, day.month, day.day, tzinfo=AGENCY_TZ)
-    with psycopg.connect(stack.dsn("ctims")) as conn:
-        return conn.execute("""
-            INSERT INTO ctims.realtime_certifications
-            SELECT certification_id + 50000000, student_id, assessment_code, site_code,
-                   program_code, test_date, entered_by, entered_at + interval '1 minute',
-                   updated_at + interval '1 minute', deleted_at
-            FROM ctims.realtime_certifications
-            WHERE updated_at >= %(start)s AND updated_at < %(start)s + interval '1 day'
-              AND updated_at + interval '1 minute' < %(start)s + interval '1 day'
-        """, {"start": start}).rowcount
-
-
 def test_a_replayed_feed_waits_and_a_rejection_issues_nothing(
         quiet_then_busy, api, sandbox, tmp_path):
-    replayed = replay(quiet_then_busy, NORMAL_DAY)
+    replayed = replay_day(quiet_then_busy, NORMAL_DAY, later_by=timedelta(minutes=1))
     assert replayed >= 3
     log_path = tmp_path / "replay.log"
     process = start_dag(quiet_then_busy, NORMAL_DAY, log_path, lookback_days=0)

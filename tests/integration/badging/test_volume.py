@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-
-import psycopg
+from datetime import date, timedelta
 
 from badging import volume
-from badging.constants import AGENCY_TZ
 from bench.volume_asks import daily_series
+from tests.fixtures.ctims import replay_day
 from tests.integration.badging.conftest import SEED
-
-
-def _replay(stack, day: date) -> int:
-    start = datetime(day.year, day.month, day.day, tzinfo=AGENCY_TZ)
-    with psycopg.connect(stack.dsn("ctims")) as conn:
-        return conn.execute("""
-            INSERT INTO ctims.realtime_certifications
-            SELECT certification_id + 50000000, student_id, assessment_code, site_code,
-                   program_code, test_date, entered_by, entered_at, updated_at, deleted_at
-            FROM ctims.realtime_certifications
-            WHERE updated_at >= %(start)s AND updated_at < %(start)s + interval '1 day'
-        """, {"start": start}).rowcount
 
 
 def test_the_sql_counts_as_the_bench_does(seeded):
@@ -45,7 +31,7 @@ def test_a_replayed_day_is_all_duplicates_and_asks(seeded):
     reader = seeded.dsn("ctims", user="ctims_reader")
     before = volume.measure(day, ctims=reader)
     assert not before.ask
-    replayed = _replay(seeded, day)
+    replayed = replay_day(seeded, day)
     assert replayed == before.volume.rows
     after = volume.measure(day, ctims=reader)
     assert after.volume.rows == 2 * replayed

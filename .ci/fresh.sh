@@ -12,7 +12,7 @@ chmod 0700 "$CI_WORK"
 CI_CLONES=()
 CI_USERS=()
 if [ "$(id -u)" = 0 ]; then
-    export DEVSTACK_PG_OS_USER="ci_pg_$(tr -dc 'a-z0-9' </dev/urandom | head -c 8)"
+    export DEVSTACK_PG_OS_USER="ci_pg_$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
 fi
 
 # Free ports, so a developer's own stack (54329, 8765) may run meanwhile.

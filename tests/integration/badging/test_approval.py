@@ -105,3 +105,14 @@ def test_a_manual_run_that_asks_follows_approve_and_records_nothing_yet(badging_
     assert run_check(context(), Gate.VOLUME, asking, "accept_volume",
                      "volume_gate") == "volume_gate.approve"
     assert recorded(badging_env) == []
+
+
+def test_a_retried_task_records_its_decision_once(badging_env):
+    answer = event("Approve", user={"id": "7", "name": "ops"})
+    operator().execute_complete(context(), answer)
+    operator().execute_complete(context(), answer)
+    assert recorded(badging_env) == [("approved", "ops"), ("approved", "ops", "volume")]
+    # A cleared run answered again by someone else is a new decision, and audited.
+    operator().execute_complete(context(), event("Approve", user={"id": "8", "name": "lead"}))
+    assert recorded(badging_env) == [("approved", "lead"), ("approved", "ops", "volume"),
+                                     ("approved", "lead", "volume")]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 
 import psycopg
 
@@ -35,3 +38,24 @@ def extract(run: RunInfo, *, ctims: str = db.CTIMS_CONN_ID,
     log.info("staged %d Real-Time rows changed in [%s, %s)", staged,
              run.window_start.isoformat(), run.window_end.isoformat())
     return staged
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a certification's badge goes to, as CTIMS has it now; PII, so never logged."""
+
+    email: str
+    first_name: str
+    last_name: str
+    test_date: date
+    # Another student uses the same email (badging.credly.BadgeRequest.email_shared).
+    email_shared: bool
+
+
+def recipients(certification_ids: Iterable[int], *,
+               ctims: str = db.CTIMS_CONN_ID) -> dict[int, Recipient]:
+    """The live CTIMS details of these certifications, by id; deleted ones are left out."""
+    with db.connect(ctims, read_only=True) as source:
+        rows = db.execute(source, "extract/recipients.sql",
+                          {"certification_ids": list(certification_ids)}).fetchall()
+    return {certification_id: Recipient(*details) for certification_id, *details in rows}

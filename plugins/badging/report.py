@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 # Days a run's staged rows (recipient details) are kept for retries of that run.
 STAGING_RETENTION_DAYS = 14
+# A badge still open this many days after it was planned turns every run red: each run
+# sweeps open badges, so one that old is stuck (a refused template, a held claim).
+STALE_OPEN_DAYS = 3
 
 
 @dataclass
@@ -33,6 +36,8 @@ class RunSummary:
     failed: int = 0
     still_pending: int = 0
     would_issue: int = 0
+    # Open in the ledger for more than STALE_OPEN_DAYS, whichever run planned them.
+    stale_open: int = 0
     ineligible_by_reason: dict[str, int] = field(default_factory=dict)
     dq_failed_share: float = 0.0
     dq_success: bool = True
@@ -52,6 +57,9 @@ class RunSummary:
         if self.still_pending:
             found.append(f"{self.still_pending} badges still pending: an issue task did not "
                          "finish; clear it to retry")
+        if self.stale_open:
+            found.append(f"{self.stale_open} badges open in the ledger for more than "
+                         f"{STALE_OPEN_DAYS} days: see last_error in badging.issuance")
         return found
 
     def table(self) -> str:
@@ -86,11 +94,11 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         RunNeedsAttention: after writing, when rows failed, are still pending, or the data
             quality threshold was passed: the run must show red.
     """
-    params = {"run_id": run.run_id,
+    params = {"run_id": run.run_id, "stale_open_days": STALE_OPEN_DAYS,
               "terminal_events": [str(e) for e in TERMINAL_EVENTS]}
     summary = RunSummary()
     with db.connect(badging) as conn:
-        summary.staged, summary.planned, summary.still_pending = db.execute(
+        summary.staged, summary.planned, summary.still_pending, summary.stale_open = db.execute(
             conn, "report/run_counts.sql", params).fetchone()
         for event, reason, count in db.execute(conn, "report/terminal_counts.sql", params):
             if event == Event.INELIGIBLE:

@@ -12,9 +12,23 @@ import pytest
 
 from badging.constants import Event
 from badging.credly import CredlyClient
-from badging.errors import BatchIncomplete, BatchRefused, CredlyAuthError
+from badging.errors import (
+    BatchIncomplete,
+    BatchRefused,
+    ConfigurationError,
+    CredlyAuthError,
+    RunNeedsAttention,
+)
 from badging.issuer import SAME_REFUSALS_TO_STOP, BatchIssuer
-from badging.ledger import LEASE_SECONDS, LedgerRow, plan
+from badging.ledger import (
+    LEASE_SECONDS,
+    LedgerRow,
+    batch_templates,
+    plan,
+    refuse_templates_allowing_duplicates,
+)
+from badging.report import summarise
+from badging.report_location import ReportLocation
 from badging.run import RunInfo
 
 CODE = "WELD10001"
@@ -269,3 +283,51 @@ def test_throttled_rows_are_handed_back_and_the_batch_fails_for_a_retry(clean_st
 def test_concurrency_must_be_positive(clean_stack, client):
     with pytest.raises(ValueError, match="concurrency"):
         _issuer(clean_stack, _run("run-a"), client, concurrency=0)
+
+
+def test_a_later_run_sweeps_open_badges_of_any_age(clean_stack, sandbox, planned, client,
+                                                    tmp_path):
+    """Before: a row left pending was retried only if a later run staged it again, and after
+    the staging purge its own run's report read 0 pending and turned green."""
+    run_a = planned(4)  # planned; its issue task never ran
+    with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
+        conn.execute("DELETE FROM badging.staged_certification")  # the 14-day purge
+    with pytest.raises(RunNeedsAttention, match="4 badges still pending"):
+        summarise(run_a, max_failed_share=1.0, badging=clean_stack.dsn("badging"),
+                  location=ReportLocation(str(tmp_path)))
+    run_b = _run("run-b")  # another day, nothing of its own to issue
+    batches, decisions = plan(run_b, earner_id_secret="k", batch_size=10,
+                              badging=clean_stack.dsn("badging"))
+    assert [(b.batch_no, b.size) for b in batches] == [(0, 4)]
+    assert _issuer(clean_stack, run_b, client).issue(0, "batch 1 of 1") == {"issued": 4}
+    assert len(sandbox.badges()) == 4
+    with psycopg.connect(clean_stack.dsn("badging")) as conn:
+        assert conn.execute("SELECT count(*) FROM badging.run_batch"
+                            " WHERE run_id = 'run-b' AND swept").fetchone()[0] == 4
+
+
+def test_plan_refuses_a_template_that_allows_duplicates(clean_stack, sandbox, planned, client):
+    run = planned(2)
+    [template_id] = batch_templates(run, badging=clean_stack.dsn("badging"))
+    refuse_templates_allowing_duplicates(client, [template_id])  # off: nothing to say
+    sandbox.put_templates([{"id": template_id, "name": CODE, "state": "active",
+                            "allow_duplicate_badges": True}])
+    with pytest.raises(ConfigurationError, match=f"template {template_id} allows duplicate"):
+        refuse_templates_allowing_duplicates(client, [template_id])
+
+
+def test_a_shared_email_keeps_a_hand_issued_badge_from_the_wrong_sibling(clean_stack, sandbox,
+                                                                          planned, client):
+    run = planned(2, emails={1: "family@example.org", 2: "family@example.org"})
+    [first, second] = _issuer(clean_stack, run, client).load(0)
+    assert first.recipient.email_shared and second.recipient.email_shared
+    # Someone issued this template to the family address by hand, with no earner id.
+    by_hand = first.request().to_payload()
+    del by_hand["issuer_earner_id"]
+    client.transport.send("POST", f"{client.base_url}/organizations/{client.organization_id}"
+                          "/badges", json=by_hand)
+    counts = _issuer(clean_stack, run, client).issue(0, "batch 1 of 1")
+    assert counts == {"failed": 2}
+    with psycopg.connect(clean_stack.dsn("badging")) as conn:
+        errors = {row[0] for row in conn.execute("SELECT last_error FROM badging.issuance")}
+    assert errors == {"CredlyUnresolvedDuplicate (HTTP 422)"}

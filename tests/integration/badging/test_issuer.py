@@ -296,7 +296,7 @@ def test_a_later_run_sweeps_open_badges_of_any_age(clean_stack, sandbox, planned
         summarise(run_a, max_failed_share=1.0, badging=clean_stack.dsn("badging"),
                   location=ReportLocation(str(tmp_path)))
     run_b = _run("run-b")  # another day, nothing of its own to issue
-    batches, decisions = plan(run_b, earner_id_secret="k", batch_size=10,
+    batches, _ = plan(run_b, earner_id_secret="k", batch_size=10,
                               badging=clean_stack.dsn("badging"))
     assert [(b.batch_no, b.size) for b in batches] == [(0, 4)]
     assert _issuer(clean_stack, run_b, client).issue(0, "batch 1 of 1") == {"issued": 4}
@@ -320,7 +320,8 @@ def test_a_shared_email_keeps_a_hand_issued_badge_from_the_wrong_sibling(clean_s
                                                                           planned, client):
     run = planned(2, emails={1: "family@example.org", 2: "family@example.org"})
     [first, second] = _issuer(clean_stack, run, client).load(0)
-    assert first.recipient.email_shared and second.recipient.email_shared
+    assert first.recipient.email_shared
+    assert second.recipient.email_shared
     # Someone issued this template to the family address by hand, with no earner id.
     by_hand = first.request().to_payload()
     del by_hand["issuer_earner_id"]

@@ -40,11 +40,16 @@ with `accept_volume` on. Backfill runs never wait: outside the band they end red
 - `validate` — too many rows failed expectations, or the table checks failed (columns,
   types): the CTIMS feed is broken. The correction report
   and Data Docs show what; fix the feed, then clear `extract` (downstream included).
+- `plan` — "Credly template … allows duplicate badges": turn `allow_duplicate_badges` off on
+  that template in Credly (the ledger relies on Credly refusing a second badge), then clear.
 - `issue` — badges still retryable after all tries (Credly down or throttling): clear the
   failed `issue` tasks. A 401/403 means the token in `credly_api` was revoked or expired:
-  rotate it, then clear.
+  rotate it, then clear. "Credly refused N badges of template …" (archived, not active, not
+  found): fix the template in Credly or `badging.badge_templates`, then clear; its badges
+  wait as pending, none failed.
 - `report` — names what is wrong: failed badges (`audit_log` event `failed`, `last_error` in
-  `badging.issuance`; fix, then re-run with `retry_failed`), or badges still pending.
+  `badging.issuance`; fix, then re-run with `retry_failed`), badges still pending, or badges
+  open in the ledger for more than 3 days (every run retries them; `last_error` says why).
 """
 
 from __future__ import annotations

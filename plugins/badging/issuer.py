@@ -59,6 +59,8 @@ class BatchRow:
     issuance_id: int
     template_id: str
     earner_id: str
+    # Planned by another run and swept in by this one (docs/exactly-once.md).
+    swept: bool
     recipient: Recipient
 
     def request(self) -> BadgeRequest:
@@ -131,10 +133,11 @@ class BatchIssuer:
             rows = db.execute(conn, "issue/batch_rows.sql",
                               {"run_id": self._run.run_id, "batch_no": batch_no}).fetchall()
             found = recipients((row[0] for row in rows), ctims=self._ctims)
-            gone = [row[1] for row in rows if row[0] not in found]
+            gone = [row for row in rows if row[0] not in found]
             if gone:
                 db.execute(conn, "ledger/fail_gone.sql", audit.run_params(self._run) | {
-                    "issuance_ids": gone, "error": CERTIFICATION_GONE})
+                    "issuance_ids": [row[1] for row in gone], "error": CERTIFICATION_GONE,
+                    "swept_ids": [row[1] for row in gone if row[4]]})
                 log.warning("%d badges of the batch have no live certification in CTIMS any "
                             "more: failed, not issued", len(gone))
                 self._count(Outcome.FAILED, len(gone))
@@ -201,7 +204,8 @@ class BatchIssuer:
         """One badge, start to end; whatever goes wrong ends this row only."""
         if self._stop.is_set():
             return Outcome.NOT_ATTEMPTED
-        ledger = LedgerRow(connections.get(), self._run, row.issuance_id, row.certification_id)
+        ledger = LedgerRow(connections.get(), self._run, row.issuance_id, row.certification_id,
+                           swept=row.swept)
         # Claim only when a call can start: a claimed row never waits for a call slot or
         # for the process's 429 pause (the Heartbeat would keep it, but nobody else could).
         with self._call_slots:
@@ -216,10 +220,12 @@ class BatchIssuer:
                 return Outcome.RETRY_LATER
             if claim is not None:
                 try:
-                    return self._attempt(row, ledger, claim)
+                    outcome = self._attempt(row, ledger, claim)
                 except Exception as error:  # one row must not stop the batch
                     return self._end_after_unexpected(ledger, error)
-        return self._not_claimed(ledger)
+                if outcome != Outcome.HELD_ELSEWHERE:
+                    return outcome
+        return self._not_claimed(ledger, row)
 
     def _attempt(self, row: BatchRow, ledger: LedgerRow, claim: Claim) -> Outcome:
         """Call Credly for a claimed row and record the answer (docs/exactly-once.md)."""
@@ -308,16 +314,20 @@ class BatchIssuer:
         log.warning("%s: %s ended this badge's attempt; marked failed", ledger.key, name)
         return Outcome.FAILED
 
-    def _not_claimed(self, ledger: LedgerRow) -> Outcome:
-        """The row was not ours to take: settled already, or held by another run."""
+    def _not_claimed(self, ledger: LedgerRow, row: BatchRow) -> Outcome:
+        """The row was not ours to take (or was taken over): settled, or held by another run."""
         snapshot = ledger.snapshot()
+        if row.swept and snapshot.held_by_other:
+            # Another run's badge that it is issuing right now: its business, not ours.
+            return Outcome.LEFT_TO_HOLDER
         if snapshot.held_by_other or snapshot.state == State.PENDING:
             # Another run holds it, or released it between our claim and our look: the
             # settle loop comes back for it.
             return Outcome.HELD_ELSEWHERE
-        # Settled by another run, or by an earlier try or clear of this one: the audit gets
-        # this run's terminal event unless the run already has one for the row.
-        ledger.record_outcome_of_other_run(snapshot)
+        if not row.swept:
+            # Settled by another run, or by an earlier try or clear of this one: the audit
+            # gets this run's terminal event unless the run already has one for the row.
+            ledger.record_outcome_of_other_run(snapshot)
         return Outcome.SETTLED_EARLIER
 
     def _settle_held(self, held: list[BatchRow], connections: _Connections, label: str) -> None:

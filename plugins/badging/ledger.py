@@ -154,13 +154,15 @@ class LedgerRow:
     """
 
     def __init__(self, conn: psycopg.Connection, run: RunInfo, issuance_id: int,
-                 certification_id: int):
+                 certification_id: int, *, swept: bool = False):
         if not conn.autocommit:
             raise ValueError("LedgerRow needs an autocommit connection")
         self._conn = conn
         self._run = run
         self.issuance_id = issuance_id
         self.certification_id = certification_id
+        # Planned by another run: its audit rows say so, and stay out of this run's story.
+        self.swept = swept
         self.attempt: int | None = None
 
     @property
@@ -172,7 +174,8 @@ class LedgerRow:
         return audit.run_params(self._run) | {
             "issuance_id": self.issuance_id, "certification_id": self.certification_id,
             "holder": self._run.holder, "issued_run_id": self._run.issuing_run,
-            "lease_seconds": LEASE_SECONDS, "attempt": self.attempt, **extra}
+            "lease_seconds": LEASE_SECONDS, "attempt": self.attempt,
+            "swept_detail": Jsonb({"swept": True} if self.swept else {}), **extra}
 
     def claim(self) -> Claim | None:
         """Commit the row in_flight for this attempt, or None if it is not ours to take."""

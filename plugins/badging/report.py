@@ -38,6 +38,10 @@ class RunSummary:
     would_issue: int = 0
     # Open in the ledger for more than STALE_OPEN_DAYS, whichever run planned them.
     stale_open: int = 0
+    # Badges other runs planned that this run's sweep issued or failed (not in the counts
+    # above, which tell the story of the run's own rows).
+    swept_issued: int = 0
+    swept_failed: int = 0
     ineligible_by_reason: dict[str, int] = field(default_factory=dict)
     dq_failed_share: float = 0.0
     dq_success: bool = True
@@ -52,8 +56,9 @@ class RunSummary:
         if not self.dq_success:
             found.append(f"data quality: {self.dq_reason}" if self.dq_reason else
                          f"data quality: {self.dq_failed_share:.0%} of rows quarantined")
-        if self.failed:
-            found.append(f"{self.failed} badges failed (see audit_log event 'failed')")
+        if self.failed or self.swept_failed:
+            found.append(f"{self.failed + self.swept_failed} badges failed (see audit_log "
+                         "event 'failed')")
         if self.still_pending:
             found.append(f"{self.still_pending} badges still pending: an issue task did not "
                          "finish; clear it to retry")
@@ -65,7 +70,8 @@ class RunSummary:
     def table(self) -> str:
         lines = [f"{'outcome':<28}{'rows':>8}"]
         for name in ("staged", "quarantined", "ineligible", "planned", "issued",
-                     "already_issued", "failed", "still_pending", "would_issue"):
+                     "already_issued", "failed", "still_pending", "would_issue",
+                     "swept_issued", "swept_failed"):
             lines.append(f"{name:<28}{getattr(self, name):>8}")
         for reason, count in sorted(self.ineligible_by_reason.items()):
             lines.append(f"  ineligible: {reason:<14}{count:>8}")
@@ -106,6 +112,8 @@ def summarise(run: RunInfo, *, max_failed_share: float,
                 summary.ineligible_by_reason[reason] = count
             else:
                 setattr(summary, event, getattr(summary, event) + count)
+        summary.swept_issued, summary.swept_failed = db.execute(
+            conn, "report/swept_counts.sql", params).fetchone()
         if summary.staged:
             summary.dq_failed_share = summary.quarantined / summary.staged
         reasons = [row[3] for row in db.execute(conn, "report/dq_results.sql", params) if row[3]]

@@ -3,7 +3,8 @@
 SELECT i.certification_id,
        i.issuance_id,
        i.credly_template_id,
-       i.earner_id
+       i.earner_id,
+       b.swept
 FROM badging.run_batch b
 JOIN badging.issuance i ON i.issuance_id = b.issuance_id
 WHERE b.run_id = %(run_id)s

@@ -36,6 +36,7 @@ audited AS (
            %(certification_id)s, %(issuance_id)s, %(event)s,
            jsonb_build_object('attempt', attempts,
                               'recovering', look_up_first)
+           || %(swept_detail)s
     FROM claimed
 )
 SELECT look_up_first, attempts FROM claimed;

@@ -12,5 +12,7 @@ WITH failed AS (
 INSERT INTO badging.audit_log (run_id, logical_date, task_id, map_index, try_number,
                                certification_id, issuance_id, event, reason, detail)
 SELECT %(run_id)s, %(logical_date)s, %(task_id)s, %(map_index)s, %(try_number)s,
-       certification_id, issuance_id, 'failed', %(error)s, '{}'::jsonb
+       certification_id, issuance_id, 'failed', %(error)s,
+       CASE WHEN issuance_id = ANY(%(swept_ids)s) THEN '{"swept": true}'::jsonb
+            ELSE '{}'::jsonb END
 FROM failed;

@@ -31,5 +31,5 @@ finished AS (
 INSERT INTO badging.audit_log (run_id, logical_date, task_id, map_index, try_number,
                                certification_id, issuance_id, event, reason, detail)
 SELECT %(run_id)s, %(logical_date)s, %(task_id)s, %(map_index)s, %(try_number)s,
-       %(certification_id)s, issuance_id, %(event)s, %(error)s, %(detail)s
+       %(certification_id)s, issuance_id, %(event)s, %(error)s, %(detail)s || %(swept_detail)s
 FROM finished, relaxed;

@@ -164,16 +164,22 @@ class BatchIssuer:
                 ThreadPoolExecutor(worker_threads(self._concurrency),
                                    thread_name_prefix="issue") as pool:
             held: list[BatchRow] = []
-            for row, outcome in zip(rows, pool.map(lambda r: self._issue_row(r, connections),
-                                                   rows), strict=True):
-                self._count(outcome)
-                if outcome == Outcome.HELD_ELSEWHERE:
-                    held.append(row)
-                done += 1
-                if done % progress_every == 0 or done == total:
-                    log.info("%s: %d of %d done %s", label, done, total, self._summary())
-            if held and not self._stop.is_set():
-                self._settle_held(held, connections, label)
+            try:
+                for row, outcome in zip(rows, pool.map(
+                        lambda r: self._issue_row(r, connections), rows), strict=True):
+                    self._count(outcome)
+                    if outcome == Outcome.HELD_ELSEWHERE:
+                        held.append(row)
+                    done += 1
+                    if done % progress_every == 0 or done == total:
+                        log.info("%s: %d of %d done %s", label, done, total, self._summary())
+                if held and not self._stop.is_set():
+                    self._settle_held(held, connections, label)
+            except BaseException:
+                # The task's execution_timeout (raised in this thread) or a kill: rows still
+                # queued must not start while the pool winds down.
+                self._stop.set()
+                raise
         counts = {str(outcome): n for outcome, n in self._counts.items()}
         # A refused template fails the task without retry even below the stop count:
         # retrying cannot help until a person fixes the template.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 import uuid
@@ -332,3 +333,31 @@ def test_a_shared_email_keeps_a_hand_issued_badge_from_the_wrong_sibling(clean_s
     with psycopg.connect(clean_stack.dsn("badging")) as conn:
         errors = {row[0] for row in conn.execute("SELECT last_error FROM badging.issuance")}
     assert errors == {"CredlyUnresolvedDuplicate (HTTP 422)"}
+
+
+class _Timeout(Exception):
+    """Stands for AirflowTaskTimeout, which Airflow raises in the task's main thread."""
+
+
+def test_a_task_timeout_stops_the_rows_still_queued(clean_stack, sandbox, planned, client):
+    """Before: leaving the pool waited for every queued row, so a timed-out try kept issuing."""
+    run = planned(30)
+    sandbox.set_faults(latency_ms=200)
+
+    def time_out(*_):
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, time_out)
+    signal.setitimer(signal.ITIMER_REAL, 0.7)
+    try:
+        with pytest.raises(_Timeout):
+            _issuer(clean_stack, run, client, concurrency=1).issue(0, "batch 1 of 1")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    with psycopg.connect(clean_stack.dsn("badging")) as conn:
+        attempted = conn.execute("SELECT count(*) FROM badging.issuance"
+                                 " WHERE attempts > 0").fetchone()[0]
+    # One call in flight at a time, 0.2 s each: a handful started, not thirty.
+    assert attempted < 15
+    assert len(sandbox.badges()) == attempted

@@ -60,6 +60,15 @@ from badging import volume
 from badging.approval import approval_gate
 from badging.constants import AGENCY_TIMEZONE, DAG_ID, PROGRAM_LAUNCH, Gate
 
+# One try of one issue batch. A batch of 500 takes a minute or two at Credly's usual latency
+# (8 calls in flight); a long 429 storm (Retry-After up to 5 min per call) can stretch it to
+# tens of minutes. Past 2 h the try is stuck (a black-holed network, a lock the database
+# bounds missed): it is ended, its pool slot freed, and the retry takes the rows again, each
+# in_flight row looked up in Credly first (docs/exactly-once.md).
+ISSUE_TIMEOUT = timedelta(hours=2)
+VOLUME_GATE_TIMEOUT = timedelta(hours=20)
+DAGRUN_TIMEOUT = timedelta(hours=36)
+
 
 @dag(
     dag_id=DAG_ID,
@@ -72,6 +81,12 @@ from badging.constants import AGENCY_TIMEZONE, DAG_ID, PROGRAM_LAUNCH, Gate
     # credly_api pool, not this number, bounds the load on Credly. A backfill brings its
     # own max_active_runs (set in the backfill form), which applies instead.
     max_active_runs=4,
+    # A run stuck anywhere (a task queued in a missing pool, a hung worker) ends red instead
+    # of holding one of max_active_runs for good. Longer than its slowest legitimate path:
+    # the volume gate's 20 h wait for an operator, then issue's 5 tries of at most
+    # ISSUE_TIMEOUT each with their back-off (10 h 15 min), and minutes for the rest
+    # (about 31 h). Shorter than 3 days, so stuck runs can never fill max_active_runs.
+    dagrun_timeout=DAGRUN_TIMEOUT,
     doc_md=__doc__,
     tags=["careertech", "credly", "badging"],
     default_args={
@@ -141,7 +156,8 @@ def credly_badge_issuance():
         return tasks.plan(get_current_context())
 
     @task(pool="credly_api", map_index_template="{{ batch_label }}", retries=4,
-          retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15))
+          retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15),
+          execution_timeout=ISSUE_TIMEOUT)
     def issue(batch: dict) -> dict:
         from badging import tasks
 
@@ -164,7 +180,7 @@ def credly_badge_issuance():
     staged, validated = extract(), validate()
     gate = approval_gate(Gate.VOLUME, check=volume.check, subject="Is this day's volume real?",
                          accept_param="accept_volume",
-                         response_timeout=timedelta(hours=20))
+                         response_timeout=VOLUME_GATE_TIMEOUT)
     decided, batches = decide_eligibility(), plan()
     issued = issue.expand(batch=batches)
     summary = report()

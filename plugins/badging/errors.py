@@ -103,5 +103,9 @@ class BatchIncomplete(BadgingError):
     """An issue batch ended with badges still retryable; Airflow's retry of the task takes them."""
 
 
+class ReportNotWritten(BadgingError):
+    """The correction report or Data Docs could not be written (folder, permissions, upload)."""
+
+
 class RunNeedsAttention(BadgingError):
     """The run did its bookkeeping but a person must act (failed or pending badges, bad data)."""

@@ -66,9 +66,14 @@ NETWORK_BOUNDS = {
     "keepalives_count": "3",
     "tcp_user_timeout": "60000",
 }
-# Text travels as UTF-8 on every session whatever the database's or role's default, so
-# nothing is transcoded behind our back; extract checks the source's bytes (docs/bounds.md).
+# Text travels as UTF-8 on every session whatever the database's or role's default (a
+# LATIN1 default would hand psycopg, or a COPY stream, bytes it reads as something else).
 CLIENT_ENCODING = "UTF8"
+# "Send the bytes as stored": Postgres converts nothing for a SQL_ASCII client. The extract
+# reads CTIMS this way and decodes the bytes as UTF-8 itself (extract.Utf8Lines), because a
+# UTF8 client of a SQL_ASCII database gets an error for the whole stream at the first byte
+# that is not UTF-8.
+RAW_BYTES = "SQL_ASCII"
 
 
 def dsn_from_airflow(conn_id: str) -> str:
@@ -114,7 +119,8 @@ def resolve_dsn(conn_id_or_dsn: str) -> str:
 
 def bounded_conninfo(conn_id_or_dsn: str, *, read_only: bool = False,
                      bounds: SessionBounds = PIPELINE_BOUNDS,
-                     application_name: str = "credly_badging") -> str:
+                     application_name: str = "credly_badging",
+                     client_encoding: str = CLIENT_ENCODING) -> str:
     """The connection string every pipeline session uses: the DSN with the bounds added.
 
     What the DSN (or the Airflow connection's extras) sets itself wins: a network keyword
@@ -126,6 +132,7 @@ def bounded_conninfo(conn_id_or_dsn: str, *, read_only: bool = False,
         read_only: start every transaction READ ONLY (the CTIMS source is never written).
         bounds: the server-side limits (PIPELINE_BOUNDS; MIGRATION_BOUNDS for migrations).
         application_name: shown in pg_stat_activity, unless the DSN names one.
+        client_encoding: CLIENT_ENCODING, or RAW_BYTES for a session that decodes itself.
 
     Returns:
         A libpq connection string for psycopg.connect.
@@ -138,23 +145,25 @@ def bounded_conninfo(conn_id_or_dsn: str, *, read_only: bool = False,
         options.append("-c default_transaction_read_only=on")
     params = NETWORK_BOUNDS | {"application_name": application_name} | params | {
         "options": " ".join(str(o) for o in options if o),
-        "client_encoding": CLIENT_ENCODING,
+        "client_encoding": client_encoding,
     }
     return make_conninfo(**params)
 
 
 @contextmanager
 def connect(conn_id_or_dsn: str, *, read_only: bool = False,
-            bounds: SessionBounds = PIPELINE_BOUNDS) -> Iterator[psycopg.Connection]:
+            bounds: SessionBounds = PIPELINE_BOUNDS,
+            client_encoding: str = CLIENT_ENCODING) -> Iterator[psycopg.Connection]:
     """Open a bounded connection that commits on a clean exit and rolls back on an exception.
 
     Args:
         conn_id_or_dsn: an Airflow connection id or a DSN.
         read_only: start every transaction READ ONLY (the CTIMS source is never written).
         bounds: the server-side limits (see bounded_conninfo).
+        client_encoding: CLIENT_ENCODING, or RAW_BYTES (see bounded_conninfo).
     """
-    with psycopg.connect(bounded_conninfo(conn_id_or_dsn, read_only=read_only,
-                                          bounds=bounds)) as conn:
+    with psycopg.connect(bounded_conninfo(conn_id_or_dsn, read_only=read_only, bounds=bounds,
+                                          client_encoding=client_encoding)) as conn:
         yield conn
 
 

@@ -42,9 +42,19 @@ with `accept_volume` on. Backfill runs never wait: outside the band they end red
   and Data Docs show what; fix the feed, then clear `extract` (downstream included).
 - `issue` — badges still retryable after all tries (Credly down or throttling): clear the
   failed `issue` tasks. A 401/403 means the token in `credly_api` was revoked or expired:
-  rotate it, then clear.
+  rotate it, then clear. `AirflowTaskTimeout`: a try ran past its 2 hours (a hung network
+  or database); the retry takes the rows again. A lock timeout or statement timeout in any
+  task's log is a database session limit (repository `docs/bounds.md`): something held a
+  row or ran far too long; the retry usually passes.
 - `report` — names what is wrong: failed badges (`audit_log` event `failed`, `last_error` in
   `badging.issuance`; fix, then re-run with `retry_failed`), or badges still pending.
+  `ReportNotWritten`: `BADGING_REPORT_DIR` could not be written (the summary and the purge
+  of old staging are done): fix the folder, then clear `report`.
+- No red task, the rest skipped — the run passed its 36-hour `dagrun_timeout`: clear it.
+
+**Quarantine check `text_valid_utf8`:** CTIMS holds bytes in that entry that are not UTF-8
+text; the row is held back, the day goes on, and the correction report asks the site to
+retype it.
 """
 
 from __future__ import annotations

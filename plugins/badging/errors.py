@@ -122,5 +122,9 @@ class ClaimLost(BadgingError):
     Credly for it any more."""
 
 
+class ReportNotWritten(BadgingError):
+    """The correction report or Data Docs could not be written (folder, permissions, upload)."""
+
+
 class RunNeedsAttention(BadgingError):
     """The run did its bookkeeping but a person must act (failed or pending badges, bad data)."""

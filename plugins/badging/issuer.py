@@ -85,8 +85,7 @@ class _Connections:
     def get(self) -> psycopg.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None or conn.closed:
-            conn = psycopg.connect(self._conninfo, autocommit=True,
-                                   application_name="credly_badging.issue")
+            conn = psycopg.connect(self._conninfo, autocommit=True)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -119,7 +118,8 @@ class BatchIssuer:
         self._concurrency = concurrency
         # `concurrency` bounds the calls in flight, not the threads (see worker_threads).
         self._call_slots = threading.BoundedSemaphore(concurrency)
-        self._conninfo = db.resolve_dsn(badging)
+        # Bounded sessions (docs/bounds.md): a held row lock or a vanished server ends a wait.
+        self._conninfo = db.bounded_conninfo(badging, application_name="credly_badging.issue")
         self._ctims = ctims
         self._stop = threading.Event()
         self._stopped_by: BadgingError | None = None

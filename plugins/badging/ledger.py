@@ -267,8 +267,7 @@ class Heartbeat:
         while not self._stopped.wait(self._interval):
             try:
                 if conn is None or conn.closed:
-                    conn = psycopg.connect(self._conninfo, autocommit=True,
-                                           application_name="credly_badging.heartbeat")
+                    conn = psycopg.connect(self._conninfo, autocommit=True)
                 db.execute(conn, "ledger/heartbeat.sql", {"holder": self._holder})
             except psycopg.Error as error:
                 log.warning("could not renew this task's claims (%s); trying again",

@@ -71,7 +71,9 @@ def apply(conn_id_or_dsn: str, component: str) -> list[str]:
         RuntimeError: an applied migration's text changed since.
     """
     applied_now: list[str] = []
-    with db.connect(conn_id_or_dsn) as conn:
+    # No statement or lock timeout: the advisory lock waits for another migrator however
+    # long its migration takes (db.MIGRATION_BOUNDS).
+    with db.connect(conn_id_or_dsn, bounds=db.MIGRATION_BOUNDS) as conn:
         db.execute(conn, "migrations/lock.sql", {"key": _ADVISORY_LOCK_KEY})
         db.execute(conn, "migrations/schema_migrations.sql")
         done = dict(db.execute(conn, "migrations/applied.sql", {"component": component}))

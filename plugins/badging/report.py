@@ -10,7 +10,7 @@ from psycopg.types.json import Jsonb
 
 from badging import correction_report, data_docs, db
 from badging.constants import TERMINAL_EVENTS, Event
-from badging.errors import RunNeedsAttention
+from badging.errors import ReportNotWritten, RunNeedsAttention
 from badging.report_location import ReportLocation
 from badging.run import RunInfo
 
@@ -88,7 +88,7 @@ def summarise(run: RunInfo, *, max_failed_share: float,
               badging: str = db.BADGING_CONN_ID,
               location: ReportLocation | None = None) -> RunSummary:
     """Count the run's outcomes, write badging.run_summary, the correction report and Data
-    Docs, and purge old staging.
+    Docs, and purge old staging (even when a report cannot be written).
 
     Args:
         run: the run reported on.
@@ -97,6 +97,7 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         location: where the reports go; BADGING_REPORT_DIR (ReportLocation.configured) if None.
 
     Raises:
+        ReportNotWritten: a report could not be written (the summary and the purge are done).
         RunNeedsAttention: after writing, when rows failed, are still pending, or the data
             quality threshold was passed: the run must show red.
     """
@@ -132,15 +133,20 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         # The summary is kept even if writing a report fails below.
         conn.commit()
         location = location or ReportLocation.configured()
-        docs = data_docs.build(conn, location, run.run_id)
-        summary.data_docs_location = docs.index
-        summary.report_location = correction_report.write(conn, run, location,
-                                                          docs_pages=docs.run_pages)
-        db.execute(conn, "report/set_dq_outcome.sql", {
-            "run_id": run.run_id, "dq_success": summary.dq_success,
-            "dq_reason": summary.dq_reason, "report_location": summary.report_location,
-            "data_docs_location": summary.data_docs_location})
-        db.execute(conn, "report/purge_staging.sql", {"retention_days": STAGING_RETENTION_DAYS})
+        try:
+            _write_reports(conn, run, summary, location)
+        except Exception as error:
+            raise ReportNotWritten(
+                f"could not write the reports under {location.root} "
+                f"({type(error).__name__}); the run summary is recorded and old staging "
+                "purged") from error
+        finally:
+            # Staging holds recipient details: its purge must not depend on a report
+            # folder being writable, so it runs, in its own transaction, either way.
+            conn.rollback()
+            db.execute(conn, "report/purge_staging.sql",
+                       {"retention_days": STAGING_RETENTION_DAYS})
+            conn.commit()
     log.info("run summary for %s%s:\n%s\n%scorrection report: %s\ndata docs: %s", run.day,
              " (dry run)" if run.dry_run else "", summary.table(),
              "".join(f"{line}\n" for line in gates), summary.report_location,
@@ -149,3 +155,16 @@ def summarise(run: RunInfo, *, max_failed_share: float,
     if problems:
         raise RunNeedsAttention("; ".join(problems))
     return summary
+
+
+def _write_reports(conn, run: RunInfo, summary: RunSummary, location: ReportLocation) -> None:
+    """Build Data Docs and the correction report, and record where they are (committed)."""
+    docs = data_docs.build(conn, location, run.run_id)
+    summary.data_docs_location = docs.index
+    summary.report_location = correction_report.write(conn, run, location,
+                                                      docs_pages=docs.run_pages)
+    db.execute(conn, "report/set_dq_outcome.sql", {
+        "run_id": run.run_id, "dq_success": summary.dq_success,
+        "dq_reason": summary.dq_reason, "report_location": summary.report_location,
+        "data_docs_location": summary.data_docs_location})
+    conn.commit()

@@ -25,6 +25,7 @@ from badging.ledger import (
     LEASE_SECONDS,
     LedgerRow,
     batch_templates,
+    earner_id,
     plan,
     refuse_templates_allowing_duplicates,
 )
@@ -361,3 +362,44 @@ def test_a_task_timeout_stops_the_rows_still_queued(clean_stack, sandbox, planne
     # One call in flight at a time, 0.2 s each: a handful started, not thirty.
     assert attempted < 15
     assert len(sandbox.badges()) == attempted
+
+
+def test_the_earner_id_secret_never_reaches_the_database_server(clean_stack, planned):
+    # `planned` puts the assessment's template in place; this test stages its own row.
+    """Postgres logs statements with their parameters (slow ones, or all of them when an
+    administrator asks): the keyed hash is computed where the secret lives. Before: the
+    secret was a bound parameter of plan/insert_pending.sql."""
+    secret = f"secret-{uuid.uuid4().hex}"
+    log_file = clean_stack.postgres.data_dir / "server.log"
+    logged_before = log_file.stat().st_size
+    with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
+        conn.execute("ALTER ROLE postgres SET log_statement = 'all'")
+    try:
+        with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
+            conn.execute("INSERT INTO badging.staged_certification (run_id, certification_id,"
+                         " student_id, assessment_code, test_date, first_name, last_name, email)"
+                         " VALUES ('run-s', 77, 7077, %s, '2026-05-11', 'Ada', 'Probe',"
+                         " 'probe@example.org')", (CODE,))
+        plan(_run("run-s"), earner_id_secret=secret, batch_size=10,
+             badging=clean_stack.dsn("badging"))
+    finally:
+        with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
+            conn.execute("ALTER ROLE postgres RESET log_statement")
+    with log_file.open("rb") as log:
+        log.seek(logged_before)
+        logged = log.read().decode(errors="replace")
+    assert "insert_pending" in logged or "INSERT INTO badging.issuance" in logged
+    assert secret not in logged
+    with psycopg.connect(clean_stack.dsn("badging")) as conn:
+        [earner] = conn.execute("SELECT earner_id FROM badging.issuance"
+                                " WHERE certification_id = 77").fetchone()
+    assert earner == earner_id(secret, 7077)
+
+
+def test_the_earner_id_is_the_one_earlier_releases_computed_in_sql(clean_stack):
+    """Existing ledgers keep their students' earner ids: same key and formula, now in Python."""
+    with psycopg.connect(clean_stack.dsn("badging")) as conn:
+        [before] = conn.execute(
+            "SELECT 'okct-' || left(encode(sha256(convert_to(%s || ':' || %s::text, 'UTF8')),"
+            " 'hex'), 40)", ("k3y-é", 1000234)).fetchone()
+    assert earner_id("k3y-é", 1000234) == before

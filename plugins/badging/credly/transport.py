@@ -116,10 +116,18 @@ class stop_when_throttled_longer_than(stop_base):
 
 
 @dataclass
-class _LostResponses:
-    """Whether any attempt of one write lost its response (Credly may hold its result)."""
+class _WriteCall:
+    """One non-idempotent call across its attempts (CredlyTransport.write)."""
 
-    before: bool = False
+    method: str
+    url: str
+    payload: Mapping[str, Any]
+    badge_key: str | None
+    recover: Callable[[], IssuedBadge | None]
+    fence: Callable[[], None] | None
+    # Sticky: a write whose answer was lost may still land after a lookup missed it (a slow
+    # commit), and then our own next attempt is refused as a duplicate.
+    lost_before: bool = False
 
 
 @dataclass
@@ -296,56 +304,47 @@ class CredlyTransport:
             CredlyError: the rejection (4xx), or the last retryable error when retrying stops;
                 ``maybe_applied`` is set on it when an earlier attempt may have landed.
         """
-        # Sticky: a write whose answer was lost may still land after a lookup missed it
-        # (a slow commit), and then our own next attempt is refused as a duplicate.
-        lost = _LostResponses()
+        call = _WriteCall(method, url, payload, badge_key, recover, fence)
         try:
-            return self._write_attempts(method, url, payload, badge_key, recover, fence, lost)
+            return self._write_attempts(call)
         except CredlyDuplicateBadge:
-            if lost.before and (found := self._recover(recover, badge_key)):
+            if call.lost_before and (found := self._recover(recover, badge_key)):
                 return Written(recovered=found)
             raise
         except CredlyError as error:
             # Whatever ended the call (a long Retry-After, a refused lookup), an earlier
             # attempt may have landed: the caller's ledger must keep that fact.
-            error.maybe_applied = error.maybe_applied or lost.before
+            error.maybe_applied = error.maybe_applied or call.lost_before
             raise
 
-    def _write_attempts(
-        self,
-        method: str,
-        url: str,
-        payload: Mapping[str, Any],
-        badge_key: str | None,
-        recover: Callable[[], IssuedBadge | None],
-        fence: Callable[[], None] | None,
-        lost: _LostResponses,
-    ) -> Written:
+    def _write_attempts(self, call: _WriteCall) -> Written:
         maybe_applied = False
-        for attempt in self.retrying(method, url):
+        for attempt in self.retrying(call.method, call.url):
             if maybe_applied:
                 # Outside the attempt: a failed lookup ends the call, it is not retried.
-                found = self._recover(recover, badge_key)
+                found = self._recover(call.recover, call.badge_key)
                 if found is not None:
                     return Written(recovered=found)
                 maybe_applied = False
-            if fence is not None:
-                fence()
+            if call.fence is not None:
+                call.fence()
             with attempt:
                 try:
-                    return Written(body=self.send(method, url, json=payload, badge_key=badge_key))
+                    return Written(body=self.send(call.method, call.url, json=call.payload,
+                                                  badge_key=call.badge_key))
                 except CredlyRetryableError as error:
                     maybe_applied = isinstance(error, CredlyUnknownOutcome)
-                    lost.before = lost.before or maybe_applied
+                    call.lost_before = call.lost_before or maybe_applied
                     if attempt.retry_state.attempt_number == self.max_attempts:
-                        if lost.before and (found := self._recover(recover, badge_key)):
+                        if call.lost_before and (
+                                found := self._recover(call.recover, call.badge_key)):
                             return Written(recovered=found)
-                        if lost.before and not maybe_applied:
+                        if call.lost_before and not maybe_applied:
                             # Only throttled at the end, but an earlier try may yet land:
                             # the caller must look before sending this again.
                             raise CredlyUnknownOutcome(
                                 "a write's response was lost and it is not found yet",
-                                status=error.status, badge_key=badge_key) from None
+                                status=error.status, badge_key=call.badge_key) from None
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 

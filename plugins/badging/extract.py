@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import psycopg
 
@@ -35,3 +37,33 @@ def extract(run: RunInfo, *, ctims: str = db.CTIMS_CONN_ID,
     log.info("staged %d Real-Time rows changed in [%s, %s)", staged,
              run.window_start.isoformat(), run.window_end.isoformat())
     return staged
+
+
+@dataclass(frozen=True)
+class Names:
+    """CTIMS names by code; a code CTIMS does not know has none."""
+
+    sites: dict[str, str] = field(default_factory=dict)
+    programs: dict[str, str] = field(default_factory=dict)
+    assessments: dict[str, str] = field(default_factory=dict)
+
+
+def names(*, sites: Iterable[str] = (), programs: Iterable[str] = (),
+          assessments: Iterable[str] = (), ctims: str = db.CTIMS_CONN_ID) -> Names:
+    """Look up the CTIMS names of the given site, program and assessment codes.
+
+    Args:
+        sites, programs, assessments: codes as staged (trimmed; assessments upper-cased).
+        ctims: the CTIMS connection id or DSN (read-only).
+
+    Returns:
+        The names found, by kind and code.
+    """
+    found = Names()
+    by_kind = {"site": found.sites, "program": found.programs, "assessment": found.assessments}
+    params = {"sites": sorted(set(sites)), "programs": sorted(set(programs)),
+              "assessments": sorted(set(assessments))}
+    with db.connect(ctims, read_only=True) as source:
+        for kind, code, name in db.execute(source, "extract/names.sql", params):
+            by_kind[kind][code] = name
+    return found

@@ -71,7 +71,7 @@ def _gate_line(gate: str, event: str, by: str | None, at) -> str:
 
 
 def summarise(run: RunInfo, *, max_failed_share: float,
-              badging: str = db.BADGING_CONN_ID,
+              badging: str = db.BADGING_CONN_ID, ctims: str = db.CTIMS_CONN_ID,
               location: ReportLocation | None = None) -> RunSummary:
     """Count the run's outcomes, write badging.run_summary, the correction report and Data
     Docs, and purge old staging.
@@ -80,6 +80,7 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         run: the run reported on.
         max_failed_share: the validation threshold the run used.
         badging: the ledger's connection id or DSN.
+        ctims: the CTIMS connection id or DSN (the report's site, program and assessment names).
         location: where the reports go; BADGING_REPORT_DIR (ReportLocation.configured) if None.
 
     Raises:
@@ -119,7 +120,7 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         docs = data_docs.build(conn, location, run.run_id)
         summary.data_docs_location = docs.index
         summary.report_location = correction_report.write(conn, run, location,
-                                                          docs_pages=docs.run_pages)
+                                                          docs_pages=docs.run_pages, ctims=ctims)
         db.execute(conn, "report/set_dq_outcome.sql", {
             "run_id": run.run_id, "dq_success": summary.dq_success,
             "dq_reason": summary.dq_reason, "report_location": summary.report_location,

@@ -27,7 +27,7 @@ def libraries() -> dict[str, dict]:
 def refresh(name: str, lib: dict, scratch: Path) -> None:
     """Replace vendor/<name>/ with the listed files of the pinned package.
 
-    A LICENSE written by hand (for a package that ships none) is kept.
+    A LICENSE.txt written by hand (for a package that ships none) is kept.
     """
     spec = f"{lib['package']}@{lib['version']}"
     packed = subprocess.run(["npm", "pack", spec, "--silent", "--pack-destination", str(scratch)],
@@ -36,8 +36,8 @@ def refresh(name: str, lib: dict, scratch: Path) -> None:
     with tarfile.open(scratch / packed) as tar:
         tar.extractall(unpacked, filter="data")
     target = VENDOR / name
-    kept = {} if "LICENSE" in lib["files"].values() or not (target / "LICENSE").exists() \
-        else {"LICENSE": (target / "LICENSE").read_bytes()}
+    kept = {} if "LICENSE.txt" in lib["files"].values() or not (target / "LICENSE.txt").exists() \
+        else {"LICENSE.txt": (target / "LICENSE.txt").read_bytes()}
     shutil.rmtree(target, ignore_errors=True)
     for source, dest in lib["files"].items():
         (target / dest).parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,4 @@
-"""Refresh include/static/vendor/ from the npm registry, as its manifest.json says.
-
-`make vendor` (needs `npm`). The files are committed: reports never fetch them at run time,
-and a deployment needs no registry.
-"""
+"""`make vendor`: refresh include/static/vendor/ from the npm registry, pinned by its manifest."""
 
 from __future__ import annotations
 
@@ -14,6 +10,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+# The files are committed: reports never fetch them at run time, a deployment needs no registry.
 VENDOR = Path(__file__).resolve().parents[1] / "include" / "static" / "vendor"
 MANIFEST = VENDOR / "manifest.json"
 

@@ -1,7 +1,4 @@
-"""The correction report: per technology center, which entries to fix and why.
-
-Certification ids, codes and CTIMS names of sites, programs and assessments; no student data.
-"""
+"""The correction report: per technology center, which entries to fix and why (no student data)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,4 @@
-"""The Data Docs site's GX configuration: pages that load nothing from another host.
-
-GX's page templates load their scripts, styles and logo from CDNs. This site renders from
-include/templates/data_docs (GX's templates with local asset paths) and copies
-include/static/vendor (pinned copies of those assets, with their licences) into its static/
-folder (docs/offline-reports.md). GX imports this module by name from the site configuration.
-"""
+"""The Data Docs site's GX configuration: pages that load nothing from another host."""
 
 from __future__ import annotations
 
@@ -16,6 +10,11 @@ from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJin
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from badging import sql
+
+# GX's templates load scripts, styles and a logo from CDNs. This site renders from
+# include/templates/data_docs (GX's templates with local addresses) and copies include/static
+# (pinned assets with their licences) into its static/ folder; GX imports the classes below by
+# name from site_config (docs/offline-reports.md).
 
 
 def static_root(document: dict[str, Any]) -> str:
@@ -64,8 +63,11 @@ class OfflineSiteBuilder(SiteBuilder):
 
     def build(self, resource_identifiers=None, build_index: bool = True):
         built = super().build(resource_identifiers, build_index)
-        # GX keys each file by its path from the first folder named "static".
-        self.target_store.copy_static_assets(str(sql.include_dir() / "static"))
+        static = sql.include_dir() / "static"
+        # GX keys each file by its path from the first folder named "static" in it.
+        if static.parts.index("static") != len(static.parts) - 1:
+            raise ValueError(f"include/ must not lie under a folder named static: {static}")
+        self.target_store.copy_static_assets(str(static))
         return built
 
 

@@ -129,6 +129,14 @@ def test_a_run_writes_reports_that_list_exactly_the_ledger_ids(seeded, run_dag):
     assert (folder / "latest.html").read_text(encoding="utf-8") .count(row["run_id"]) >= 1
     assert DAY.isoformat() in (folder / "index.html").read_text(encoding="utf-8")
     assert "<svg" in report.read_text(encoding="utf-8")
+    # The DAG's report task reads CTIMS's names through ctims_db: each known site's is there.
+    with psycopg.connect(seeded.dsn("ctims")) as conn:
+        site_names = dict(conn.execute("SELECT btrim(site_code), name FROM ctims.sites"))
+    page = report.read_text(encoding="utf-8")
+    known = {site for site, _, _, _, _ in expected} & set(site_names)
+    assert known
+    assert all(f"Site {site} {html.escape(site_names[site], quote=False)} — " in page
+               for site in known)
 
     # Data Docs: the index lists this run, and there is a result page for each suite.
     index = docs.read_text(encoding="utf-8")

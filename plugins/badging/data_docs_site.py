@@ -11,10 +11,10 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from badging import sql
 
-# GX's templates load scripts, styles and a logo from CDNs. This site renders from
-# include/templates/data_docs (GX's templates with local addresses) and copies include/static
-# (pinned assets with their licences) into its static/ folder; GX imports the classes below by
-# name from site_config (docs/offline-reports.md).
+# GX's page templates load scripts, styles and a logo from CDNs. This site's pages use our own
+# include/templates/data_docs/page.j2 (GX's content inside, every asset from the site) and the
+# site copies include/static (pinned assets with their licences) into its static/ folder; GX
+# imports the classes below by name from site_config (docs/offline-reports.md).
 
 
 def static_root(document: dict[str, Any]) -> str:
@@ -55,7 +55,9 @@ class OfflinePageView(_OfflineTemplates, DefaultJinjaPageView):
 
 
 class OfflineIndexPageView(_OfflineTemplates, DefaultJinjaIndexPageView):
-    """The index page with local assets."""
+    """The index page with local assets: our page.j2 serves it too."""
+
+    _template = "page.j2"
 
 
 class OfflineSiteBuilder(SiteBuilder):

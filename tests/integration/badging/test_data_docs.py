@@ -75,9 +75,9 @@ def test_every_asset_a_page_loads_is_a_file_of_the_site(seeded, validated, tmp_p
                                                         site.run_pages.values()]
     for page in pages:
         loads = _loads(page)
-        # GX 1.24's templates load 15 scripts and stylesheets from CDNs, a logo from its web
-        # host and a favicon: all of them are here, from the site.
-        assert len(loads) == 17, page
+        # The 15 scripts and stylesheets GX 1.24's templates load from CDNs, and a favicon:
+        # all of them from the site.
+        assert len(loads) == 16, page
         for address in loads:
             assert not re.match(r"^([a-z]+:)?//", address), f"{page} loads {address}"
             assert (page.parent / address).resolve().is_file(), f"{page}: {address} missing"

@@ -48,16 +48,19 @@ def test_the_data_docs_index_draws_its_table_offline(reports, serve_folder, offl
         assert rows.count() >= 3  # one per suite of the run
         assert "realtime_rows" in view.page.locator("div.bootstrap-table").first.inner_text()
         assert view.page.evaluate(_BOOTSTRAPPED) == {"navbar": "flex", "padding": "48px"}
-        assert view.page.evaluate("() => document.querySelector('.navbar-brand img')"
-                                  ".naturalWidth") > 0  # the logo, from static/images
+        assert view.page.locator("nav.navbar a.navbar-brand").inner_text() == "Badging Data Docs"
 
 
 def test_a_data_docs_result_page_is_styled_offline(reports, serve_folder, offline_page):
+    base = serve_folder(reports)
     view = offline_page()
-    view.open(serve_folder(reports) + _result_page(reports))
+    view.open(base + _result_page(reports))
     view.screenshot("data_docs_realtime_rows")
     view.assert_stayed_local()
     assert view.page.evaluate(_BOOTSTRAPPED) == {"navbar": "flex", "padding": "48px"}
+    # Our navbar leads back to the index.
+    assert view.page.locator("nav.navbar a.navbar-brand").evaluate("a => a.href") \
+        == base + "data_docs/index.html"
     # Font Awesome's icons drawn with its own font, loaded from static/vendor.
     icon = view.page.locator("i.fas").first
     assert "Font Awesome 6 Free" in icon.evaluate("e => getComputedStyle(e).fontFamily")

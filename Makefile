@@ -12,14 +12,15 @@ SEED_FROM ?= 2026-03-01
 SEED_ROWS ?= 6000
 
 .PHONY: help install up down status run test test-faults test-distributed lint bench pins clean \
-	airflow
+	airflow browser test-browser vendor
 
 help:
 	@echo "make run    - set up, start the local stack, seed, run the DAG for $(RUN_DATE), print what it did"
 	@echo "make up     - set up and start the local stack with the demo history (then: source .devstack/env)"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make test-distributed - the DAG on CeleryExecutor: Redis, two Celery workers (installs redis-server)"
-	@echo "make lint | bench | up | down | status | pins | clean"
+	@echo "make test-browser - the reports in Chromium with the network cut (installs chromium)"
+	@echo "make lint | bench | up | down | status | pins | vendor | clean"
 
 # A wrong or missing Python says so in one line, before anything is installed.
 NEED_PY311 := import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else f"make: the pinned set needs Python 3.11; $(PYTHON) is {v[0]}.{v[1]}. Install 3.11 (Debian 12: apt-get install python3.11-venv) or name it: PYTHON=/path/to/python3.11 make ...")
@@ -56,8 +57,9 @@ run: up
 airflow: install
 	$(PY) -m devstack airflow --port $${AIRFLOW_PORT:-8080}
 
-# The fault matrix and the Celery run have their own targets; a fast fault slice is in `test`.
-test: install
+# The fault matrix and the Celery run have their own targets; a fast fault slice is in `test`,
+# and the browser tests (-m browser) are in it too.
+test: install browser
 	$(PY) -m pytest -m "not faults and not distributed"
 
 test-faults: install
@@ -70,6 +72,23 @@ test-distributed: install
 	command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
 	$(PY) -m pytest -m distributed -s
+
+# Debian's Chromium for the browser tests (tests/fixtures/browser.py drives it with Playwright;
+# Playwright's own browser download needs a host we do not reach).
+# BADGING_CHROMIUM names another binary (for make and for the tests).
+BADGING_CHROMIUM ?= /usr/bin/chromium
+export BADGING_CHROMIUM
+browser:
+	test -x $(BADGING_CHROMIUM) || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test-browser: install browser
+	$(PY) -m pytest -m browser
+
+# Refresh include/static/vendor (the Data Docs' scripts, styles and fonts) from the npm
+# registry as its manifest.json pins them; commit the result (docs/offline-reports.md).
+vendor: install
+	$(PY) -m devstack.vendor_assets
 
 lint: install
 	$(PY) -m ruff check .

@@ -1,4 +1,4 @@
-"""The correction report: per technology center, which entries to fix and why (ids only)."""
+"""The correction report: per technology center, which entries to fix and why (no student data)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 import psycopg
 
-from badging import db, sql
+from badging import db, extract, sql
 from badging.constants import TERMINAL_EVENTS, Event, Reason
 from badging.correction_chart import HISTORY_RUNS, Chart, geometry
 from badging.report_location import ReportLocation
@@ -81,12 +81,16 @@ REASON_ACTIONS = {
 ACTIONS: dict[str, str] = {**CHECK_ACTIONS, **REASON_ACTIONS}
 
 
+# A group of a site's rows: (outcome, reason, assessment code, program code).
+GroupKey = tuple[str, str, str | None, str | None]
+
+
 @dataclass
 class SiteSection:
-    """One technology center's rows: (outcome, reason) -> certification ids."""
+    """One technology center's rows: (outcome, reason, assessment, program) -> ids."""
 
     site: str
-    groups: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
+    groups: dict[GroupKey, list[int]] = field(default_factory=lambda: defaultdict(list))
     warnings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
     @property
@@ -96,20 +100,29 @@ class SiteSection:
 
 @dataclass
 class CorrectionData:
-    """Everything the report shows; ids, site codes, reasons and counts, nothing else."""
+    """Everything the report shows; ids, codes, CTIMS names, reasons and counts."""
 
     run: RunInfo
     sites: dict[str, SiteSection]
     dq_problems: list[str]
     history: list[dict[str, Any]]
     docs_pages: dict[str, str] = field(default_factory=dict)
+    names: extract.Names = field(default_factory=extract.Names)
 
     def totals(self) -> Counter[tuple[str, str]]:
+        """Rows per (outcome, reason)."""
         counts: Counter[tuple[str, str]] = Counter()
         for section in self.sites.values():
-            for key, ids in section.groups.items():
-                counts[key] += len(ids)
+            for (event, reason, _assessment, _program), ids in section.groups.items():
+                counts[(event, reason)] += len(ids)
         return counts
+
+    def codes(self) -> tuple[set[str], set[str], set[str]]:
+        """The site, program and assessment codes the report shows."""
+        sites = {site for site in self.sites if site != NO_SITE}
+        keys = [key for section in self.sites.values() for key in section.groups]
+        return (sites, {program for *_, program in keys if program},
+                {assessment for _, _, assessment, _ in keys if assessment})
 
 
 def report_path(day: date, run_id: str) -> str:
@@ -127,10 +140,10 @@ def collect(conn: psycopg.Connection, run: RunInfo) -> CorrectionData:
         site = site_code or NO_SITE
         return sites.setdefault(site, SiteSection(site))
 
-    for cert_id, event, reason, site_code, checks in db.execute(
+    for cert_id, event, reason, site_code, assessment, program, checks in db.execute(
             conn, "report/correction_rows.sql", params):
         key = ", ".join(sorted(checks or [])) if event == Event.QUARANTINED else reason or ""
-        section(site_code).groups[(event, key)].append(cert_id)
+        section(site_code).groups[(event, key, assessment, program)].append(cert_id)
     for cert_id, site_code, checks in db.execute(conn, "report/row_warnings.sql", params):
         for check in checks:
             section(site_code).warnings[check].append(cert_id)
@@ -158,7 +171,7 @@ def _table_level_failures(result: dict[str, Any]) -> list[str]:
 
 
 def write(conn: psycopg.Connection, run: RunInfo, location: ReportLocation, *,
-          docs_pages: dict[str, str] | None = None) -> str:
+          docs_pages: dict[str, str] | None = None, ctims: str = db.CTIMS_CONN_ID) -> str:
     """Write the run's report and the index of recent reports.
 
     Args:
@@ -166,12 +179,20 @@ def write(conn: psycopg.Connection, run: RunInfo, location: ReportLocation, *,
         run: the run reported on.
         location: where the reports go.
         docs_pages: the run's Data Docs pages by suite, relative to the location's root.
+        ctims: the CTIMS connection id or DSN the names are read from.
 
     Returns:
         Where the run's report is (a path, or a URL for a remote location).
     """
     data = collect(conn, run)
     data.docs_pages = docs_pages or {}
+    sites, programs, assessments = data.codes()
+    try:
+        data.names = extract.names(sites=sites, programs=programs, assessments=assessments,
+                                   ctims=ctims)
+    except psycopg.OperationalError as exc:
+        # The report matters most when CTIMS is in trouble: codes alone, then.
+        log.warning("correction report without CTIMS names (%s)", type(exc).__name__)
     relative = report_path(run.day, run.run_id)
     with location.writing(FOLDER) as folder:
         target = folder / relative.removeprefix(f"{FOLDER}/")
@@ -189,14 +210,25 @@ def write(conn: psycopg.Connection, run: RunInfo, location: ReportLocation, *,
 
 
 @dataclass(frozen=True)
+class Coded:
+    """A code and its CTIMS name (None when missing or unknown)."""
+
+    code: str | None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class GroupRow:
-    """One (outcome, reason) of a site; `shade` is "fix" (quarantined), "info" or ""."""
+    """One (outcome, reason, assessment, program) of a site; `shade` is "fix"
+    (quarantined), "info" or ""."""
 
     outcome: str
     reason: str
     action: str
     ids: list[int]
     shade: str
+    assessment: Coded = Coded(None)
+    program: Coded = Coded(None)
 
 
 @dataclass(frozen=True)
@@ -209,6 +241,7 @@ class WarningRow:
 @dataclass(frozen=True)
 class SiteView:
     site: str
+    name: str | None
     to_review: int
     groups: list[GroupRow]
     warnings: list[WarningRow]
@@ -219,7 +252,7 @@ class ReportView:
     """What report.html.j2 shows; ids, site codes, reasons and counts, nothing else.
 
     `docs_links` are (suite, href); `by_reason` (outcome, reason, rows), most rows first;
-    `glance` (site, entries to fix, all listed, warnings), most to fix first.
+    `glance` (site, its name, entries to fix, all listed, warnings), most to fix first.
     """
 
     title: str
@@ -235,7 +268,7 @@ class ReportView:
     history_runs: int
     chart: Chart | None
     by_reason: list[tuple[str, str, int]]
-    glance: list[tuple[str, int, int, int]]
+    glance: list[tuple[str, str | None, int, int, int]]
     sites: list[SiteView]
 
 
@@ -267,28 +300,35 @@ def _action(reason: str) -> str:
     return " ".join(dict.fromkeys(lines))
 
 
-def _site_view(section: SiteSection) -> SiteView:
+def _site_view(section: SiteSection, names: extract.Names) -> SiteView:
     groups = []
-    # Quarantined rows first (they must be fixed), rows nobody can act on last.
-    for (event, reason), ids in sorted(section.groups.items(), key=lambda kv: (
-            _informational(kv[0][1]), kv[0][0] != Event.QUARANTINED, kv[0])):
+    # Quarantined rows first (they must be fixed), rows nobody can act on last; codes that
+    # are missing (None) sort before codes.
+    for (event, reason, assessment, program), ids in sorted(
+            section.groups.items(), key=lambda kv: (
+                _informational(kv[0][1]), kv[0][0] != Event.QUARANTINED, kv[0][:2],
+                kv[0][2] or "", kv[0][3] or "")):
         shade = "info" if _informational(reason) else (
             "fix" if event == Event.QUARANTINED else "")
-        groups.append(GroupRow(event, reason, _action(reason), sorted(ids), shade))
+        groups.append(GroupRow(event, reason, _action(reason), sorted(ids), shade,
+                               Coded(assessment, names.assessments.get(assessment or "")),
+                               Coded(program, names.programs.get(program or ""))))
     warnings = [WarningRow(check, _action(check), sorted(ids))
                 for check, ids in sorted(section.warnings.items())]
-    return SiteView(section.site, section.to_review, groups, warnings)
+    return SiteView(section.site, names.sites.get(section.site), section.to_review, groups,
+                    warnings)
 
 
-def _glance(data: CorrectionData) -> list[tuple[str, int, int, int]]:
+def _glance(data: CorrectionData) -> list[tuple[str, str | None, int, int, int]]:
     """One line per site, most entries to fix first."""
     lines = []
     for section in data.sites.values():
-        fix = sum(len(ids) for (_event, reason), ids in section.groups.items()
+        fix = sum(len(ids) for (_event, reason, *_codes), ids in section.groups.items()
                   if not _informational(reason))
         lines.append((-fix, section.site, fix, section.to_review,
                       sum(len(ids) for ids in section.warnings.values())))
-    return [(site, fix, review, warned) for _, site, fix, review, warned in sorted(lines)]
+    return [(site, data.names.sites.get(site), fix, review, warned)
+            for _, site, fix, review, warned in sorted(lines)]
 
 
 def report_view(data: CorrectionData, *, up: str = "../") -> ReportView:
@@ -311,7 +351,7 @@ def report_view(data: CorrectionData, *, up: str = "../") -> ReportView:
         by_reason=[(event, reason, count) for (event, reason), count in
                    sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))],
         glance=_glance(data),
-        sites=[_site_view(section) for section in data.sites.values()],
+        sites=[_site_view(section, data.names) for section in data.sites.values()],
     )
 
 

@@ -47,6 +47,7 @@ def build(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
     Returns:
         The index page (a path, or a URL for a remote location) and the run's pages by suite.
     """
+    from badging.data_docs_site import site_config
     from badging.validate import ephemeral_gx_context, load_suite
 
     context = ephemeral_gx_context()
@@ -75,12 +76,7 @@ def build(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
         if stored_run == run_id:
             this_run[suite_name] = key
     with location.writing(SITE_FOLDER) as folder:
-        context.add_data_docs_site(SITE_NAME, {
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": str(folder)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        })
+        context.add_data_docs_site(SITE_NAME, site_config(folder))
         context.build_data_docs(site_names=[SITE_NAME])
         pages = {}
         for suite_name, key in this_run.items():

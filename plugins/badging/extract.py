@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import psycopg
@@ -124,3 +124,33 @@ def recipients(certification_ids: Iterable[int], *,
         rows = db.execute(source, "extract/recipients.sql",
                           {"certification_ids": list(certification_ids)}).fetchall()
     return {certification_id: Recipient(*details) for certification_id, *details in rows}
+
+
+@dataclass(frozen=True)
+class Names:
+    """CTIMS names by code; a code CTIMS does not know has none."""
+
+    sites: dict[str, str] = field(default_factory=dict)
+    programs: dict[str, str] = field(default_factory=dict)
+    assessments: dict[str, str] = field(default_factory=dict)
+
+
+def names(*, sites: Iterable[str] = (), programs: Iterable[str] = (),
+          assessments: Iterable[str] = (), ctims: str = db.CTIMS_CONN_ID) -> Names:
+    """Look up the CTIMS names of the given site, program and assessment codes.
+
+    Args:
+        sites, programs, assessments: codes as staged (trimmed; assessments upper-cased).
+        ctims: the CTIMS connection id or DSN (read-only).
+
+    Returns:
+        The names found, by kind and code.
+    """
+    found = Names()
+    by_kind = {"site": found.sites, "program": found.programs, "assessment": found.assessments}
+    params = {"sites": sorted(set(sites)), "programs": sorted(set(programs)),
+              "assessments": sorted(set(assessments))}
+    with db.connect(ctims, read_only=True) as source:
+        for kind, code, name in db.execute(source, "extract/names.sql", params):
+            by_kind[kind][code] = name
+    return found

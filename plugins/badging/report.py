@@ -85,7 +85,7 @@ def _gate_line(gate: str, event: str, by: str | None, at) -> str:
 
 
 def summarise(run: RunInfo, *, max_failed_share: float,
-              badging: str = db.BADGING_CONN_ID,
+              badging: str = db.BADGING_CONN_ID, ctims: str = db.CTIMS_CONN_ID,
               location: ReportLocation | None = None) -> RunSummary:
     """Count the run's outcomes, write badging.run_summary, the correction report and Data
     Docs, and purge old staging (even when a report cannot be written).
@@ -94,6 +94,7 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         run: the run reported on.
         max_failed_share: the validation threshold the run used.
         badging: the ledger's connection id or DSN.
+        ctims: the CTIMS connection id or DSN (the report's site, program and assessment names).
         location: where the reports go; BADGING_REPORT_DIR (ReportLocation.configured) if None.
 
     Raises:
@@ -134,7 +135,7 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         conn.commit()
         location = location or ReportLocation.configured()
         try:
-            _write_reports(conn, run, summary, location)
+            _write_reports(conn, run, summary, location, ctims)
         except Exception as error:
             raise ReportNotWritten(
                 f"could not write the reports under {location.root} "
@@ -157,12 +158,13 @@ def summarise(run: RunInfo, *, max_failed_share: float,
     return summary
 
 
-def _write_reports(conn, run: RunInfo, summary: RunSummary, location: ReportLocation) -> None:
+def _write_reports(conn, run: RunInfo, summary: RunSummary, location: ReportLocation,
+                   ctims: str) -> None:
     """Build Data Docs and the correction report, and record where they are (committed)."""
     docs = data_docs.build(conn, location, run.run_id)
     summary.data_docs_location = docs.index
     summary.report_location = correction_report.write(conn, run, location,
-                                                      docs_pages=docs.run_pages)
+                                                      docs_pages=docs.run_pages, ctims=ctims)
     db.execute(conn, "report/set_dq_outcome.sql", {
         "run_id": run.run_id, "dq_success": summary.dq_success,
         "dq_reason": summary.dq_reason, "report_location": summary.report_location,

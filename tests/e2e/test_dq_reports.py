@@ -21,19 +21,24 @@ SEED = SeedParams(date_from=date(2026, 4, 20), date_to=date(2026, 5, 14), rows=9
 TERMINAL = ("quarantined", "ineligible", "issued", "already_issued", "failed", "would_issue")
 
 
+# (site, outcome, reason, assessment code, program code); "" for a missing code.
+Key = tuple[str, str, str, str, str]
+
+
 class _Groups(HTMLParser):
-    """The report's machine-readable rows: (site, outcome, reason) -> ids."""
+    """The report's machine-readable rows: (site, outcome, reason, assessment, program) -> ids."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.groups: dict[tuple[str, str, str], list[int]] = {}
-        self._key: tuple[str, str, str] | None = None
+        self.groups: dict[Key, list[int]] = {}
+        self._key: Key | None = None
         self._in_ids = False
 
     def handle_starttag(self, tag, attrs):
         found = dict(attrs)
         if tag == "tr" and "group" in (found.get("class") or "").split():
-            self._key = (found["data-site"], found["data-outcome"], found["data-reason"])
+            self._key = (found["data-site"], found["data-outcome"], found["data-reason"],
+                         found["data-assessment"], found["data-program"])
         self._in_ids = tag == "td" and found.get("class") == "ids" and self._key is not None
 
     def handle_endtag(self, tag):
@@ -43,6 +48,8 @@ class _Groups(HTMLParser):
 
     def handle_data(self, data):
         if self._in_ids and self._key:
+            # One row per key: a second would be a grouping bug.
+            assert self._key not in self.groups, self._key
             self.groups[self._key] = [int(x) for x in data.split()]
 
 
@@ -52,8 +59,8 @@ def _summary(stack) -> dict:
                             "ORDER BY updated_at DESC LIMIT 1", (DAY,)).fetchone()
 
 
-def _expected_groups(stack, run_id: str) -> dict[tuple[str, str, str], list[int]]:
-    """From the audit log (outcomes) and CTIMS itself (site codes), not from report code."""
+def _expected_groups(stack, run_id: str) -> dict[Key, list[int]]:
+    """From the audit log (outcomes) and CTIMS itself (codes), not from report code."""
     with psycopg.connect(stack.dsn("badging")) as conn:
         events = conn.execute("""
             SELECT DISTINCT ON (certification_id) certification_id, event, reason,
@@ -63,14 +70,17 @@ def _expected_groups(stack, run_id: str) -> dict[tuple[str, str, str], list[int]
             ORDER BY certification_id, audit_id DESC
         """, (run_id, list(TERMINAL))).fetchall()
     with psycopg.connect(stack.dsn("ctims")) as conn:
-        sites = dict(conn.execute(
-            "SELECT certification_id, btrim(site_code) FROM ctims.realtime_certifications"))
-    groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+        codes = {row[0]: row[1:] for row in conn.execute(
+            "SELECT certification_id, btrim(site_code), upper(btrim(assessment_code)),"
+            " btrim(program_code) FROM ctims.realtime_certifications")}
+    groups: dict[Key, list[int]] = defaultdict(list)
     for cert_id, event, reason, checks in events:
         if event not in ("quarantined", "ineligible"):
             continue
         key = ", ".join(sorted(checks)) if event == "quarantined" else reason
-        groups[(sites[cert_id] or "(no site code)", event, key)].append(cert_id)
+        site, assessment, program = codes[cert_id]
+        groups[(site or "(no site code)", event, key, assessment or "", program or "")].append(
+            cert_id)
     return {k: sorted(v) for k, v in groups.items()}
 
 
@@ -111,7 +121,7 @@ def test_a_run_writes_reports_that_list_exactly_the_ledger_ids(seeded, run_dag):
     parser.feed(report.read_text(encoding="utf-8"))
     expected = _expected_groups(seeded, row["run_id"])
     assert {k: sorted(v) for k, v in parser.groups.items()} == expected
-    outcomes = {outcome for _, outcome, _ in expected}
+    outcomes = {key[1] for key in expected}
     assert outcomes == {"quarantined", "ineligible"}
     assert sum(map(len, expected.values())) == row["quarantined"] + row["ineligible"]
     # The latest copy and the index point at the same day.
@@ -119,6 +129,14 @@ def test_a_run_writes_reports_that_list_exactly_the_ledger_ids(seeded, run_dag):
     assert (folder / "latest.html").read_text(encoding="utf-8") .count(row["run_id"]) >= 1
     assert DAY.isoformat() in (folder / "index.html").read_text(encoding="utf-8")
     assert "<svg" in report.read_text(encoding="utf-8")
+    # The DAG's report task reads CTIMS's names through ctims_db: each known site's is there.
+    with psycopg.connect(seeded.dsn("ctims")) as conn:
+        site_names = dict(conn.execute("SELECT btrim(site_code), name FROM ctims.sites"))
+    page = report.read_text(encoding="utf-8")
+    known = {site for site, _, _, _, _ in expected} & set(site_names)
+    assert known
+    assert all(f"Site {site} {html.escape(site_names[site], quote=False)} — " in page
+               for site in known)
 
     # Data Docs: the index lists this run, and there is a result page for each suite.
     index = docs.read_text(encoding="utf-8")

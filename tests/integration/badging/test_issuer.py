@@ -296,7 +296,7 @@ def test_a_later_run_sweeps_open_badges_of_any_age(clean_stack, sandbox, planned
         conn.execute("DELETE FROM badging.staged_certification")  # the 14-day purge
     with pytest.raises(RunNeedsAttention, match="4 badges still pending"):
         summarise(run_a, max_failed_share=1.0, badging=clean_stack.dsn("badging"),
-                  location=ReportLocation(str(tmp_path)))
+                  ctims=clean_stack.dsn("ctims"), location=ReportLocation(str(tmp_path)))
     run_b = _run("run-b")  # another day, nothing of its own to issue
     batches, _ = plan(run_b, earner_id_secret="k", batch_size=10,
                               badging=clean_stack.dsn("badging"))

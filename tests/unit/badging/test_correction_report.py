@@ -14,6 +14,7 @@ from badging.correction_chart import geometry, nice_step
 from badging.correction_report import (
     CHECK_ACTIONS,
     REASON_ACTIONS,
+    Coded,
     CorrectionData,
     GroupRow,
     SiteSection,
@@ -24,6 +25,7 @@ from badging.correction_report import (
     report_path,
     report_view,
 )
+from badging.extract import Names
 from badging.run import AGENCY_TZ, RunInfo
 
 DAY = date(2026, 5, 12)
@@ -39,8 +41,8 @@ def _data(days: int = 30) -> CorrectionData:
                   datetime(2026, 5, 9, tzinfo=AGENCY_TZ), datetime(2026, 5, 13, tzinfo=AGENCY_TZ),
                   dry_run=False)
     site = SiteSection("425416001")
-    site.groups[("quarantined", "email_well_formed")] += [12, 7]
-    site.groups[("ineligible", "no_aligned_program")] += [30]
+    site.groups[("quarantined", "email_well_formed", "CTTC12345", "P100")] += [12, 7]
+    site.groups[("ineligible", "no_aligned_program", "CTTC12345", "P100")] += [30]
     site.warnings["entered_more_than_once"] += [40, 41]
     history = [{"logical_date": DAY - timedelta(days=n), "run_id": f"r{n}", "staged": 100,
                 "issued": 60 + n, "already_issued": 0, "quarantined": 5, "ineligible": 35,
@@ -55,8 +57,8 @@ def test_the_page_is_self_contained_and_grouped():
     page = render(_data())
     assert "<script" not in page
     assert not re.search(r"(src|href)=\"https?://", page)
-    assert 'data-site="425416001" data-outcome="quarantined" data-reason="email_well_formed"' \
-        in page
+    assert 'data-site="425416001" data-outcome="quarantined" data-reason="email_well_formed" ' \
+        'data-assessment="CTTC12345" data-program="P100"' in page
     assert "7 12" in page  # ids sorted
     assert "Data quality alert" in page
     assert "entered_more_than_once" in page
@@ -81,10 +83,15 @@ def _awkward_data() -> CorrectionData:
     data.docs_pages = {"realtime_rows": "data_docs/x & y.html", "a<b": "q\"z.html"}
     data.dq_problems = []
     site = SiteSection("<x&y>")
-    site.groups[("ineligible", "vendor_badge")] += [5, 3]
-    site.groups[("quarantined", "email_present, site_code_present")] += [9]
+    site.groups[("ineligible", "vendor_badge", "CTTC9", None)] += [5]
+    site.groups[("ineligible", "vendor_badge", "CTTC10", "P<1>")] += [3]
+    site.groups[("quarantined", "email_present, site_code_present", None, None)] += [9]
     site.warnings['weird"check'] += [1]
     data.sites[site.site] = site
+    # CTIMS knows some codes; a name is plain text, escaped like everything else.
+    data.names = Names(sites={"425416001": "Canadian Valley Tech — El Reno"},
+                       programs={"P100": "Welding <Advanced> & Fabrication"},
+                       assessments={"CTTC12345": "NCCER Welding Level 1", "CTTC9": "A\"B"})
     return data
 
 
@@ -103,6 +110,19 @@ def test_every_string_is_escaped():
     assert "&lt;x&amp;y&gt;" in page
     assert "manual__&lt;&amp;&gt;&#34;&#39;" in page
     assert 'href="../data_docs/x &amp; y.html"' in page
+    assert "Welding &lt;Advanced&gt; &amp; Fabrication" in page
+    assert "<code>P&lt;1&gt;</code>" in page
+
+
+def test_names_stand_beside_their_codes():
+    page = render(_awkward_data())
+    assert "Site 425416001 Canadian Valley Tech — El Reno — 3 to review" in page
+    assert '<a href="#site-425416001">425416001</a> Canadian Valley Tech — El Reno</td>' in page
+    assert "<code>CTTC12345</code> NCCER Welding Level 1" in page
+    assert "<code>P100</code> Welding &lt;Advanced&gt; &amp; Fabrication" in page
+    # Unknown codes stand alone; a missing code says so.
+    assert "<td><code>CTTC10</code></td>" in page
+    assert '<td><span class="muted">none</span></td>' in page
 
 
 def test_the_view_holds_the_counts_groups_and_actions():
@@ -117,20 +137,26 @@ def test_the_view_holds_the_counts_groups_and_actions():
                               ("ineligible", "no_aligned_program", 1),
                               ("quarantined", "email_present, site_code_present", 1)]
     # Most entries to fix first; a vendor badge is nothing anyone can fix.
-    assert view.glance == [("425416001", 3, 3, 2), ("<x&y>", 1, 3, 1)]
-    assert [s.site for s in view.sites] == ["425416001", "<x&y>"]
+    assert view.glance == [("425416001", "Canadian Valley Tech — El Reno", 3, 3, 2),
+                           ("<x&y>", None, 1, 3, 1)]
+    assert [(s.site, s.name) for s in view.sites] == [
+        ("425416001", "Canadian Valley Tech — El Reno"), ("<x&y>", None)]
+    welding = Coded("CTTC12345", "NCCER Welding Level 1")
+    program = Coded("P100", "Welding <Advanced> & Fabrication")
     assert view.sites[0].groups == [
         GroupRow("quarantined", "email_well_formed", CHECK_ACTIONS["email_well_formed"],
-                 [7, 12], "fix"),
+                 [7, 12], "fix", welding, program),
         GroupRow("ineligible", "no_aligned_program", REASON_ACTIONS[Reason.NO_ALIGNED_PROGRAM],
-                 [30], "")]
+                 [30], "", welding, program)]
     site = view.sites[1]
     assert site.groups == [
         GroupRow("quarantined", "email_present, site_code_present",
                  "Enter the student's email address in CTIMS. Enter the nine-digit site code.",
                  [9], "fix"),
-        GroupRow("ineligible", "vendor_badge", REASON_ACTIONS[Reason.VENDOR_BADGE], [3, 5],
-                 "info")]
+        GroupRow("ineligible", "vendor_badge", REASON_ACTIONS[Reason.VENDOR_BADGE], [3],
+                 "info", Coded("CTTC10"), Coded("P<1>")),
+        GroupRow("ineligible", "vendor_badge", REASON_ACTIONS[Reason.VENDOR_BADGE], [5],
+                 "info", Coded("CTTC9", 'A"B'), Coded(None))]
     assert site.warnings == [WarningRow('weird"check', "Check the entry.", [1])]
 
 

@@ -199,7 +199,7 @@ def bench_stack(keep: bool = False) -> Iterator[Bench]:
     logs = root / "logs"
     logs.mkdir(parents=True)
     stack = Stack(paths=StackPaths(root / "stack"), pg_port=free_port(),
-                  sandbox_port=free_port())
+                  sandbox_port=free_port(), smtp_port=free_port())
     try:
         stack.up()
         yield Bench(stack, logs)

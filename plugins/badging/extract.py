@@ -1,4 +1,4 @@
-"""Extract: stream the window's Real-Time rows from CTIMS into this run's staging."""
+"""Extract: the window's Real-Time rows from CTIMS into this run's staging, and site contacts."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ def extract(run: RunInfo, *, ctims: str = db.CTIMS_CONN_ID,
                 in_cur.copy(sql.load("extract/stage_copy.sql")) as rows_in:
             for chunk in rows_out:
                 rows_in.write(chunk)
+        contacts = db.execute(source, "extract/site_contacts.sql").fetchall()
+        with target.cursor() as cur:
+            cur.executemany(sql.load("extract/upsert_site_contact.sql"),
+                            [{"site_code": code, "contact_email": email}
+                             for code, email in contacts])
         db.execute(target, "staging/analyze.sql")
         staged = db.execute(target, "extract/count_staged.sql", params).fetchone()[0]
     log.info("staged %d Real-Time rows changed in [%s, %s)", staged,

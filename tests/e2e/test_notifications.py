@@ -15,12 +15,12 @@ import pytest
 
 from devstack.mail_sink import messages
 from devstack.seed import SeedParams, run_seed
+from tests.e2e.outcomes import runs_for, terminal_events
 from tests.e2e.pii import Secrets, files
 
 DAY = date(2026, 5, 12)
 SEED = SeedParams(date_from=date(2026, 4, 20), date_to=date(2026, 5, 14), rows=900,
                   dirty_rate=0.08, seed=11)
-TERMINAL = ("quarantined", "ineligible", "issued", "already_issued", "failed", "would_issue")
 # Ineligible reasons nobody at a site can act on (the correction report's "Nothing: …").
 NOTHING_TO_DO = {"deleted", "vendor_badge", "before_program_launch", "no_badge_template",
                  "opted_out", "already_issued"}
@@ -48,31 +48,19 @@ def _contacts(stack) -> dict[str, str]:
             "SELECT site_code, contact_email FROM ctims.sites WHERE contact_email IS NOT NULL")}
 
 
-def _expected_lists(stack, run_id: str) -> dict[str, list[int]]:
+def _expected_lists(stack, day: date) -> dict[str, list[int]]:
     """Per site with a contact, the ids to fix: from the audit log and CTIMS, not notify code."""
-    with psycopg.connect(stack.dsn("badging")) as conn:
-        events = conn.execute("""
-            SELECT DISTINCT ON (certification_id) certification_id, event, reason
-            FROM badging.audit_log
-            WHERE run_id = %s AND certification_id IS NOT NULL AND event = ANY(%s)
-            ORDER BY certification_id, audit_id DESC
-        """, (run_id, list(TERMINAL))).fetchall()
     with psycopg.connect(stack.dsn("ctims")) as conn:
         sites = dict(conn.execute(
             "SELECT certification_id, btrim(site_code) FROM ctims.realtime_certifications"))
     known = set(_contacts(stack).values())
     lists: dict[str, list[int]] = defaultdict(list)
-    for cert_id, event, reason in events:
+    for cert_id, events in terminal_events(stack, runs_for(stack, day)[-1]).items():
+        event, reason = events[-1]
         to_fix = event == "quarantined" or (event == "ineligible" and reason not in NOTHING_TO_DO)
         if to_fix and sites[cert_id] in known:
             lists[sites[cert_id]].append(cert_id)
     return {site: sorted(ids) for site, ids in lists.items()}
-
-
-def _run_id(stack, day: date) -> str:
-    with psycopg.connect(stack.dsn("badging")) as conn:
-        return conn.execute("SELECT run_id FROM badging.run_summary WHERE logical_date = %s "
-                            "ORDER BY updated_at DESC LIMIT 1", (day,)).fetchone()[0]
 
 
 def _site_lists(stack, day: date) -> dict[str, Message]:
@@ -116,7 +104,7 @@ def _leaks(stack) -> list[str]:
 def test_a_dirty_day_sends_each_site_exactly_its_ids_once_and_no_personal_data(seeded, run_dag):
     first = run_dag(DAY)
     assert first.succeeded, first.output[-4000:]
-    expected = _expected_lists(seeded, _run_id(seeded, DAY))
+    expected = _expected_lists(seeded, DAY)
     assert len(expected) >= 3, "the seed must give several sites entries to fix"
     sent = _site_lists(seeded, DAY)
     assert {site: _listed_ids(m) for site, m in sent.items()} == expected
@@ -174,7 +162,7 @@ def test_with_the_relay_down_the_run_stays_green_and_the_next_run_sends_the_list
         seeded.ensure_mail()
     assert down.succeeded, down.output[-4000:]
     assert messages(seeded.paths.mail) == []
-    expected = _expected_lists(seeded, _run_id(seeded, DAY))
+    expected = _expected_lists(seeded, DAY)
     assert _deliveries(seeded) == {"failed": len(expected)}
 
     next_day = run_dag(DAY + timedelta(days=1))

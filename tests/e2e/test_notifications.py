@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import email
 import re
+import signal
+import subprocess
+import time
 from collections import defaultdict
-from datetime import date, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from badging.constants import AGENCY_TZ, DAG_ID, LATE_AFTER_LOGICAL_DATE_HOURS
+from devstack import airflow_local
+from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
 from devstack.mail_sink import messages
+from devstack.ports import free_port
 from devstack.seed import SeedParams, run_seed
 from tests.e2e.outcomes import runs_for, terminal_events
 from tests.e2e.pii import Secrets, files
@@ -170,3 +178,55 @@ def test_with_the_relay_down_the_run_stays_green_and_the_next_run_sends_the_list
     sent = _site_lists(seeded, DAY)
     assert {site: _listed_ids(m) for site, m in sent.items()} == expected
     assert _deliveries(seeded).get("failed", 0) == 0
+
+
+@pytest.fixture
+def scheduling(clean_stack, airflow_ready) -> Iterator[AirflowApi]:
+    """The real scheduler (creating the nightly run), DAG processor, triggerer and API server."""
+    stack = airflow_ready
+    airflow_local.airflow_cli(stack, "dags", "delete", DAG_ID, "--yes", check=False,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stack.ensure_mail()
+    site = AirflowSite(stack, free_port())
+    services = AirflowServices(site, components=("api-server", "scheduler", "dag-processor",
+                                                 "triggerer"), env=site.env())
+    with interrupted_by(signal.SIGTERM), services:
+        api = AirflowApi(site)
+        api.wait_for_dag(DAG_ID)
+        yield api
+    assert services.leftovers() == [], "an Airflow process outlived the test"
+
+
+def _deadline_callbacks(stack) -> list[str]:
+    with psycopg.connect(stack.dsn("airflow")) as conn:
+        return [state for (state,) in conn.execute("SELECT state FROM callback")]
+
+
+def test_a_scheduled_run_late_at_6am_pages_the_operators_and_a_backfill_does_not(
+        clean_stack, scheduling):
+    api = scheduling
+    # The nightly run the scheduler creates on unpause: the last full Chicago day.
+    today = datetime.now(AGENCY_TZ).date()
+    latest = datetime(today.year, today.month, today.day, tzinfo=AGENCY_TZ) - timedelta(days=1)
+    if datetime.now(UTC) < latest + timedelta(hours=LATE_AFTER_LOGICAL_DATE_HOURS):
+        pytest.skip("between 00:00 and 06:00 in Chicago the nightly run is not late yet")
+    old_day = datetime(2026, 5, 12, tzinfo=AGENCY_TZ)
+    api.patch(f"/dags/{DAG_ID}", {"is_paused": False})
+    api.post("/backfills", {"dag_id": DAG_ID, "from_date": old_day.isoformat(),
+                            "to_date": old_day.isoformat(), "dag_run_conf": {},
+                            "reprocess_behavior": "none", "max_active_runs": 1})
+    # Both runs' deadlines are past when they are created: the scheduler hands each
+    # callback to the triggerer at once.
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        states = _deadline_callbacks(clean_stack)
+        if len(states) == 2 and set(states) <= {"success", "failed"}:
+            break
+        time.sleep(2)
+    runs = {r["run_type"] for r in api.get_all(f"/dags/{DAG_ID}/dagRuns", "dag_runs")}
+    assert runs == {"scheduled", "backfill"}
+    assert _deadline_callbacks(clean_stack) == ["success", "success"]
+    sent = [_parse(p) for p in messages(clean_stack.paths.mail)]
+    assert [(m["To"], m["Subject"]) for m in sent] == [(ALERT_TO, (
+        f"[credly_badge_issuance] run for {latest.date()} not finished by 06:00 "
+        "America/Chicago"))]

@@ -34,8 +34,8 @@ def one_line(error: BaseException | None) -> str:
     """An exception as one line for an alert: class, first line, no email address, bounded."""
     if error is None:
         return "no exception recorded"
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    line = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    lines = str(error).strip().splitlines()
+    line = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
     line = _EMAIL.sub("<address>", line)
     return line if len(line) <= REASON_MAX_CHARS else line[:REASON_MAX_CHARS - 1] + "…"
 

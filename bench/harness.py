@@ -30,9 +30,9 @@ from devstack.stack import REPO, Stack, StackPaths
 WORKER = "bench.stage_worker"
 DAG_TEST = "bench.dag_test_day"
 # Everything a run leaves in badging_db; the audit log refuses DELETE, so TRUNCATE it.
-_RUN_TABLES = ("badging.issuance", "badging.staged_certification", "badging.quarantine",
-               "badging.run_summary", "badging.audit_log", "badging.site_list",
-               "badging.task_failure")
+_RUN_TABLES = ("badging.run_batch", "badging.issuance", "badging.staged_certification",
+               "badging.quarantine", "badging.run_summary", "badging.audit_log",
+               "badging.site_list", "badging.task_failure")
 
 
 def load_1m() -> float:

@@ -48,11 +48,26 @@ with `accept_volume` on. Backfill runs never wait: outside the band they end red
 - `validate` — too many rows failed expectations, or the table checks failed (columns,
   types): the CTIMS feed is broken. The correction report
   and Data Docs show what; fix the feed, then clear `extract` (downstream included).
+- `plan` — "Credly template … allows duplicate badges": turn `allow_duplicate_badges` off on
+  that template in Credly (the ledger relies on Credly refusing a second badge), then clear.
 - `issue` — badges still retryable after all tries (Credly down or throttling): clear the
   failed `issue` tasks. A 401/403 means the token in `credly_api` was revoked or expired:
-  rotate it, then clear.
+  rotate it, then clear. "Credly refused N badges of template …" (archived, not active, not
+  found): fix the template in Credly or `badging.badge_templates`, then clear; its badges
+  wait as pending, none failed. `AirflowTaskTimeout`: a try ran past its 2 hours (a hung
+  network or database); the retry takes the rows again. A lock timeout or statement timeout
+  in any task's log is a database session limit (repository `docs/bounds.md`): something
+  held a row or ran far too long; the retry usually passes.
 - `report` — names what is wrong: failed badges (`audit_log` event `failed`, `last_error` in
-  `badging.issuance`; fix, then re-run with `retry_failed`), or badges still pending.
+  `badging.issuance`; fix, then re-run with `retry_failed`), badges still pending, or badges
+  open in the ledger for more than 3 days (every run retries them; `last_error` says why).
+  `ReportNotWritten`: `BADGING_REPORT_DIR` could not be written (the summary and the purge
+  of old staging are done): fix the folder, then clear `report`.
+- No red task, the rest skipped — the run passed its 36-hour `dagrun_timeout`: clear it.
+
+**Quarantine check `text_valid_utf8`:** CTIMS holds bytes in that entry that are not UTF-8
+text; the row is held back, the day goes on, and the correction report asks the site to
+retype it.
 """
 
 from __future__ import annotations
@@ -83,6 +98,15 @@ from badging.constants import (
     Gate,
 )
 
+# One try of one issue batch. A batch of 500 takes a minute or two at Credly's usual latency
+# (8 calls in flight); a long 429 storm (Retry-After up to 5 min per call) can stretch it to
+# tens of minutes. Past 2 h the try is stuck (a black-holed network, a lock the database
+# bounds missed): it is ended, its pool slot freed, and the retry takes the rows again, each
+# in_flight row looked up in Credly first (docs/exactly-once.md).
+ISSUE_TIMEOUT = timedelta(hours=2)
+VOLUME_GATE_TIMEOUT = timedelta(hours=20)
+DAGRUN_TIMEOUT = timedelta(hours=36)
+
 
 @dag(
     dag_id=DAG_ID,
@@ -95,6 +119,12 @@ from badging.constants import (
     # credly_api pool, not this number, bounds the load on Credly. A backfill brings its
     # own max_active_runs (set in the backfill form), which applies instead.
     max_active_runs=4,
+    # A run stuck anywhere (a task queued in a missing pool, a hung worker) ends red instead
+    # of holding one of max_active_runs for good. Longer than its slowest legitimate path:
+    # the volume gate's 20 h wait for an operator, then issue's 5 tries of at most
+    # ISSUE_TIMEOUT each with their back-off (10 h 15 min), and minutes for the rest
+    # (about 31 h). Shorter than 3 days, so stuck runs can never fill max_active_runs.
+    dagrun_timeout=DAGRUN_TIMEOUT,
     doc_md=__doc__,
     # 06:00 Chicago the morning after the day processed; the callback ignores all but
     # scheduled runs (Airflow gives backfills deadlines too, long past for old days).
@@ -175,7 +205,8 @@ def credly_badge_issuance():
         return tasks.plan(get_current_context())
 
     @task(pool="credly_api", map_index_template="{{ batch_label }}", retries=4,
-          retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15))
+          retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15),
+          execution_timeout=ISSUE_TIMEOUT)
     def issue(batch: dict) -> dict:
         from badging import tasks
 
@@ -205,7 +236,7 @@ def credly_badge_issuance():
     staged, validated = extract(), validate()
     gate = approval_gate(Gate.VOLUME, check=volume.check, subject="Is this day's volume real?",
                          accept_param="accept_volume",
-                         response_timeout=timedelta(hours=20))
+                         response_timeout=VOLUME_GATE_TIMEOUT)
     decided, batches = decide_eligibility(), plan()
     issued = issue.expand(batch=batches)
     summary, notified = report(), notify_sites()

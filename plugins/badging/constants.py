@@ -144,8 +144,11 @@ class Outcome(StrEnum):
     HELD_ELSEWHERE = "held_elsewhere"
     # Settled before this batch came to it (another run, or an earlier try of this one).
     SETTLED_EARLIER = "settled_earlier"
-    # Not tried: the batch stopped on an authentication error.
+    # Not tried: the batch stopped on an authentication error or a refused template.
     NOT_ATTEMPTED = "not_attempted"
+    # Swept in from another run, which holds it in flight: left to that run (a dead holder's
+    # row is taken by a later sweep once its lease has passed).
+    LEFT_TO_HOLDER = "left_to_holder"
 
 
 class Delivery(StrEnum):

@@ -28,6 +28,8 @@ NO_SITE = "(no site code)"
 # suites in include/expectations) and each ineligibility reason. Unknown names fall back to
 # a generic line, so a new check never breaks the report.
 CHECK_ACTIONS = {
+    "text_valid_utf8": "Retype the student's name and email and the entry's codes in CTIMS: "
+                       "they hold characters that are not valid text (not UTF-8).",
     "email_present": "Enter the student's email address in CTIMS.",
     "email_well_formed": "Correct the student's email address (one @, no spaces).",
     "email_domain_well_formed": "Correct the domain of the student's email address.",

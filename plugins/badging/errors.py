@@ -24,6 +24,7 @@ class CredlyError(BadgingError):
         badge_key: a non-PII surrogate of the badge concerned (e.g. ``"issuance#123"``), or None.
         detail: the short, PII-free description the message was built from.
         retryable: class attribute; True when calling again later may succeed.
+        maybe_applied: an earlier attempt of the same write may have landed.
     """
 
     retryable: ClassVar[bool] = False
@@ -34,6 +35,9 @@ class CredlyError(BadgingError):
         self.detail = detail
         self.status = status
         self.badge_key = badge_key
+        # Set by the transport when an earlier attempt of the same write lost its response:
+        # Credly may hold the badge, so nobody may POST it again without looking first.
+        self.maybe_applied = False
         # args holds only the detail so that default pickling (cls(*args), then __dict__)
         # rebuilds the error intact; Airflow and thread pools pickle exceptions.
         super().__init__(detail)
@@ -53,6 +57,11 @@ class CredlyAuthError(CredlyError):
 
 class CredlyInvalidRequest(CredlyError):
     """400, 404 or a 422 other than a duplicate: permanent for this badge, not for the batch."""
+
+
+class CredlyUnresolvedDuplicate(CredlyInvalidRequest):
+    """Credly holds a badge of this template for the recipient that is not (surely) this
+    earner's: another earner id, a revoked badge, or a shared email. Permanent for this badge."""
 
 
 class CredlyDuplicateBadge(CredlyError):
@@ -101,6 +110,20 @@ class DataQualityError(BadgingError):
 
 class BatchIncomplete(BadgingError):
     """An issue batch ended with badges still retryable; Airflow's retry of the task takes them."""
+
+
+class BatchRefused(BadgingError):
+    """Credly refused several badges of one template (or the organization) the same way: the
+    fault is in the template or the connection, not in the badges. Fix it, then clear."""
+
+
+class ClaimLost(BadgingError):
+    """This attempt's claim on a badge was taken over (its lease passed): it must not call
+    Credly for it any more."""
+
+
+class ReportNotWritten(BadgingError):
+    """The correction report or Data Docs could not be written (folder, permissions, upload)."""
 
 
 class RunNeedsAttention(BadgingError):

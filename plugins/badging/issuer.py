@@ -10,22 +10,25 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import psycopg
 
-from badging import db
+from badging import audit, db
 from badging.constants import Event, Outcome, State
 from badging.credly import BadgeRequest, CredlyClient
+from badging.credly.classification import refuses_template_or_organization
 from badging.errors import (
+    BadgingError,
     BatchIncomplete,
+    BatchRefused,
+    ClaimLost,
     CredlyAuthError,
+    CredlyError,
     CredlyInvalidRequest,
-    CredlyRetryableError,
-    CredlyUnknownOutcome,
 )
-from badging.ledger import LEASE_SECONDS, LedgerRow
+from badging.extract import Recipient, recipients
+from badging.ledger import LEASE_SECONDS, Claim, Heartbeat, LedgerRow
 from badging.run import RunInfo
 
 log = logging.getLogger(__name__)
@@ -40,24 +43,33 @@ def worker_threads(concurrency: int) -> int:
     return concurrency + max(2, concurrency // 4)
 
 
+# This many refusals of one template (or the organization) in the same words stop the batch:
+# an archived template or a wrong organization id is the connection's or the template's
+# fault, and failing every badge of it for good would hide that.
+SAME_REFUSALS_TO_STOP = 3
+# Why a planned badge was not issued: its Real-Time entry was deleted since (ledger error).
+CERTIFICATION_GONE = "CertificationGone (deleted in CTIMS)"
+
+
 @dataclass(frozen=True)
 class BatchRow:
-    """One planned badge with what Credly needs; holds PII, so never logged or returned."""
+    """One open badge with what Credly needs; holds PII, so never logged or returned."""
 
     certification_id: int
     issuance_id: int
-    email: str
-    first_name: str
-    last_name: str
-    test_date: date
     template_id: str
     earner_id: str
+    # Planned by another run and swept in by this one (docs/exactly-once.md).
+    swept: bool
+    recipient: Recipient
 
     def request(self) -> BadgeRequest:
         return BadgeRequest(
-            recipient_email=self.email, first_name=self.first_name, last_name=self.last_name,
-            template_id=self.template_id, issued_at=self.test_date, earner_id=self.earner_id,
+            recipient_email=self.recipient.email, first_name=self.recipient.first_name,
+            last_name=self.recipient.last_name, template_id=self.template_id,
+            issued_at=self.recipient.test_date, earner_id=self.earner_id,
             badge_key=f"issuance#{self.issuance_id}",
+            email_shared=self.recipient.email_shared,
         )
 
 
@@ -73,8 +85,7 @@ class _Connections:
     def get(self) -> psycopg.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None or conn.closed:
-            conn = psycopg.connect(self._conninfo, autocommit=True,
-                                   application_name="credly_badging.issue")
+            conn = psycopg.connect(self._conninfo, autocommit=True)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -99,7 +110,7 @@ class BatchIssuer:
     """Issues one batch with a bounded thread pool; every row ends issued, failed or retryable."""
 
     def __init__(self, run: RunInfo, client: CredlyClient, *, concurrency: int,
-                 badging: str = db.BADGING_CONN_ID):
+                 badging: str = db.BADGING_CONN_ID, ctims: str = db.CTIMS_CONN_ID):
         if concurrency < 1:
             raise ValueError(f"param 'concurrency' must be >= 1, got {concurrency}")
         self._run = run
@@ -107,17 +118,30 @@ class BatchIssuer:
         self._concurrency = concurrency
         # `concurrency` bounds the calls in flight, not the threads (see worker_threads).
         self._call_slots = threading.BoundedSemaphore(concurrency)
-        self._conninfo = db.resolve_dsn(badging)
+        # Bounded sessions (docs/bounds.md): a held row lock or a vanished server ends a wait.
+        self._conninfo = db.bounded_conninfo(badging, application_name="credly_badging.issue")
+        self._ctims = ctims
         self._stop = threading.Event()
-        self._auth_error: CredlyAuthError | None = None
+        self._stopped_by: BadgingError | None = None
         self._counts: Counter[Outcome] = Counter()
-        self._counts_lock = threading.Lock()
+        self._refusals: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
 
     def load(self, batch_no: int) -> list[BatchRow]:
+        """The batch's open badges whose certification CTIMS still has (live, not deleted)."""
         with psycopg.connect(self._conninfo) as conn:
             rows = db.execute(conn, "issue/batch_rows.sql",
                               {"run_id": self._run.run_id, "batch_no": batch_no}).fetchall()
-        return [BatchRow(*row) for row in rows]
+            found = recipients((row[0] for row in rows), ctims=self._ctims)
+            gone = [row for row in rows if row[0] not in found]
+            if gone:
+                db.execute(conn, "ledger/fail_gone.sql", audit.run_params(self._run) | {
+                    "issuance_ids": [row[1] for row in gone], "error": CERTIFICATION_GONE,
+                    "swept_ids": [row[1] for row in gone if row[4]]})
+                log.warning("%d badges of the batch have no live certification in CTIMS any "
+                            "more: failed, not issued", len(gone))
+                self._count(Outcome.FAILED, len(gone))
+        return [BatchRow(*row, recipient=found[row[0]]) for row in rows if row[0] in found]
 
     def issue(self, batch_no: int, label: str) -> dict[str, int]:
         """Issue the batch; returns counts per outcome (no student data).
@@ -125,6 +149,8 @@ class BatchIssuer:
         Raises:
             CredlyAuthError: Credly refused the token; the batch stopped at once and the rows
                 not yet attempted are untouched (still pending).
+            BatchRefused: Credly refused a template (or the organization): those badges are
+                pending again; SAME_REFUSALS_TO_STOP alike stopped the batch at once.
             BatchIncomplete: some rows are still retryable; Airflow's retry takes them.
         """
         rows = self.load(batch_no)
@@ -134,76 +160,99 @@ class BatchIssuer:
         progress_every = max(1, total // 10)
         done = 0
         with _thread_connections(self._conninfo) as connections, \
+                Heartbeat(self._conninfo, self._run), \
                 ThreadPoolExecutor(worker_threads(self._concurrency),
                                    thread_name_prefix="issue") as pool:
             held: list[BatchRow] = []
-            for row, outcome in zip(rows, pool.map(lambda r: self._issue_row(r, connections),
-                                                   rows), strict=True):
-                self._count(outcome)
-                if outcome == Outcome.HELD_ELSEWHERE:
-                    held.append(row)
-                done += 1
-                if done % progress_every == 0 or done == total:
-                    log.info("%s: %d of %d done %s", label, done, total, self._summary())
-            if held and not self._stop.is_set():
-                self._settle_held(held, connections, label)
+            try:
+                for row, outcome in zip(rows, pool.map(
+                        lambda r: self._issue_row(r, connections), rows), strict=True):
+                    self._count(outcome)
+                    if outcome == Outcome.HELD_ELSEWHERE:
+                        held.append(row)
+                    done += 1
+                    if done % progress_every == 0 or done == total:
+                        log.info("%s: %d of %d done %s", label, done, total, self._summary())
+                if held and not self._stop.is_set():
+                    self._settle_held(held, connections, label)
+            except BaseException:
+                # The task's execution_timeout (raised in this thread) or a kill: rows still
+                # queued must not start while the pool winds down.
+                self._stop.set()
+                raise
         counts = {str(outcome): n for outcome, n in self._counts.items()}
-        if self._auth_error is not None:
-            raise self._auth_error
-        retryable = counts.get(Outcome.RETRY_LATER, 0) + counts.get(Outcome.HELD_ELSEWHERE, 0)
+        # A refused template fails the task without retry even below the stop count:
+        # retrying cannot help until a person fixes the template.
+        stopped_by = self._stopped_by or self._refusal_error()
+        if stopped_by is not None:
+            raise stopped_by
+        retryable = sum(counts.get(o, 0) for o in (Outcome.RETRY_LATER, Outcome.HELD_ELSEWHERE,
+                                                    Outcome.NOT_ATTEMPTED))
         if retryable:
             raise BatchIncomplete(f"{label}: {retryable} of {total} badges are still retryable "
                                   f"{self._summary()}")
         return counts
 
     def _count(self, outcome: Outcome, delta: int = 1) -> None:
-        with self._counts_lock:
+        with self._lock:
             self._counts[outcome] += delta
 
     def _summary(self) -> str:
-        with self._counts_lock:
+        with self._lock:
             return "(" + ", ".join(f"{k} {v}" for k, v in sorted(self._counts.items())) + ")"
 
+    def _stop_batch(self, error: BadgingError) -> None:
+        with self._lock:
+            self._stopped_by = self._stopped_by or error
+        self._stop.set()
+
     def _issue_row(self, row: BatchRow, connections: _Connections) -> Outcome:
+        """One badge, start to end; whatever goes wrong ends this row only."""
         if self._stop.is_set():
             return Outcome.NOT_ATTEMPTED
-        ledger = LedgerRow(connections.get(), self._run, row.issuance_id, row.certification_id)
-        claim = ledger.claim()
-        if claim is None:
-            return self._not_claimed(ledger)
+        ledger = LedgerRow(connections.get(), self._run, row.issuance_id, row.certification_id,
+                           swept=row.swept)
+        # Claim only when a call can start: a claimed row never waits for a call slot or
+        # for the process's 429 pause (the Heartbeat would keep it, but nobody else could).
+        with self._call_slots:
+            self._client.wait_until_callable()
+            if self._stop.is_set():
+                return Outcome.NOT_ATTEMPTED
+            try:
+                claim = ledger.claim()
+            except psycopg.Error as error:
+                log.warning("%s: could not claim (%s); left for a retry", ledger.key,
+                            type(error).__name__)
+                return Outcome.RETRY_LATER
+            if claim is not None:
+                try:
+                    outcome = self._attempt(row, ledger, claim)
+                except Exception as error:  # one row must not stop the batch
+                    return self._end_after_unexpected(ledger, error)
+                if outcome != Outcome.HELD_ELSEWHERE:
+                    return outcome
+        return self._not_claimed(ledger, row)
+
+    def _attempt(self, row: BatchRow, ledger: LedgerRow, claim: Claim) -> Outcome:
+        """Call Credly for a claimed row and record the answer (docs/exactly-once.md)."""
         request = row.request()
-        # A crashed attempt may have reached Credly: until a lookup says otherwise, the row
-        # must stay in_flight so that whoever takes it next looks before posting.
-        maybe_applied = claim.previous_state == State.IN_FLIGHT
+        maybe_applied = claim.look_up_first
         try:
             if maybe_applied:
-                with self._call_slots:
-                    existing = self._client.find_existing_badge(request)
+                # A crashed or lost attempt may have reached Credly: look before posting.
+                existing = self._client.find_existing_badge(request)
                 if existing is not None:
                     ledger.mark_issued(existing.id, Event.ISSUED, recovered=True,
                                        attempt=claim.attempt)
                     return Outcome.ISSUED
                 maybe_applied = False
-            with self._call_slots:
-                result = self._client.issue_badge(request)
-        except CredlyAuthError as error:
-            self._release_unless(maybe_applied, ledger, error)
-            self._auth_error = error
-            self._stop.set()
-            return Outcome.NOT_ATTEMPTED
-        except CredlyInvalidRequest as error:
-            ledger.mark_failed(_error_label(error))
-            log.warning("%s failed for good: %s", ledger.key, error)
-            return Outcome.FAILED
-        except CredlyUnknownOutcome:
-            # Credly may hold the badge: the row stays in_flight, so whoever takes it next
-            # (this task's retry, or anyone after the lease) looks it up before posting.
-            log.warning("%s: outcome unknown after retries; left in_flight", ledger.key)
-            return Outcome.RETRY_LATER
-        except CredlyRetryableError as error:
-            # Throttled or never reached Credly, even after the client's own retries.
-            self._release_unless(maybe_applied, ledger, error)
-            return Outcome.RETRY_LATER
+            result = self._client.issue_badge(request, fence=lambda: self._fence(ledger))
+        except ClaimLost:
+            log.warning("%s: claim taken over before the call; left to its new holder",
+                        ledger.key)
+            return Outcome.HELD_ELSEWHERE
+        except CredlyError as error:
+            return self._refused(row, ledger, error, maybe_applied or error.maybe_applied)
         event = Event.ISSUED if result.outcome == Outcome.ISSUED else Event.ALREADY_ISSUED
         detail: dict[str, Any] = {"attempt": claim.attempt, "recovered": result.recovered}
         if not ledger.mark_issued(result.badge.id, event, **detail):
@@ -211,33 +260,90 @@ class BatchIssuer:
         return Outcome.ISSUED if event == Event.ISSUED else Outcome.ALREADY_ISSUED
 
     @staticmethod
-    def _release_unless(maybe_applied: bool, ledger: LedgerRow, error: Exception) -> None:
-        """Hand the row back as pending, unless an earlier attempt may have issued it."""
-        if maybe_applied:
-            log.warning("%s: could not look up a crashed attempt (%s); left in_flight",
-                        ledger.key, _error_label(error))
-        else:
-            ledger.release(_error_label(error))
+    def _fence(ledger: LedgerRow) -> None:
+        if not ledger.renew():
+            raise ClaimLost(f"{ledger.key}: the claim was taken over")
 
-    def _not_claimed(self, ledger: LedgerRow) -> Outcome:
-        """The row was not ours to take: settled already, or held by another run."""
+    def _refused(self, row: BatchRow, ledger: LedgerRow, error: CredlyError,
+                 maybe_applied: bool) -> Outcome:
+        """Record a Credly error; every exit keeps whether the badge may exist already."""
+        label = _error_label(error)
+        if isinstance(error, CredlyAuthError):
+            ledger.release(label, maybe_applied=maybe_applied)
+            self._stop_batch(error)
+            return Outcome.NOT_ATTEMPTED
+        if isinstance(error, CredlyInvalidRequest) and refuses_template_or_organization(error):
+            # Not this badge's fault: pending again, and enough of them stop the batch.
+            ledger.release(label, maybe_applied=maybe_applied)
+            self._count_refusal(row.template_id, error)
+            return Outcome.RETRY_LATER
+        if isinstance(error, CredlyInvalidRequest):
+            ledger.mark_failed(label, maybe_applied=maybe_applied)
+            log.warning("%s failed for good: %s", ledger.key, error)
+            return Outcome.FAILED
+        # Throttled, unreachable, or the outcome unknown even after the client's retries.
+        if maybe_applied:
+            log.warning("%s: %s, and an attempt may have reached Credly; the next claimer "
+                        "looks it up first", ledger.key, label)
+        ledger.release(label, maybe_applied=maybe_applied)
+        return Outcome.RETRY_LATER
+
+    def _count_refusal(self, template_id: str, error: CredlyInvalidRequest) -> None:
+        key = (template_id, f"{error.detail} ({_error_label(error)})")
+        with self._lock:
+            self._refusals[key] += 1
+            refused = self._refusals[key]
+        if refused >= SAME_REFUSALS_TO_STOP:
+            self._stop_batch(_refused_error(key, refused))
+
+    def _refusal_error(self) -> BatchRefused | None:
+        """The batch's most frequent template-level refusal, as the task's one error."""
+        with self._lock:
+            if not self._refusals:
+                return None
+            key, refused = self._refusals.most_common(1)[0]
+        return _refused_error(key, refused)
+
+    def _end_after_unexpected(self, ledger: LedgerRow, error: Exception) -> Outcome:
+        """A fault of ours after the claim (a constraint, a bug): end this row as failed.
+
+        The class name only: a database error's DETAIL line can hold a Credly badge id.
+        It may have reached Credly, so whoever reopens it looks first.
+        """
+        name = type(error).__name__
+        try:
+            ledger.mark_failed(name, maybe_applied=True)
+        except psycopg.Error:
+            log.warning("%s: %s, and it could not be recorded; left in flight for the lease",
+                        ledger.key, name)
+            return Outcome.RETRY_LATER
+        log.warning("%s: %s ended this badge's attempt; marked failed", ledger.key, name)
+        return Outcome.FAILED
+
+    def _not_claimed(self, ledger: LedgerRow, row: BatchRow) -> Outcome:
+        """The row was not ours to take (or was taken over): settled, or held by another run."""
         snapshot = ledger.snapshot()
+        if row.swept and snapshot.held_by_other:
+            # Another run's badge that it is issuing right now: its business, not ours.
+            return Outcome.LEFT_TO_HOLDER
         if snapshot.held_by_other or snapshot.state == State.PENDING:
             # Another run holds it, or released it between our claim and our look: the
             # settle loop comes back for it.
             return Outcome.HELD_ELSEWHERE
-        # Settled by another run, or by an earlier try or clear of this one: the audit gets
-        # this run's terminal event unless the run already has one for the row.
-        ledger.record_outcome_of_other_run(snapshot)
+        if not row.swept:
+            # Settled by another run, or by an earlier try or clear of this one: the audit
+            # gets this run's terminal event unless the run already has one for the row.
+            ledger.record_outcome_of_other_run(snapshot)
         return Outcome.SETTLED_EARLIER
 
     def _settle_held(self, held: list[BatchRow], connections: _Connections, label: str) -> None:
-        """Wait (up to the lease) for rows another run holds, then settle or take them over."""
+        """Wait for rows another run holds: a live holder finishes them, a dead one's lease
+        runs out (twice the lease is enough for either), then settle or take them over."""
         log.info("%s: %d badges are in flight in another run; waiting for them", label,
                  len(held))
-        deadline = time.monotonic() + LEASE_SECONDS
+        deadline = time.monotonic() + 2 * LEASE_SECONDS
         waiting = held
-        while waiting and time.monotonic() < deadline:
+        while waiting and time.monotonic() < deadline and not self._stop.is_set():
             time.sleep(_HELD_POLL_SECONDS)
             still = []
             for row in waiting:
@@ -248,6 +354,13 @@ class BatchIssuer:
                     self._count(Outcome.HELD_ELSEWHERE, -1)
                     self._count(outcome)
             waiting = still
+
+
+def _refused_error(key: tuple[str, str], refused: int) -> BatchRefused:
+    template_id, why = key
+    return BatchRefused(
+        f"Credly refused {refused} badges of template {template_id}: {why}. Fix the template "
+        f"in Credly (or badging.badge_templates), then clear this task; the badges are pending")
 
 
 def _error_label(error: Exception) -> str:

@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
+import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from badging import audit, db
+from badging import audit, db, sql
 from badging.constants import TERMINAL_EVENTS, Event, Reason, State
+from badging.errors import ConfigurationError
 from badging.run import RunInfo
+
+if TYPE_CHECKING:
+    from badging.credly import CredlyClient
 
 log = logging.getLogger(__name__)
 
 # Mapped tasks stay far below Airflow's [core] max_map_length (1024) whatever the volume:
 # past this many batches, batches grow instead.
 MAX_BATCHES = 200
-# An in_flight row older than this belongs to a dead worker. Longer than one row's worst
-# case inside the client (all retries with their timeouts and back-off). The environment
-# may shorten it where a dead worker's rows must be taken over sooner (fault tests).
-LEASE_SECONDS = int(os.environ.get("BADGING_LEASE_SECONDS", 15 * 60))
+# A claim not renewed for this long belongs to a dead worker, and anyone may take it over.
+# A live holder renews its claims every HEARTBEAT_SECONDS (Heartbeat) and right before each
+# Credly write (LedgerRow.renew), so its longest gap between renewals is a heartbeat or one
+# request (connect + read timeouts, 35 s): the lease is several times both, and a dead
+# holder's rows are taken over within two minutes. The environment may shorten it (tests).
+LEASE_SECONDS = int(os.environ.get("BADGING_LEASE_SECONDS", 90))
+HEARTBEAT_SECONDS = max(1.0, LEASE_SECONDS / 6)
 
 _PLAN_EVENTS = (Event.PLANNED, Event.ALREADY_ISSUED, Event.INELIGIBLE, Event.WOULD_ISSUE)
 
@@ -47,9 +56,27 @@ def batch_size_for(planned: int, preferred: int, max_batches: int = MAX_BATCHES)
     return max(preferred, math.ceil(planned / max_batches))
 
 
+def earner_id(secret: str, student_id: int) -> str:
+    """The student's issuer_earner_id for Credly: a keyed hash, stable, never the raw id."""
+    digest = hashlib.sha256(f"{secret}:{student_id}".encode()).hexdigest()
+    return f"okct-{digest[:40]}"
+
+
+def _insert_pending(conn: psycopg.Connection, params: dict[str, Any], secret: str) -> None:
+    """Insert the run's new badges as pending, their earner ids computed here (the secret
+    never reaches the database: Postgres logs slow statements with their parameters)."""
+    students = [row[0] for row in db.execute(conn, "plan/new_badge_students.sql", params)]
+    db.execute(conn, "plan/earner_ids_table.sql")
+    with conn.cursor() as cur, cur.copy(sql.load("plan/earner_ids_copy.sql")) as copy:
+        for student_id in students:
+            copy.write_row((student_id, earner_id(secret, student_id)))
+    db.execute(conn, "plan/insert_pending.sql", params)
+
+
 def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, retry_failed: bool = False,
          badging: str = db.BADGING_CONN_ID) -> tuple[list[Batch], dict[str, int]]:
-    """Record every eligible badge in the ledger as pending (once) and cut this run's into batches.
+    """Record every eligible badge in the ledger as pending (once) and cut the badges this
+    run issues into batches: its own, and every badge still open from earlier runs.
 
     In a dry run the ledger is only read: rows that would be issued are audited
     `would_issue` and there are no batches.
@@ -58,29 +85,57 @@ def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, retry_failed: 
         The batches, and the count of the run's rows per decision.
     """
     params: dict[str, Any] = {"run_id": run.run_id, "issuing_run": run.issuing_run,
-                              "dry_run": run.dry_run,
-                              "retry_failed": retry_failed, "earner_id_secret": earner_id_secret}
+                              "dry_run": run.dry_run, "retry_failed": retry_failed}
     with db.connect(badging) as conn:
         db.execute(conn, "plan/reset.sql", params)
         if not run.dry_run:
-            db.execute(conn, "plan/insert_pending.sql", params)
+            _insert_pending(conn, params, earner_id_secret)
             db.execute(conn, "plan/reopen_failed.sql", params)
         db.execute(conn, "plan/classify.sql", params)
-        planned = db.execute(conn, "plan/count_planned.sql", params).fetchone()[0]
-        params["batch_size"] = batch_size_for(planned, batch_size)
+        db.execute(conn, "plan/clear_batches.sql", params)
+        db.execute(conn, "plan/take_open_rows.sql", params)
+        taken = db.execute(conn, "plan/count_planned.sql", params).fetchone()[0]
+        params["batch_size"] = batch_size_for(taken, batch_size)
         db.execute(conn, "plan/assign_batches.sql", params)
         audit.record_decisions(conn, run, _PLAN_EVENTS)
         sizes = db.execute(conn, "plan/batches.sql", params).fetchall()
         decisions = dict(db.execute(conn, "plan/decision_counts.sql", params).fetchall())
     batches = [Batch(batch_no=no, size=size, of=len(sizes)) for no, size in sizes]
-    log.info("plan: %d badges to issue in %d batches; decisions %s", planned, len(batches),
-             decisions)
+    log.info("plan: %d badges to issue in %d batches (%d planned by this run, the rest open "
+             "from earlier runs); decisions %s", taken, len(batches),
+             decisions.get("planned", 0), decisions)
     return batches, decisions
+
+
+def batch_templates(run: RunInfo, badging: str = db.BADGING_CONN_ID) -> list[str]:
+    """The Credly template ids the run's batches will issue."""
+    with db.connect(badging) as conn:
+        return [row[0] for row in db.execute(conn, "plan/batch_templates.sql",
+                                             {"run_id": run.run_id})]
+
+
+def refuse_templates_allowing_duplicates(client: CredlyClient, template_ids: list[str]) -> None:
+    """Stop before issuing if a template lets Credly issue duplicates: then Credly's own
+    duplicate check no longer backs the ledger, and a lost response could become a second
+    badge (docs/exactly-once.md).
+
+    Raises:
+        ConfigurationError: naming the first such template.
+    """
+    for template_id in template_ids:
+        template = client.get_template(template_id)
+        if template is not None and template.get("allow_duplicate_badges"):
+            raise ConfigurationError(
+                f"Credly template {template_id} allows duplicate badges: a lost response "
+                f"could become a second badge. Turn allow_duplicate_badges off in Credly, "
+                f"then clear plan")
 
 
 @dataclass(frozen=True)
 class Claim:
-    previous_state: State
+    # Look the badge up in Credly before any POST: the claim was taken from a crashed
+    # attempt, or the row's last attempt may have reached Credly.
+    look_up_first: bool
     attempt: int
 
 
@@ -99,13 +154,16 @@ class LedgerRow:
     """
 
     def __init__(self, conn: psycopg.Connection, run: RunInfo, issuance_id: int,
-                 certification_id: int):
+                 certification_id: int, *, swept: bool = False):
         if not conn.autocommit:
             raise ValueError("LedgerRow needs an autocommit connection")
         self._conn = conn
         self._run = run
         self.issuance_id = issuance_id
         self.certification_id = certification_id
+        # Planned by another run: its audit rows say so, and stay out of this run's story.
+        self.swept = swept
+        self.attempt: int | None = None
 
     @property
     def key(self) -> str:
@@ -116,7 +174,8 @@ class LedgerRow:
         return audit.run_params(self._run) | {
             "issuance_id": self.issuance_id, "certification_id": self.certification_id,
             "holder": self._run.holder, "issued_run_id": self._run.issuing_run,
-            "lease_seconds": LEASE_SECONDS, **extra}
+            "lease_seconds": LEASE_SECONDS, "attempt": self.attempt,
+            "swept_detail": Jsonb({"swept": True} if self.swept else {}), **extra}
 
     def claim(self) -> Claim | None:
         """Commit the row in_flight for this attempt, or None if it is not ours to take."""
@@ -124,7 +183,12 @@ class LedgerRow:
                          self._params(event=str(Event.ISSUE_ATTEMPT))).fetchone()
         if row is None:
             return None
-        return Claim(previous_state=State(row[0]), attempt=row[1])
+        self.attempt = row[1]
+        return Claim(look_up_first=row[0], attempt=row[1])
+
+    def renew(self) -> bool:
+        """Renew this attempt's claim before a Credly write; False if it was taken over."""
+        return db.execute(self._conn, "ledger/renew.sql", self._params()).rowcount > 0
 
     def snapshot(self) -> Snapshot:
         state, issued_run_id, claimed_by, lease_expired = db.execute(
@@ -134,23 +198,27 @@ class LedgerRow:
         return Snapshot(State(state), issued_run_id, held_by_other)
 
     def _finish(self, state: State, event: Event, *, credly_badge_id: str | None = None,
-                error: str | None = None, **detail: Any) -> bool:
+                error: str | None = None, lookup_first: bool = False, **detail: Any) -> bool:
         finished = db.execute(self._conn, "ledger/finish_attempt.sql", self._params(
             state=str(state), event=str(event), credly_badge_id=credly_badge_id, error=error,
-            detail=Jsonb(detail))).rowcount
+            lookup_first=lookup_first, detail=Jsonb(detail))).rowcount
         return finished > 0
 
     def mark_issued(self, credly_badge_id: str, event: Event, **detail: Any) -> bool:
         """Record the Credly badge; False if the claim was lost (lease taken over) meanwhile."""
         return self._finish(State.ISSUED, event, credly_badge_id=credly_badge_id, **detail)
 
-    def mark_failed(self, error: str) -> None:
-        """Failed for good (Credly refused this badge): only a correction or an operator retries."""
-        self._finish(State.FAILED, Event.FAILED, error=error)
+    def mark_failed(self, error: str, *, maybe_applied: bool = False) -> None:
+        """Failed for good (Credly refused this badge): only a correction or an operator retries.
 
-    def release(self, error: str) -> None:
-        """Back to pending: the attempt did not issue, a retry takes it again."""
-        self._finish(State.PENDING, Event.RETRY_LATER, error=error)
+        `maybe_applied`: the attempt may have reached Credly, so a later try looks first.
+        """
+        self._finish(State.FAILED, Event.FAILED, error=error, lookup_first=maybe_applied)
+
+    def release(self, error: str, *, maybe_applied: bool = False) -> None:
+        """Back to pending: the attempt did not issue, a retry takes it again (looking the
+        badge up first when the attempt may have reached Credly)."""
+        self._finish(State.PENDING, Event.RETRY_LATER, error=error, lookup_first=maybe_applied)
 
     def record_outcome_of_other_run(self, snapshot: Snapshot) -> None:
         """Close this run's story for a badge another run settled (concurrent runs).
@@ -168,3 +236,42 @@ class LedgerRow:
         db.execute(self._conn, "ledger/record_settled.sql", self._params(
             event=str(event), reason=str(reason), detail=Jsonb(detail),
             terminal_events=[str(e) for e in TERMINAL_EVENTS]))
+
+
+class Heartbeat:
+    """Renews every claim of one holder every HEARTBEAT_SECONDS, on a thread of its own.
+
+    While the process lives its rows stay held, however long a call waits (a Retry-After,
+    the shared 429 pause); when it dies the renewals stop and the lease frees the rows.
+    A failed renewal is logged and tried again next beat: the fence before each write
+    (LedgerRow.renew) is what stops a holder whose claim was taken over.
+    """
+
+    def __init__(self, conninfo: str, run: RunInfo, interval: float = HEARTBEAT_SECONDS):
+        self._conninfo = conninfo
+        self._holder = run.holder
+        self._interval = interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="claims-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        conn = None
+        while not self._stopped.wait(self._interval):
+            try:
+                if conn is None or conn.closed:
+                    conn = psycopg.connect(self._conninfo, autocommit=True)
+                db.execute(conn, "ledger/heartbeat.sql", {"holder": self._holder})
+            except psycopg.Error as error:
+                log.warning("could not renew this task's claims (%s); trying again",
+                            type(error).__name__)
+                conn = None
+        if conn is not None:
+            conn.close()

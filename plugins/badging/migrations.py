@@ -24,8 +24,11 @@ _ADVISORY_LOCK_KEY = 0x0B4D6E
 # {(component, name): {checksum of the earlier text: statements_digest of both texts}}
 EARLIER_CHECKSUMS = {
     # Issue 18: docs/ cited, claimed_by's real format, the purge statement's path.
+    # Issue 16: claimed_by names the try and is renewed.
     ("badging", "001_ledger.sql"): {
         "617ba5f449307ece57db73265ef167129f58519c47e85594fb45a90095e2d1e4":
+            "3e8cb47c09481df36a77d2db2334b860d76ce6c3c329a637b2db037a21f3713e",
+        "2fe78c65a45d4aeb0d7aac26a9d3c1298a886440b57ad61350c249631fbaa654":
             "3e8cb47c09481df36a77d2db2334b860d76ce6c3c329a637b2db037a21f3713e",
     },
     # Issue 18: docs/ cited.
@@ -68,7 +71,9 @@ def apply(conn_id_or_dsn: str, component: str) -> list[str]:
         RuntimeError: an applied migration's text changed since.
     """
     applied_now: list[str] = []
-    with db.connect(conn_id_or_dsn) as conn:
+    # No statement or lock timeout: the advisory lock waits for another migrator however
+    # long its migration takes (db.MIGRATION_BOUNDS).
+    with db.connect(conn_id_or_dsn, bounds=db.MIGRATION_BOUNDS) as conn:
         db.execute(conn, "migrations/lock.sql", {"key": _ADVISORY_LOCK_KEY})
         db.execute(conn, "migrations/schema_migrations.sql")
         done = dict(db.execute(conn, "migrations/applied.sql", {"component": component}))

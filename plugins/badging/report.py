@@ -10,7 +10,7 @@ from psycopg.types.json import Jsonb
 
 from badging import correction_report, data_docs, db
 from badging.constants import TERMINAL_EVENTS, Event
-from badging.errors import RunNeedsAttention
+from badging.errors import ReportNotWritten, RunNeedsAttention
 from badging.report_location import ReportLocation
 from badging.run import RunInfo
 
@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 # Days a run's staged rows (recipient details) are kept for retries of that run.
 STAGING_RETENTION_DAYS = 14
+# A badge still open this many days after it was planned turns every run red: each run
+# sweeps open badges, so one that old is stuck (a refused template, a held claim).
+STALE_OPEN_DAYS = 3
 
 
 @dataclass
@@ -33,6 +36,12 @@ class RunSummary:
     failed: int = 0
     still_pending: int = 0
     would_issue: int = 0
+    # Open in the ledger for more than STALE_OPEN_DAYS, whichever run planned them.
+    stale_open: int = 0
+    # Badges other runs planned that this run's sweep issued or failed (not in the counts
+    # above, which tell the story of the run's own rows).
+    swept_issued: int = 0
+    swept_failed: int = 0
     ineligible_by_reason: dict[str, int] = field(default_factory=dict)
     dq_failed_share: float = 0.0
     dq_success: bool = True
@@ -47,17 +56,22 @@ class RunSummary:
         if not self.dq_success:
             found.append(f"data quality: {self.dq_reason}" if self.dq_reason else
                          f"data quality: {self.dq_failed_share:.0%} of rows quarantined")
-        if self.failed:
-            found.append(f"{self.failed} badges failed (see audit_log event 'failed')")
+        if self.failed or self.swept_failed:
+            found.append(f"{self.failed + self.swept_failed} badges failed (see audit_log "
+                         "event 'failed')")
         if self.still_pending:
             found.append(f"{self.still_pending} badges still pending: an issue task did not "
                          "finish; clear it to retry")
+        if self.stale_open:
+            found.append(f"{self.stale_open} badges open in the ledger for more than "
+                         f"{STALE_OPEN_DAYS} days: see last_error in badging.issuance")
         return found
 
     def table(self) -> str:
         lines = [f"{'outcome':<28}{'rows':>8}"]
         for name in ("staged", "quarantined", "ineligible", "planned", "issued",
-                     "already_issued", "failed", "still_pending", "would_issue"):
+                     "already_issued", "failed", "still_pending", "would_issue",
+                     "swept_issued", "swept_failed"):
             lines.append(f"{name:<28}{getattr(self, name):>8}")
         for reason, count in sorted(self.ineligible_by_reason.items()):
             lines.append(f"  ineligible: {reason:<14}{count:>8}")
@@ -74,7 +88,7 @@ def summarise(run: RunInfo, *, max_failed_share: float,
               badging: str = db.BADGING_CONN_ID,
               location: ReportLocation | None = None) -> RunSummary:
     """Count the run's outcomes, write badging.run_summary, the correction report and Data
-    Docs, and purge old staging.
+    Docs, and purge old staging (even when a report cannot be written).
 
     Args:
         run: the run reported on.
@@ -83,14 +97,15 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         location: where the reports go; BADGING_REPORT_DIR (ReportLocation.configured) if None.
 
     Raises:
+        ReportNotWritten: a report could not be written (the summary and the purge are done).
         RunNeedsAttention: after writing, when rows failed, are still pending, or the data
             quality threshold was passed: the run must show red.
     """
-    params = {"run_id": run.run_id,
+    params = {"run_id": run.run_id, "stale_open_days": STALE_OPEN_DAYS,
               "terminal_events": [str(e) for e in TERMINAL_EVENTS]}
     summary = RunSummary()
     with db.connect(badging) as conn:
-        summary.staged, summary.planned, summary.still_pending = db.execute(
+        summary.staged, summary.planned, summary.still_pending, summary.stale_open = db.execute(
             conn, "report/run_counts.sql", params).fetchone()
         for event, reason, count in db.execute(conn, "report/terminal_counts.sql", params):
             if event == Event.INELIGIBLE:
@@ -98,6 +113,8 @@ def summarise(run: RunInfo, *, max_failed_share: float,
                 summary.ineligible_by_reason[reason] = count
             else:
                 setattr(summary, event, getattr(summary, event) + count)
+        summary.swept_issued, summary.swept_failed = db.execute(
+            conn, "report/swept_counts.sql", params).fetchone()
         if summary.staged:
             summary.dq_failed_share = summary.quarantined / summary.staged
         reasons = [row[3] for row in db.execute(conn, "report/dq_results.sql", params) if row[3]]
@@ -116,15 +133,20 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         # The summary is kept even if writing a report fails below.
         conn.commit()
         location = location or ReportLocation.configured()
-        docs = data_docs.build(conn, location, run.run_id)
-        summary.data_docs_location = docs.index
-        summary.report_location = correction_report.write(conn, run, location,
-                                                          docs_pages=docs.run_pages)
-        db.execute(conn, "report/set_dq_outcome.sql", {
-            "run_id": run.run_id, "dq_success": summary.dq_success,
-            "dq_reason": summary.dq_reason, "report_location": summary.report_location,
-            "data_docs_location": summary.data_docs_location})
-        db.execute(conn, "report/purge_staging.sql", {"retention_days": STAGING_RETENTION_DAYS})
+        try:
+            _write_reports(conn, run, summary, location)
+        except Exception as error:
+            raise ReportNotWritten(
+                f"could not write the reports under {location.root} "
+                f"({type(error).__name__}); the run summary is recorded and old staging "
+                "purged") from error
+        finally:
+            # Staging holds recipient details: its purge must not depend on a report
+            # folder being writable, so it runs, in its own transaction, either way.
+            conn.rollback()
+            db.execute(conn, "report/purge_staging.sql",
+                       {"retention_days": STAGING_RETENTION_DAYS})
+            conn.commit()
     log.info("run summary for %s%s:\n%s\n%scorrection report: %s\ndata docs: %s", run.day,
              " (dry run)" if run.dry_run else "", summary.table(),
              "".join(f"{line}\n" for line in gates), summary.report_location,
@@ -133,3 +155,16 @@ def summarise(run: RunInfo, *, max_failed_share: float,
     if problems:
         raise RunNeedsAttention("; ".join(problems))
     return summary
+
+
+def _write_reports(conn, run: RunInfo, summary: RunSummary, location: ReportLocation) -> None:
+    """Build Data Docs and the correction report, and record where they are (committed)."""
+    docs = data_docs.build(conn, location, run.run_id)
+    summary.data_docs_location = docs.index
+    summary.report_location = correction_report.write(conn, run, location,
+                                                      docs_pages=docs.run_pages)
+    db.execute(conn, "report/set_dq_outcome.sql", {
+        "run_id": run.run_id, "dq_success": summary.dq_success,
+        "dq_reason": summary.dq_reason, "report_location": summary.report_location,
+        "data_docs_location": summary.data_docs_location})
+    conn.commit()

@@ -69,8 +69,9 @@ class RunInfo:
 
     @property
     def holder(self) -> str:
-        """Identifies one mapped task across its tries (claim rules: docs/exactly-once.md)."""
-        return f"{self.run_id}|{self.task_id}|{self.map_index}"
+        """Identifies one try of one mapped task (claim rules: docs/exactly-once.md): a stale
+        try still running can never finish or renew a newer try's claim."""
+        return f"{self.run_id}|{self.task_id}|{self.map_index}|{self.try_number}"
 
     @classmethod
     def from_context(cls, context: dict[str, Any]) -> RunInfo:

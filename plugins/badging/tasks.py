@@ -59,26 +59,31 @@ def decide_eligibility(context: dict[str, Any]) -> dict[str, int]:
 def plan(context: dict[str, Any]) -> list[dict[str, int]]:
     from badging.credly.hook import CredlyHook
     from badging.errors import ConfigurationError
+    from badging.ledger import batch_templates, refuse_templates_allowing_duplicates
     from badging.ledger import plan as plan_badges
 
     params = context["params"]
     run = RunInfo.from_context(context)
+    hook = CredlyHook(CREDLY_CONN_ID)
     with _no_retry_for(ConfigurationError):
-        secret = CredlyHook(CREDLY_CONN_ID).earner_id_secret()
-    batches, _ = plan_badges(run, earner_id_secret=secret, batch_size=int(params["batch_size"]),
-                             retry_failed=bool(params["retry_failed"]))
+        secret = hook.earner_id_secret()
+        batches, _ = plan_badges(run, earner_id_secret=secret,
+                                 batch_size=int(params["batch_size"]),
+                                 retry_failed=bool(params["retry_failed"]))
+        if batches:
+            refuse_templates_allowing_duplicates(hook.get_conn(), batch_templates(run))
     return [batch.as_xcom() for batch in batches]
 
 
 def issue(context: dict[str, Any], batch: dict[str, int]) -> dict[str, int]:
     from badging.credly.hook import CredlyHook
-    from badging.errors import ConfigurationError, CredlyAuthError
+    from badging.errors import BatchRefused, ConfigurationError, CredlyAuthError
     from badging.issuer import BatchIssuer
 
     label = f"batch {batch['batch_no'] + 1} of {batch['of']} ({batch['size']} badges)"
     context["batch_label"] = label  # rendered by the task's map_index_template
     run = RunInfo.from_context(context)
-    with _no_retry_for(ConfigurationError, CredlyAuthError):
+    with _no_retry_for(ConfigurationError, CredlyAuthError, BatchRefused):
         client = CredlyHook(CREDLY_CONN_ID).get_conn()
         issuer = BatchIssuer(run, client, concurrency=int(context["params"]["concurrency"]))
         return issuer.issue(batch["batch_no"], label)

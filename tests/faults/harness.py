@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 
+from badging.credly import CredlyClient
 from devstack.airflow_local import DAG_ID
 from devstack.stack import Stack
 from tests.e2e.pii import Secrets, airflow_records, badging_records, files
@@ -154,14 +155,18 @@ def eligible_keys(stack: Stack) -> set[tuple[int, str]]:
         """).fetchall())
 
 
-def judge(stack: Stack, sandbox, expected: set[tuple[int, str]]) -> Verdict:
-    """Compare Credly's badges, the ledger and the expected set."""
+def judge(stack: Stack, sandbox, expected: set[tuple[int, str]],
+          foreign: frozenset[str] = frozenset()) -> Verdict:
+    """Compare Credly's badges, the ledger and the expected set.
+
+    `foreign`: badges someone issued by hand before the run, in Credly but never ours.
+    """
     with psycopg.connect(stack.dsn("badging")) as conn:
         rows = conn.execute("""
             SELECT student_id, assessment_code, state, credly_badge_id
             FROM badging.issuance
         """).fetchall()
-    badges = sandbox.badges()
+    badges = [b for b in sandbox.badges() if b["id"] not in foreign]
     in_credly = {b["id"] for b in badges}
     issued = {(s, a) for s, a, state, badge in rows if state == "issued" and badge in in_credly}
     per_earner = Counter((b["issuer_earner_id"], b["badge_template_id"]) for b in badges)
@@ -176,17 +181,86 @@ def judge(stack: Stack, sandbox, expected: set[tuple[int, str]]) -> Verdict:
     )
 
 
+def template_of(stack: Stack, code: str) -> str:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return conn.execute("SELECT credly_template_id FROM badging.badge_templates"
+                            " WHERE assessment_code = %s", (code,)).fetchone()[0]
+
+
+def set_template(sandbox, template_id: str, name: str, *, state: str = "active",
+                 allow_duplicate_badges: bool = False) -> None:
+    sandbox.put_templates([{"id": template_id, "name": name, "state": state,
+                            "allow_duplicate_badges": allow_duplicate_badges}])
+
+
+def middling_code(eligible: set[tuple[int, str]]) -> str:
+    """An assessment with a middling number of the eligible badges."""
+    ranked = Counter(code for _, code in eligible).most_common()
+    return ranked[len(ranked) // 2][0]
+
+
 def archive_a_template(stack, sandbox, eligible) -> set[tuple[int, str]]:
     """Archive the Credly template of a middling assessment; returns the badges it blocks."""
-    ranked = Counter(code for _, code in eligible).most_common()
-    code = ranked[len(ranked) // 2][0]
-    with psycopg.connect(stack.dsn("badging")) as conn:
-        [template_id] = conn.execute(
-            "SELECT credly_template_id FROM badging.badge_templates WHERE assessment_code = %s",
-            (code,)).fetchone()
-    sandbox.put_templates([{"id": template_id, "name": code, "state": "archived",
-                            "allow_duplicate_badges": False}])
+    code = middling_code(eligible)
+    set_template(sandbox, template_of(stack, code), code, state="archived")
     return {key for key in eligible if key[1] == code}
+
+
+def one_template_for_two_assessments(stack, eligible) -> set[int]:
+    """Map a second assessment onto the first one's Credly template (a configuration slip):
+    a student eligible for both has two ledger rows that resolve to one Credly badge, and
+    the second one's record is refused by the ledger (a poisoned row). Returns the students
+    who hold both, the two assessments chosen to have some."""
+    by_code: dict[str, set[int]] = {}
+    for student, code in eligible:
+        by_code.setdefault(code, set()).add(student)
+    codes = sorted(by_code)
+    first, second = max(((a, b) for a in codes for b in codes if a < b),
+                        key=lambda pair: len(by_code[pair[0]] & by_code[pair[1]]))
+    both = by_code[first] & by_code[second]
+    assert both, "the seed has no student eligible for two assessments"
+    with psycopg.connect(stack.dsn("badging"), autocommit=True) as conn:
+        conn.execute("UPDATE badging.badge_templates SET credly_template_id = %s"
+                     " WHERE assessment_code = %s", (template_of(stack, first), second))
+    return both
+
+
+def share_emails(stack, sandbox, eligible) -> tuple[set[int], set[int], str]:
+    """Two pairs of siblings, each pair sharing an email and eligible for the same one
+    assessment (their only badge). The second pair's address already holds a badge of that
+    template that someone issued by hand, without an earner id.
+
+    Returns:
+        The first pair's students, the second pair's, and the hand-issued badge's id.
+    """
+    keys_per_student = Counter(student for student, _ in eligible)
+    single = sorted((code, student) for student, code in eligible
+                    if keys_per_student[student] == 1)
+    per_code: dict[str, list[int]] = {}
+    for code, student in single:
+        per_code.setdefault(code, []).append(student)
+    code, students = max(per_code.items(), key=lambda item: len(item[1]))
+    assert len(students) >= 4, "the seed has no four students with one badge of one kind"
+    first, second = set(students[:2]), set(students[2:4])
+    with psycopg.connect(stack.dsn("ctims"), autocommit=True) as conn:
+        for older, younger in (students[:2], students[2:4]):
+            conn.execute("UPDATE ctims.students SET email = (SELECT email FROM ctims.students"
+                         " WHERE student_id = %s) WHERE student_id = %s", (older, younger))
+        [email, first_name, last_name] = conn.execute(
+            "SELECT lower(btrim(email)), first_name, last_name FROM ctims.students"
+            " WHERE student_id = %s", (students[2],)).fetchone()
+    by_hand = CredlyClient(sandbox.base_url, sandbox.token, sandbox.org_id).transport.send(
+        "POST", f"{sandbox.base_url}/organizations/{sandbox.org_id}/badges",
+        json={"recipient_email": email, "issued_to_first_name": first_name,
+              "issued_to_last_name": last_name, "badge_template_id": template_of(stack, code),
+              "issued_at": "2025-06-01T12:00:00-05:00"})
+    return first, second, by_hand["data"]["id"]
+
+
+def failed_keys(stack: Stack) -> set[tuple[int, str]]:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return set(conn.execute("SELECT student_id, assessment_code FROM badging.issuance"
+                                " WHERE state = 'failed'"))
 
 
 def assert_nothing_leaked(stack: Stack, logs: Path) -> None:

@@ -20,7 +20,7 @@ from tests.faults.conftest import DAY, FAST, FULL, LOOKBACK_DAYS
 # Short enough that a fault case stays in minutes, long enough for a loaded 2-core machine.
 READ_TIMEOUT_S = 2.0
 HANG_S = 3.0
-# A re-run after a crash takes over the dead run's in_flight rows after this (default 15 min).
+# A re-run after a crash takes over the dead run's in_flight rows after this (default 90 s).
 LEASE_S = 20
 # Let this many badges be issued before breaking something, so the fault lands mid-run.
 MID_RUN = 300
@@ -37,13 +37,13 @@ def _run(env, tmp_path, name: str, **params) -> harness.DagProcess:
 
 
 def _settle(case: str, stack, sandbox, expected, outcome: str, logs, *, failed: int = 0,
-            stopped_runs: int = 0):
+            stopped_runs: int = 0, foreign: frozenset[str] = frozenset()):
     """Judge the case, record its matrix row, and hold it to exactly-once.
 
     The first `stopped_runs` runs were cut short (red): their rows not yet reached have no
     terminal event, but none may have two. Every other run accounts for every row once.
     """
-    verdict = harness.judge(stack, sandbox, expected)
+    verdict = harness.judge(stack, sandbox, expected, foreign)
     harness.record(case, verdict, outcome)
     assert verdict.duplicates == 0, "a badge was issued twice"
     assert verdict.missing == 0, f"{verdict.missing} eligible badges were never issued"
@@ -174,24 +174,147 @@ def test_token_revoked_mid_run(stack, sandbox, seed_period, tmp_path):
             "re-run with the token restored green", tmp_path, stopped_runs=1)
 
 
+def _red_line(run: harness.DagProcess, error: str) -> str:
+    """The red task's one-line reason (AirflowFailException: <error>: ...)."""
+    lines = [line for line in run.output.splitlines()
+             if line.startswith(f"airflow.sdk.exceptions.AirflowFailException: {error}")
+             or (error in line and "AirflowFailException" in line)]
+    assert lines, run.output[-4000:]
+    return lines[0].split("AirflowFailException: ", 1)[1]
+
+
 @pytest.mark.faults
-def test_an_archived_template_fails_its_rows_only(stack, sandbox, seed_period, tmp_path):
+def test_an_archived_template_stops_its_batch_until_it_is_restored(stack, sandbox, seed_period,
+                                                                   tmp_path):
+    """Before issue 16 each of its badges failed for good; now the batch stops with one line,
+    nothing fails, and the badges go out once the template is back."""
     eligible = seed_period(FULL)
-    archived = harness.archive_a_template(stack, sandbox, eligible)
+    code = harness.middling_code(eligible)
+    template_id = harness.template_of(stack, code)
+    harness.set_template(sandbox, template_id, code, state="archived")
+    env = harness.airflow_env(stack)
+    run = _run(env, tmp_path, "run")
+    run.wait()
+    assert not run.succeeded, "a refused template must turn the run red"
+    reason = _red_line(run, "Credly refused")
+    assert f"template {template_id}: badge template is archived" in reason, reason
+    assert harness.ledger_count(stack, "failed") == 0
+    harness.set_template(sandbox, template_id, code)
+    _green(_run(env, tmp_path, "rerun", logical_date=RERUN_LOGICAL_DATE))
+    _settle("archived template (422)", stack, sandbox, eligible,
+            f"red ('{reason[:60]}…'), 0 failed; template restored, re-run green", tmp_path,
+            stopped_runs=1)
+
+
+@pytest.mark.faults
+def test_a_template_allowing_duplicates_is_refused_before_any_badge(stack, sandbox, seed_period,
+                                                                    tmp_path):
+    eligible = seed_period(FULL)
+    code = harness.middling_code(eligible)
+    template_id = harness.template_of(stack, code)
+    harness.set_template(sandbox, template_id, code, allow_duplicate_badges=True)
+    env = harness.airflow_env(stack)
+    run = _run(env, tmp_path, "run")
+    run.wait()
+    assert not run.succeeded
+    reason = _red_line(run, "Credly template")
+    assert f"{template_id} allows duplicate badges" in reason, reason
+    assert sandbox.badges() == []
+    harness.set_template(sandbox, template_id, code)
+    _green(_run(env, tmp_path, "rerun", logical_date=RERUN_LOGICAL_DATE))
+    _settle("a template with duplicates allowed", stack, sandbox, eligible,
+            "red at plan, nothing issued; template fixed, re-run green", tmp_path,
+            stopped_runs=1)
+
+
+def _wait_until_both_issue(stack, runs: list[harness.DagProcess]) -> None:
+    """Until each run has claimed a badge: both plans are done (and passed their checks)."""
+    def both_issuing() -> bool:
+        with psycopg.connect(stack.dsn("badging")) as conn:
+            return conn.execute("SELECT count(DISTINCT run_id) FROM badging.audit_log"
+                                " WHERE event = 'issue_attempt'").fetchone()[0] == len(runs)
+    for run in runs:
+        harness.wait_for(both_issuing, run, "both runs started issuing")
+
+
+@pytest.mark.faults
+def test_a_retry_after_storm_with_a_short_lease_and_two_runs_racing(stack, sandbox, seed_period,
+                                                                    tmp_path):
+    """Claims held through 5 s Retry-After pauses, a 3 s lease, two runs of the day at once,
+    and Credly's own duplicate check switched off once they issue: only the ledger stands
+    between a row and a second badge. Before issue 16 the second run took the sleeping
+    holder's rows over after the lease and both POSTed."""
+    expected = seed_period(FAST)
+    sandbox.set_faults(throttle_rate=0.03, retry_after_s=5, seed=64)
+    env = harness.airflow_env(stack, lease_seconds=3)
+    runs = [_run(env, tmp_path, "first"),
+            _run(env, tmp_path, "second", logical_date=RERUN_LOGICAL_DATE)]
+    _wait_until_both_issue(stack, runs)
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        templates = conn.execute("SELECT assessment_code, credly_template_id"
+                                 " FROM badging.badge_templates").fetchall()
+    for code, template_id in templates:
+        harness.set_template(sandbox, template_id, code, allow_duplicate_badges=True)
+    for run in runs:
+        _green(run)
+    _settle(f"Retry-After 5 s storm, 3 s lease, two runs racing, Credly's duplicate check off "
+            f"({FAST.rows} rows)", stack, sandbox, expected, "both green", tmp_path)
+
+
+@pytest.mark.faults
+def test_siblings_sharing_an_email(stack, sandbox, seed_period, tmp_path):
+    """Pair 1 shares an address: one sibling gets the badge, Credly refuses the other's as a
+    duplicate held under another earner id. Pair 2's address already holds a hand-issued
+    badge without an earner id: it is nobody's for sure, so neither sibling takes it."""
+    eligible = seed_period(FULL)
+    first_pair, second_pair, by_hand = harness.share_emails(stack, sandbox, eligible)
     run = _run(harness.airflow_env(stack), tmp_path, "run")
     run.wait()
     assert not run.succeeded, "failed badges must turn the run red"
-    assert f"{len(archived)} badges failed" in run.output
+    failed = harness.failed_keys(stack)
+    failed_students = {student for student, _ in failed}
+    assert len(failed_students & first_pair) == 1, failed
+    assert second_pair <= failed_students, failed
+    assert len(failed) == 3
     with psycopg.connect(stack.dsn("badging")) as conn:
-        failed = set(conn.execute(
-            "SELECT student_id, assessment_code FROM badging.issuance WHERE state = 'failed'"))
-        reasons = {r[0] for r in conn.execute(
-            "SELECT DISTINCT reason FROM badging.audit_log WHERE event = 'failed'")}
-    assert failed == archived
-    assert reasons == {"CredlyInvalidRequest (HTTP 422)"}
-    _settle("archived template (422)", stack, sandbox, eligible - archived,
-            f"red: {len(archived)} badges failed with reason, the rest issued", tmp_path,
-            failed=len(archived))
+        errors = {row[0] for row in conn.execute(
+            "SELECT last_error FROM badging.issuance WHERE state = 'failed'")}
+    assert errors == {"CredlyUnresolvedDuplicate (HTTP 422)"}
+    assert by_hand not in {row[0] for row in _credly_ids(stack)}
+    _settle("a shared-email pair of students (and a pair with a hand-issued badge)", stack,
+            sandbox, eligible - failed, "red: 3 failed with reason, the rest issued", tmp_path,
+            failed=3, foreign=frozenset({by_hand}))
+
+
+def _credly_ids(stack) -> list[tuple[str]]:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return conn.execute("SELECT credly_badge_id FROM badging.issuance"
+                            " WHERE credly_badge_id IS NOT NULL").fetchall()
+
+
+@pytest.mark.faults
+def test_a_poisoned_row_in_the_middle_of_a_batch(stack, sandbox, seed_period, tmp_path):
+    """Two ledger rows resolve to one Credly badge (two assessments share a template, one
+    student has both): recording the second breaks the unique Credly id. Before issue 16 the
+    error escaped the worker thread and cancelled the rest of the batch, on every run."""
+    eligible = seed_period(FULL)
+    both = harness.one_template_for_two_assessments(stack, eligible)
+    run = _run(harness.airflow_env(stack), tmp_path, "run")
+    run.wait()
+    assert f"{len(both)} badges failed" in run.output, run.output[-4000:]
+    failed = harness.failed_keys(stack)
+    assert {student for student, _ in failed} == both
+    assert len(failed) == len(both)
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        errors = {row[0] for row in conn.execute(
+            "SELECT last_error FROM badging.issuance WHERE state = 'failed'")}
+    assert errors == {"UniqueViolation"}
+    # psycopg's DETAIL line names the Credly badge id: it must not reach the log.
+    assert "DETAIL" not in run.output
+    assert not any(badge_id in run.output for (badge_id,) in _credly_ids(stack))
+    _settle("a poisoned row mid-batch (two ledger rows, one Credly badge)", stack, sandbox,
+            eligible - failed, f"red: {len(both)} failed (UniqueViolation), batch went on",
+            tmp_path, failed=len(both))
 
 
 @pytest.mark.faults

@@ -6,8 +6,7 @@
 UPDATE badging.staged_certification s
 SET reason      = decided.reason,
     decision    = CASE WHEN decided.reason IS NOT NULL THEN 'ineligible' END,
-    issuance_id = NULL,
-    batch_no    = NULL
+    issuance_id = NULL
 FROM (
     SELECT r.certification_id,
            CASE

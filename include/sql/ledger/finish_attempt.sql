@@ -1,7 +1,8 @@
 -- Ends this holder's attempt on an in_flight badge, with its audit row, in one statement:
 -- `issued` with the Credly id, `failed` for good, or back to `pending` so a retry takes it
--- again. A claim that was taken over (lease expired) no longer matches: nothing changes,
--- nothing is audited, and the row count is 0.
+-- again (`lookup_first` set when the attempt may have reached Credly). A claim that was
+-- taken over (lease expired) no longer matches holder and attempt: nothing changes, nothing
+-- is audited, and the row count is 0.
 --
 -- Committed without waiting for the WAL flush (it follows within wal_writer_delay): only the
 -- claim must be durable before Credly is called. A finish lost to a database crash leaves
@@ -17,16 +18,18 @@ finished AS (
                                ELSE issued_run_id END,
         issued_at       = CASE WHEN %(state)s = 'issued' THEN now() ELSE issued_at END,
         last_error      = %(error)s,
+        lookup_first    = %(lookup_first)s,
         claimed_by      = NULL,
         claimed_at      = NULL,
         updated_at      = now()
     WHERE issuance_id = %(issuance_id)s
       AND state = 'in_flight'
       AND claimed_by = %(holder)s
+      AND attempts = %(attempt)s
     RETURNING issuance_id
 )
 INSERT INTO badging.audit_log (run_id, logical_date, task_id, map_index, try_number,
                                certification_id, issuance_id, event, reason, detail)
 SELECT %(run_id)s, %(logical_date)s, %(task_id)s, %(map_index)s, %(try_number)s,
-       %(certification_id)s, issuance_id, %(event)s, %(error)s, %(detail)s
+       %(certification_id)s, issuance_id, %(event)s, %(error)s, %(detail)s || %(swept_detail)s
 FROM finished, relaxed;

@@ -1,5 +1,5 @@
 SELECT batch_no, count(*) AS size
-FROM badging.staged_certification
-WHERE run_id = %(run_id)s AND decision = 'planned'
+FROM badging.run_batch
+WHERE run_id = %(run_id)s
 GROUP BY batch_no
 ORDER BY batch_no;

@@ -1,2 +1,2 @@
-SELECT count(*) FROM badging.staged_certification
-WHERE run_id = %(run_id)s AND decision = 'planned';
+-- The badges the run's issue tasks take: planned by the run, and swept in.
+SELECT count(*) FROM badging.run_batch WHERE run_id = %(run_id)s;

@@ -3,6 +3,8 @@
 UPDATE badging.issuance i
 SET state = 'pending',
     last_error = NULL,
+    -- The entry that justifies it now (the failed one may have been deleted since).
+    certification_id = s.certification_id,
     credly_template_id = t.credly_template_id,
     updated_at = now()
 FROM badging.staged_certification s

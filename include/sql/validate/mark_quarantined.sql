@@ -5,6 +5,5 @@ SET decision = CASE WHEN EXISTS (
                    WHERE q.run_id = s.run_id AND q.certification_id = s.certification_id)
                THEN 'quarantined' END,
     reason = NULL,
-    issuance_id = NULL,
-    batch_no = NULL
+    issuance_id = NULL
 WHERE s.run_id = %(run_id)s;

@@ -20,6 +20,7 @@ from badging.errors import (
     CredlyThrottled,
     CredlyTransient,
     CredlyUnknownOutcome,
+    CredlyUnresolvedDuplicate,
 )
 
 # The substring every known Credly client matches to recognise a duplicate 422.
@@ -113,6 +114,16 @@ _GENERIC_DETAIL = {
     422: "Credly rejected the badge as invalid",
     429: "Credly is throttling requests",
 }
+
+
+def refuses_template_or_organization(error: CredlyError) -> bool:
+    """Whether a 4xx refuses the template or the organization rather than one badge: a 404
+    on the badge collection (no such organization or template), or wording naming the
+    template (archived, not active, not found). Every badge of it would be refused alike.
+    A duplicate that is not this earner's is about one badge, whatever its wording."""
+    if isinstance(error, CredlyUnresolvedDuplicate):
+        return False
+    return error.status == 404 or "template" in error.detail
 
 
 def _credly_message(body: Any) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from itertools import islice
 from typing import Any
@@ -19,7 +19,12 @@ from badging.credly.payloads import (
     format_issued_at,
 )
 from badging.credly.transport import CredlyTransport
-from badging.errors import ConfigurationError, CredlyDuplicateBadge, CredlyInvalidRequest
+from badging.errors import (
+    ConfigurationError,
+    CredlyDuplicateBadge,
+    CredlyInvalidRequest,
+    CredlyUnresolvedDuplicate,
+)
 from badging.ratelimit import TokenBucket, shared_limiter
 
 log = logging.getLogger(__name__)
@@ -28,6 +33,8 @@ log = logging.getLogger(__name__)
 _UNRESOLVED_DUPLICATE = {
     "other_earner": "recipient email already holds this badge under another issuer_earner_id",
     "revoked": "the recipient holds a revoked badge of this template; Credly refuses a new one",
+    "shared_email": "Credly holds a badge of this template for this email without an earner id, "
+                    "and several students use the email: a person must decide whose it is",
     None: "Credly reports a duplicate but no matching badge was found",
 }
 
@@ -112,12 +119,18 @@ class CredlyClient:
         # Never the token.
         return f"CredlyClient({self.base_url!r}, organization_id={self.organization_id!r})"
 
+    def wait_until_callable(self) -> None:
+        """Block while the process is paused by a 429's Retry-After (the shared pause)."""
+        self.transport.limiter.wait_if_paused()
+
     def _url(self, *parts: str) -> str:
         return "/".join([self.base_url, "organizations", self.organization_id, *parts])
 
     # --- badges -------------------------------------------------------------------------
 
-    def issue_badge(self, req: BadgeRequest) -> IssueResult:
+    def issue_badge(
+        self, req: BadgeRequest, fence: Callable[[], None] | None = None
+    ) -> IssueResult:
         """Issue one badge, exactly once, however the network behaves.
 
         A duplicate 422 resolves to the earner's existing badge (``already_issued``). A lost
@@ -126,6 +139,7 @@ class CredlyClient:
 
         Args:
             req: the badge to issue.
+            fence: runs right before each POST and raises to stop it (the ledger's claim).
 
         Returns:
             The IssueResult.
@@ -145,13 +159,14 @@ class CredlyClient:
                 payload,
                 badge_key=req.badge_key,
                 recover=lambda: self.find_existing_badge(req),
+                fence=fence,
             )
         except CredlyDuplicateBadge:
             existing, obstacle = self._lookup_existing(req)
             if existing is None and obstacle is None:
                 existing = self._lookup_by_earner_id(req)
             if existing is None:
-                raise CredlyInvalidRequest(
+                raise CredlyUnresolvedDuplicate(
                     _UNRESOLVED_DUPLICATE[obstacle], status=422, badge_key=req.badge_key
                 ) from None
             # Never the Credly badge id: its public page names the earner. The ledger keeps it.
@@ -211,11 +226,14 @@ class CredlyClient:
         Credly calls a badge a duplicate on the same template and the same email (or user, or
         earner id). Siblings often share a parent's email, so a badge held under a different
         issuer_earner_id is not this earner's: taking it would record the wrong badge. A badge
-        with no earner id (issued by hand before this system) is accepted as the earner's.
+        with no earner id (issued by hand before this system) is accepted as the earner's only
+        when no other student uses the email (``req.email_shared``); otherwise it could be a
+        sibling's, and the obstacle is ``"shared_email"``.
 
         Returns:
             (badge, None) when found; otherwise (None, why), why being ``"other_earner"``,
-            ``"revoked"`` or None when Credly has nothing for this email and template.
+            ``"shared_email"``, ``"revoked"`` or None when Credly has nothing for this email
+            and template.
         """
         filters = {"badge_template_id": req.template_id, "recipient_email": req.recipient_email}
         try:
@@ -240,6 +258,8 @@ class CredlyClient:
                 obstacle = obstacle or "revoked"
             elif badge.issuer_earner_id == req.earner_id:
                 exact = exact or badge
+            elif badge.issuer_earner_id is None and req.email_shared:
+                obstacle = obstacle or "shared_email"
             elif badge.issuer_earner_id is None:
                 unclaimed = unclaimed or badge
             else:

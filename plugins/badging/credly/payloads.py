@@ -58,6 +58,8 @@ class BadgeRequest:
         issued_at: a timezone-aware datetime, or the date earned (see format_issued_at).
         earner_id: a stable surrogate for the student, sent as issuer_earner_id; never the raw id.
         badge_key: a non-PII surrogate for logs and errors, e.g. ``"issuance#123"``.
+        email_shared: another student of the issuer uses the same email (siblings and a
+            parent's address): a badge found under it without an earner id may be theirs.
     """
 
     recipient_email: str = field(repr=False)
@@ -67,6 +69,7 @@ class BadgeRequest:
     issued_at: datetime | date
     earner_id: str
     badge_key: str
+    email_shared: bool = False
 
     def __post_init__(self) -> None:
         for name in ("recipient_email", "first_name", "last_name", "template_id", "earner_id"):

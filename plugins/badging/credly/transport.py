@@ -27,6 +27,7 @@ from badging.credly.classification import classify_response, classify_transport_
 from badging.credly.payloads import IssuedBadge
 from badging.errors import (
     CredlyDuplicateBadge,
+    CredlyError,
     CredlyRetryableError,
     CredlyThrottled,
     CredlyTransient,
@@ -112,6 +113,13 @@ class stop_when_throttled_longer_than(stop_base):
         error = retry_state.outcome.exception() if retry_state.outcome else None
         # Tenacity computes the wait before asking whether to stop.
         return isinstance(error, CredlyThrottled) and retry_state.upcoming_sleep > self.limit
+
+
+@dataclass
+class _LostResponses:
+    """Whether any attempt of one write lost its response (Credly may hold its result)."""
+
+    before: bool = False
 
 
 @dataclass
@@ -275,49 +283,70 @@ class CredlyTransport:
         *,
         badge_key: str | None,
         recover: Callable[[], IssuedBadge | None],
+        fence: Callable[[], None] | None = None,
     ) -> Written:
         """Send a non-idempotent write, looking its effect up before ever sending it again.
 
         ``recover`` returns the badge the write would have produced if Credly already has it.
         It runs before every attempt that follows one whose outcome is unknown (5xx, lost
-        response), after the backoff, so a slow commit has time to land.
+        response), after the backoff, so a slow commit has time to land. ``fence`` runs
+        right before each send and raises to stop it (the caller's claim was taken over).
 
         Raises:
-            CredlyError: the rejection (4xx), or the last retryable error when retrying stops.
+            CredlyError: the rejection (4xx), or the last retryable error when retrying stops;
+                ``maybe_applied`` is set on it when an earlier attempt may have landed.
         """
-        maybe_applied = False
         # Sticky: a write whose answer was lost may still land after a lookup missed it
         # (a slow commit), and then our own next attempt is refused as a duplicate.
-        lost_before = False
+        lost = _LostResponses()
         try:
-            for attempt in self.retrying(method, url):
-                if maybe_applied:
-                    # Outside the attempt: a failed lookup ends the call, it is not retried.
-                    found = self._recover(recover, badge_key)
-                    if found is not None:
-                        return Written(recovered=found)
-                    maybe_applied = False
-                with attempt:
-                    try:
-                        return Written(
-                            body=self.send(method, url, json=payload, badge_key=badge_key))
-                    except CredlyRetryableError as error:
-                        maybe_applied = isinstance(error, CredlyUnknownOutcome)
-                        lost_before = lost_before or maybe_applied
-                        if attempt.retry_state.attempt_number == self.max_attempts:
-                            if lost_before and (found := self._recover(recover, badge_key)):
-                                return Written(recovered=found)
-                            if lost_before and not maybe_applied:
-                                # Only throttled at the end, but an earlier try may yet land:
-                                # the caller must look before sending this again.
-                                raise CredlyUnknownOutcome(
-                                    "a write's response was lost and it is not found yet",
-                                    status=error.status, badge_key=badge_key) from None
-                        raise
+            return self._write_attempts(method, url, payload, badge_key, recover, fence, lost)
         except CredlyDuplicateBadge:
-            if lost_before and (found := self._recover(recover, badge_key)):
+            if lost.before and (found := self._recover(recover, badge_key)):
                 return Written(recovered=found)
             raise
+        except CredlyError as error:
+            # Whatever ended the call (a long Retry-After, a refused lookup), an earlier
+            # attempt may have landed: the caller's ledger must keep that fact.
+            error.maybe_applied = error.maybe_applied or lost.before
+            raise
+
+    def _write_attempts(
+        self,
+        method: str,
+        url: str,
+        payload: Mapping[str, Any],
+        badge_key: str | None,
+        recover: Callable[[], IssuedBadge | None],
+        fence: Callable[[], None] | None,
+        lost: _LostResponses,
+    ) -> Written:
+        maybe_applied = False
+        for attempt in self.retrying(method, url):
+            if maybe_applied:
+                # Outside the attempt: a failed lookup ends the call, it is not retried.
+                found = self._recover(recover, badge_key)
+                if found is not None:
+                    return Written(recovered=found)
+                maybe_applied = False
+            if fence is not None:
+                fence()
+            with attempt:
+                try:
+                    return Written(body=self.send(method, url, json=payload, badge_key=badge_key))
+                except CredlyRetryableError as error:
+                    maybe_applied = isinstance(error, CredlyUnknownOutcome)
+                    lost.before = lost.before or maybe_applied
+                    if attempt.retry_state.attempt_number == self.max_attempts:
+                        if lost.before and (found := self._recover(recover, badge_key)):
+                            return Written(recovered=found)
+                        if lost.before and not maybe_applied:
+                            # Only throttled at the end, but an earlier try may yet land:
+                            # the caller must look before sending this again.
+                            raise CredlyUnknownOutcome(
+                                "a write's response was lost and it is not found yet",
+                                status=error.status, badge_key=badge_key) from None
+                    raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod

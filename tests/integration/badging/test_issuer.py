@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 import uuid
@@ -12,9 +13,23 @@ import pytest
 
 from badging.constants import Event
 from badging.credly import CredlyClient
-from badging.errors import BatchIncomplete, CredlyAuthError
-from badging.issuer import BatchIssuer
-from badging.ledger import LedgerRow, plan
+from badging.errors import (
+    BatchIncomplete,
+    BatchRefused,
+    ConfigurationError,
+    CredlyAuthError,
+    RunNeedsAttention,
+)
+from badging.issuer import SAME_REFUSALS_TO_STOP, BatchIssuer
+from badging.ledger import (
+    LEASE_SECONDS,
+    LedgerRow,
+    batch_templates,
+    plan,
+    refuse_templates_allowing_duplicates,
+)
+from badging.report import summarise
+from badging.report_location import ReportLocation
 from badging.run import RunInfo
 
 CODE = "WELD10001"
@@ -36,14 +51,25 @@ def planned(clean_stack, sandbox):
         conn.execute("INSERT INTO badging.badge_templates VALUES (%s, %s, true)",
                      (CODE, template_id))
 
-    def make(rows: int, run_id: str = "run-a") -> RunInfo:
+    def make(rows: int, run_id: str = "run-a", emails: dict[int, str] | None = None) -> RunInfo:
+        emails = emails or {}
+        with psycopg.connect(clean_stack.dsn("ctims"), autocommit=True) as conn:
+            for n in range(1, rows + 1):
+                # The issuer reads recipients from CTIMS, by certification id.
+                conn.execute("INSERT INTO ctims.students (student_id, first_name, last_name,"
+                             " email) VALUES (%s, 'Ada', 'Probe', %s)",
+                             (5000 + n, emails.get(n, f"learner{n}@example.org")))
+                conn.execute("INSERT INTO ctims.realtime_certifications (certification_id,"
+                             " student_id, assessment_code, test_date, entered_at, updated_at)"
+                             " VALUES (%s, %s, %s, '2026-05-11', now(), now())",
+                             (n, 5000 + n, CODE))
         with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
             for n in range(1, rows + 1):
                 conn.execute(
                     "INSERT INTO badging.staged_certification (run_id, certification_id,"
                     " student_id, assessment_code, test_date, first_name, last_name, email)"
                     " VALUES (%s, %s, %s, %s, '2026-05-11', 'Ada', 'Probe', %s)",
-                    (run_id, n, 5000 + n, CODE, f"learner{n}@example.org"))
+                    (run_id, n, 5000 + n, CODE, emails.get(n, f"learner{n}@example.org")))
         run = _run(run_id)
         batches, _ = plan(run, earner_id_secret="k", batch_size=rows,
                           badging=clean_stack.dsn("badging"))
@@ -61,7 +87,8 @@ def client(sandbox) -> CredlyClient:
 
 
 def _issuer(stack, run: RunInfo, client: CredlyClient, concurrency: int = 4) -> BatchIssuer:
-    return BatchIssuer(run, client, concurrency=concurrency, badging=stack.dsn("badging"))
+    return BatchIssuer(run, client, concurrency=concurrency, badging=stack.dsn("badging"),
+                       ctims=stack.dsn("ctims"))
 
 
 def _ledger(stack) -> dict[int, tuple[str, str | None]]:
@@ -101,6 +128,10 @@ def test_a_crashed_attempt_is_looked_up_in_credly_not_posted_again(clean_stack, 
     with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
         assert LedgerRow(conn, run, crashed.issuance_id, crashed.certification_id).claim()
     posted = client.issue_badge(crashed.request())
+    # The dead try renews nothing: its lease runs out, and the next try takes the row over.
+    with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
+        conn.execute("UPDATE badging.issuance SET claimed_at = now() - make_interval(secs => %s)"
+                     " WHERE issuance_id = %s", (LEASE_SECONDS + 1, crashed.issuance_id))
     retry = _issuer(clean_stack, _run(run.run_id, try_number=2), client)
     assert retry.issue(0, "batch 1 of 1") == {"issued": 3}
     assert len(sandbox.badges()) == 3
@@ -162,18 +193,14 @@ def test_an_auth_error_mid_batch_stops_it_and_leaves_the_rest_pending(clean_stac
     assert states.count("pending") == 10 - issued  # nothing failed, nothing left in flight
     assert len(sandbox.badges()) == issued
     events = [e for _, e in _events(clean_stack, run.run_id)]
-    # The calls that met the 401 were handed back (a few threads hold a claim while they
-    # wait for the one call slot); the rows after them were never claimed.
-    handed_back = events.count(Event.RETRY_LATER)
-    assert 1 <= handed_back <= 3
-    assert events.count(Event.ISSUE_ATTEMPT) == issued + handed_back < 10
+    # Rows are claimed only inside a call slot: with one slot, exactly the call that met
+    # the 401 was handed back; the rows after it were never claimed.
+    assert events.count(Event.RETRY_LATER) == 1
+    assert events.count(Event.ISSUE_ATTEMPT) == issued + 1 < 10
 
 
 def test_a_refused_badge_fails_alone(clean_stack, sandbox, planned, client):
-    run = planned(3)
-    with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
-        conn.execute("UPDATE badging.issuance SET credly_template_id = %s"
-                     " WHERE certification_id = 2", (str(uuid.uuid4()),))
+    run = planned(3, emails={2: "not an address"})
     assert _issuer(clean_stack, run, client).issue(0, "batch 1 of 1") == {"issued": 2,
                                                                            "failed": 1}
     ledger = _ledger(clean_stack)
@@ -182,6 +209,66 @@ def test_a_refused_badge_fails_alone(clean_stack, sandbox, planned, client):
         [error] = conn.execute("SELECT last_error FROM badging.issuance"
                                " WHERE certification_id = 2").fetchone()
     assert error.startswith("CredlyInvalidRequest")
+
+
+def _use_template(stack, template_id: str, certification_ids: list[int]) -> None:
+    with psycopg.connect(stack.dsn("badging"), autocommit=True) as conn:
+        conn.execute("UPDATE badging.issuance SET credly_template_id = %s"
+                     " WHERE certification_id = ANY(%s)", (template_id, certification_ids))
+
+
+def test_a_refused_template_leaves_its_badges_pending_and_fails_the_task(clean_stack, sandbox,
+                                                                          planned, client):
+    run = planned(3)
+    _use_template(clean_stack, str(uuid.uuid4()), [2])  # Credly has no such template
+    with pytest.raises(BatchRefused, match="refused 1 badges of template"):
+        _issuer(clean_stack, run, client).issue(0, "batch 1 of 1")
+    assert [_ledger(clean_stack)[n][0] for n in (1, 2, 3)] == ["issued", "pending", "issued"]
+
+
+def test_the_same_template_refusal_three_times_stops_the_batch(clean_stack, sandbox, planned,
+                                                               client):
+    """Before: every badge of an archived template failed for good, one by one."""
+    run = planned(20)
+    archived = str(uuid.uuid4())
+    sandbox.put_templates([{"id": archived, "name": "old", "state": "archived",
+                            "allow_duplicate_badges": False}])
+    _use_template(clean_stack, archived, list(range(1, 21)))
+    with pytest.raises(BatchRefused, match="template is archived"):
+        _issuer(clean_stack, run, client, concurrency=1).issue(0, "batch 1 of 1")
+    states = [state for state, _ in _ledger(clean_stack).values()]
+    assert states == ["pending"] * 20  # none failed for good
+    with psycopg.connect(clean_stack.dsn("badging")) as conn:
+        attempts = conn.execute("SELECT sum(attempts) FROM badging.issuance").fetchone()[0]
+    assert attempts == SAME_REFUSALS_TO_STOP
+    assert sandbox.badges() == []
+
+
+def test_a_poisoned_row_ends_alone_and_the_batch_goes_on(clean_stack, sandbox, planned, client,
+                                                         caplog):
+    """Two ledger rows resolve to one Credly badge: the second one's record violates the
+    unique Credly id. Before: the exception escaped, the pool cancelled the rest."""
+    run = planned(6)
+    with psycopg.connect(clean_stack.dsn("ctims"), autocommit=True) as conn:
+        # Certification 4 belongs to student 5003 too (a corrected student id, say).
+        conn.execute("UPDATE ctims.realtime_certifications SET student_id = 5003"
+                     " WHERE certification_id = 4")
+    with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
+        conn.execute("UPDATE badging.issuance SET earner_id = e.earner_id FROM"
+                     " (SELECT earner_id FROM badging.issuance WHERE certification_id = 3) e"
+                     " WHERE certification_id = 4")
+    counts = _issuer(clean_stack, run, client, concurrency=1).issue(0, "batch 1 of 1")
+    assert counts == {"issued": 5, "failed": 1}
+    ledger = _ledger(clean_stack)
+    assert sorted(state for state, _ in ledger.values()) == ["failed"] + ["issued"] * 5
+    with psycopg.connect(clean_stack.dsn("badging")) as conn:
+        errors = [row[0] for row in conn.execute(
+            "SELECT last_error FROM badging.issuance WHERE state = 'failed'")]
+    assert errors == ["UniqueViolation"]
+    assert len(sandbox.badges()) == 5
+    # No DETAIL line (it names the Credly badge id) in the log.
+    assert not any(badge["id"] in caplog.text for badge in sandbox.badges())
+    assert "DETAIL" not in caplog.text
 
 
 def test_throttled_rows_are_handed_back_and_the_batch_fails_for_a_retry(clean_stack, sandbox,
@@ -197,3 +284,80 @@ def test_throttled_rows_are_handed_back_and_the_batch_fails_for_a_retry(clean_st
 def test_concurrency_must_be_positive(clean_stack, client):
     with pytest.raises(ValueError, match="concurrency"):
         _issuer(clean_stack, _run("run-a"), client, concurrency=0)
+
+
+def test_a_later_run_sweeps_open_badges_of_any_age(clean_stack, sandbox, planned, client,
+                                                    tmp_path):
+    """Before: a row left pending was retried only if a later run staged it again, and after
+    the staging purge its own run's report read 0 pending and turned green."""
+    run_a = planned(4)  # planned; its issue task never ran
+    with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
+        conn.execute("DELETE FROM badging.staged_certification")  # the 14-day purge
+    with pytest.raises(RunNeedsAttention, match="4 badges still pending"):
+        summarise(run_a, max_failed_share=1.0, badging=clean_stack.dsn("badging"),
+                  location=ReportLocation(str(tmp_path)))
+    run_b = _run("run-b")  # another day, nothing of its own to issue
+    batches, _ = plan(run_b, earner_id_secret="k", batch_size=10,
+                              badging=clean_stack.dsn("badging"))
+    assert [(b.batch_no, b.size) for b in batches] == [(0, 4)]
+    assert _issuer(clean_stack, run_b, client).issue(0, "batch 1 of 1") == {"issued": 4}
+    assert len(sandbox.badges()) == 4
+    with psycopg.connect(clean_stack.dsn("badging")) as conn:
+        assert conn.execute("SELECT count(*) FROM badging.run_batch"
+                            " WHERE run_id = 'run-b' AND swept").fetchone()[0] == 4
+
+
+def test_plan_refuses_a_template_that_allows_duplicates(clean_stack, sandbox, planned, client):
+    run = planned(2)
+    [template_id] = batch_templates(run, badging=clean_stack.dsn("badging"))
+    refuse_templates_allowing_duplicates(client, [template_id])  # off: nothing to say
+    sandbox.put_templates([{"id": template_id, "name": CODE, "state": "active",
+                            "allow_duplicate_badges": True}])
+    with pytest.raises(ConfigurationError, match=f"template {template_id} allows duplicate"):
+        refuse_templates_allowing_duplicates(client, [template_id])
+
+
+def test_a_shared_email_keeps_a_hand_issued_badge_from_the_wrong_sibling(clean_stack, sandbox,
+                                                                          planned, client):
+    run = planned(2, emails={1: "family@example.org", 2: "family@example.org"})
+    [first, second] = _issuer(clean_stack, run, client).load(0)
+    assert first.recipient.email_shared
+    assert second.recipient.email_shared
+    # Someone issued this template to the family address by hand, with no earner id.
+    by_hand = first.request().to_payload()
+    del by_hand["issuer_earner_id"]
+    client.transport.send("POST", f"{client.base_url}/organizations/{client.organization_id}"
+                          "/badges", json=by_hand)
+    counts = _issuer(clean_stack, run, client).issue(0, "batch 1 of 1")
+    assert counts == {"failed": 2}
+    with psycopg.connect(clean_stack.dsn("badging")) as conn:
+        errors = {row[0] for row in conn.execute("SELECT last_error FROM badging.issuance")}
+    assert errors == {"CredlyUnresolvedDuplicate (HTTP 422)"}
+
+
+class _Timeout(Exception):
+    """Stands for AirflowTaskTimeout, which Airflow raises in the task's main thread."""
+
+
+def test_a_task_timeout_stops_the_rows_still_queued(clean_stack, sandbox, planned, client):
+    """Before: leaving the pool waited for every queued row, so a timed-out try kept issuing."""
+    run = planned(30)
+    sandbox.set_faults(latency_ms=200)
+
+    def time_out(*_):
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, time_out)
+    signal.setitimer(signal.ITIMER_REAL, 0.7)
+    try:
+        with pytest.raises(_Timeout):
+            _issuer(clean_stack, run, client, concurrency=1).issue(0, "batch 1 of 1")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    with psycopg.connect(clean_stack.dsn("badging")) as conn:
+        attempted = conn.execute("SELECT count(*) FROM badging.issuance"
+                                 " WHERE attempts > 0").fetchone()[0]
+    # One call in flight at a time, 0.2 s each: a handful started, not thirty.
+    assert attempted < 15
+    assert len(sandbox.badges()) == attempted

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
 
-from badging.constants import Event, State
-from badging.ledger import LedgerRow
+from badging.constants import Event
+from badging.ledger import LEASE_SECONDS, Heartbeat, LedgerRow
 from badging.run import RunInfo
 
 
@@ -55,7 +56,7 @@ def test_a_claim_and_its_audit_row_are_committed_together(conn, badge):
     run = _run("run-a")
     claim = _ledger(conn, run, badge).claim()
     assert claim is not None
-    assert (claim.previous_state, claim.attempt) == (State.PENDING, 1)
+    assert (claim.look_up_first, claim.attempt) == (False, 1)
     assert _state(conn, badge[0]) == ("in_flight", run.holder)
     detail = conn.execute("SELECT detail FROM badging.audit_log WHERE issuance_id = %s",
                           (badge[0],)).fetchone()[0]
@@ -69,11 +70,64 @@ def test_a_held_badge_is_not_claimed_twice(conn, badge):
     assert [e[0] for e in _events(conn, badge[0])] == ["run-a"]
 
 
-def test_a_retry_of_the_same_task_reclaims_its_crashed_attempt(conn, badge):
+def _age_claim(conn, issuance_id: int, seconds: int) -> None:
+    conn.execute("UPDATE badging.issuance SET claimed_at = now() - make_interval(secs => %s)"
+                 " WHERE issuance_id = %s", (seconds, issuance_id))
+
+
+def test_a_retry_takes_its_crashed_try_over_only_after_the_lease_and_looks_first(conn, badge):
     _ledger(conn, _run("run-a", try_number=1), badge).claim()
+    # A stale try may still be running: the next try is another holder and waits.
+    assert _ledger(conn, _run("run-a", try_number=2), badge).claim() is None
+    _age_claim(conn, badge[0], LEASE_SECONDS + 1)
     claim = _ledger(conn, _run("run-a", try_number=2), badge).claim()
     assert claim is not None
-    assert (claim.previous_state, claim.attempt) == (State.IN_FLIGHT, 2)
+    assert (claim.look_up_first, claim.attempt) == (True, 2)
+
+
+def test_a_stale_try_can_neither_renew_nor_finish_the_newer_claim(conn, badge):
+    stale = _ledger(conn, _run("run-a", try_number=1), badge)
+    stale.claim()
+    _age_claim(conn, badge[0], LEASE_SECONDS + 1)
+    newer = _ledger(conn, _run("run-a", try_number=2), badge)
+    assert newer.claim() is not None
+    assert not stale.renew()
+    assert not stale.mark_issued("badge-" + uuid.uuid4().hex, Event.ISSUED)
+    assert _state(conn, badge[0]) == ("in_flight", _run("run-a", try_number=2).holder)
+    assert newer.renew()
+
+
+def test_a_finish_must_match_the_attempt_too(conn, badge):
+    """Same holder, older attempt (a row released and claimed again): the old finish is void."""
+    run = _run("run-a")
+    first = _ledger(conn, run, badge)
+    first.claim()
+    first.release("CredlyThrottled (HTTP 429)")
+    second = _ledger(conn, run, badge)
+    assert second.claim().attempt == 2
+    assert not first.mark_issued("badge-" + uuid.uuid4().hex, Event.ISSUED)
+    assert second.mark_issued("badge-" + uuid.uuid4().hex, Event.ISSUED)
+
+
+def test_a_release_that_may_have_reached_credly_makes_the_next_claimer_look(conn, badge):
+    ledger = _ledger(conn, _run("run-a"), badge)
+    ledger.claim()
+    ledger.release("CredlyThrottled (HTTP 429)", maybe_applied=True)
+    assert _state(conn, badge[0]) == ("pending", None)
+    claim = _ledger(conn, _run("run-b"), badge).claim()
+    assert (claim.look_up_first, claim.attempt) == (True, 2)
+
+
+def test_the_heartbeat_keeps_a_live_holder_s_claims_past_the_lease(conn, badge, stack):
+    run = _run("run-a")
+    _ledger(conn, run, badge).claim()
+    _age_claim(conn, badge[0], LEASE_SECONDS - 1)
+    with Heartbeat(stack.dsn("badging"), run, interval=0.1):
+        time.sleep(0.5)
+    age = conn.execute("SELECT extract(epoch FROM now() - claimed_at) FROM badging.issuance"
+                       " WHERE issuance_id = %s", (badge[0],)).fetchone()[0]
+    assert age < 5
+    assert _ledger(conn, _run("run-b"), badge).claim() is None
 
 
 def test_issuing_records_the_badge_and_one_terminal_event(conn, badge):
@@ -88,8 +142,7 @@ def test_a_claim_taken_over_records_nothing_for_the_loser(conn, badge):
     loser = _ledger(conn, _run("run-a"), badge)
     loser.claim()
     # The lease expired: a dead worker's row, taken over by another run.
-    conn.execute("UPDATE badging.issuance SET claimed_at = now() - interval '1 day'"
-                 " WHERE issuance_id = %s", (badge[0],))
+    _age_claim(conn, badge[0], LEASE_SECONDS + 1)
     winner = _ledger(conn, _run("run-b"), badge)
     assert winner.claim() is not None
     assert not loser.mark_issued("badge-" + uuid.uuid4().hex, Event.ISSUED)

@@ -36,15 +36,17 @@ def test_an_edited_migration_is_refused(stack, tmp_path, monkeypatch):
 
 
 def test_a_comment_correction_keeps_an_earlier_checksum_valid(stack, tmp_path, monkeypatch):
-    # A deployment that applied 001_ledger.sql before its comments were corrected.
-    (earlier, _), = migrations.EARLIER_CHECKSUMS[("badging", "001_ledger.sql")].items()
+    # Deployments that applied 001_ledger.sql before each correction of its comments.
+    earlier_texts = migrations.EARLIER_CHECKSUMS[("badging", "001_ledger.sql")]
+    assert len(earlier_texts) == 2
     stack.postgres.ensure_database("migrations_earlier")
     dsn = stack.dsn("migrations_earlier")
     migrations.apply(dsn, "badging")
-    with psycopg.connect(dsn) as conn:
-        conn.execute("UPDATE public.schema_migrations SET checksum = %s "
-                     "WHERE component = 'badging' AND name = '001_ledger.sql'", [earlier])
-    assert migrations.apply(dsn, "badging") == []
+    for earlier in earlier_texts:
+        with psycopg.connect(dsn) as conn:
+            conn.execute("UPDATE public.schema_migrations SET checksum = %s "
+                         "WHERE component = 'badging' AND name = '001_ledger.sql'", [earlier])
+        assert migrations.apply(dsn, "badging") == []
     # A changed statement is not a comment correction: refused, earlier checksum or not.
     shutil.copytree(sql.include_dir(), tmp_path / "include")
     first = tmp_path / "include" / "sql" / "migrations" / "badging" / "001_ledger.sql"

@@ -11,7 +11,7 @@ import pytest
 
 from badging.constants import Event
 from badging.eligibility import decide
-from badging.errors import RunNeedsAttention
+from badging.errors import ReportNotWritten, RunNeedsAttention
 from badging.ledger import LedgerRow, plan
 from badging.report import STAGING_RETENTION_DAYS, summarise
 from badging.report_location import ReportLocation
@@ -83,3 +83,22 @@ def test_old_staging_is_purged_and_this_runs_is_kept(seeded, validated, tmp_path
         runs = {r[0] for r in conn.execute(
             "SELECT DISTINCT run_id FROM badging.staged_certification")}
     assert runs == {validated.run_id}
+
+
+def test_old_staging_is_purged_even_when_no_report_can_be_written(seeded, validated, tmp_path):
+    # Staging holds recipient details: its purge must not wait on a writable report folder.
+    with psycopg.connect(seeded.dsn("badging"), autocommit=True) as conn:
+        conn.execute("INSERT INTO badging.staged_certification (run_id, certification_id,"
+                     " email, staged_at) VALUES ('long-ago', 1, 'old@example.org',"
+                     " now() - make_interval(days => %s))", (STAGING_RETENTION_DAYS + 1,))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ReportNotWritten, match="could not write the reports") as raised:
+        summarise(validated, max_failed_share=1.0, badging=seeded.dsn("badging"),
+                  location=ReportLocation(str(blocker / "reports")))
+    assert "NotADirectoryError" in str(raised.value)
+    with psycopg.connect(seeded.dsn("badging")) as conn:
+        runs = {r[0] for r in conn.execute(
+            "SELECT DISTINCT run_id FROM badging.staged_certification")}
+    assert runs == {validated.run_id}
+    assert _stored_summary(seeded, validated.run_id) is not None

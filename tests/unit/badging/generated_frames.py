@@ -8,7 +8,7 @@ from devstack.seed import Dataset
 
 COLUMNS = ["certification_id", "student_id", "email", "first_name", "last_name",
            "assessment_code", "site_code", "test_date", "entered_date", "entry_lag_days",
-           "approved_from", "approved_to"]
+           "approved_from", "approved_to", "text_valid_utf8"]
 
 
 def _trim(text: str | None) -> str | None:
@@ -35,6 +35,7 @@ def staged_records(dataset: Dataset) -> list[tuple]:
             (entered - row.test_date).days if row.test_date else None,
             approval.approved_from if approval else None,
             approval.approved_to if approval else None,
+            True,
         ))
     return records
 

@@ -44,10 +44,20 @@ _PARSE = textwrap.dedent("""
         "catchup": dag.catchup if dag else None,
         "timezone": str(dag.timezone) if dag else None,
         "timetable": type(dag.timetable).__name__ if dag else None,
+        "dagrun_timeout": dag.dagrun_timeout.total_seconds()
+                          if dag and dag.dagrun_timeout else None,
         "params": {k: {"default": v.value, "description": v.description}
                    for k, v in dag.params.items()} if dag else {},
         "tasks": {t.task_id: {"owner": t.owner, "retries": t.retries, "pool": t.pool,
                               "trigger_rule": t.trigger_rule.value,
+                              "execution_timeout": t.execution_timeout.total_seconds()
+                                                   if t.execution_timeout else None,
+                              "response_timeout": t.response_timeout.total_seconds()
+                                                  if getattr(t, "response_timeout", None)
+                                                  else None,
+                              "retry_delay": t.retry_delay.total_seconds(),
+                              "max_retry_delay": t.max_retry_delay.total_seconds()
+                                                 if t.max_retry_delay else None,
                               "on_failure": [f"{f.__module__}.{f.__name__}"
                                              for f in callbacks(t.on_failure_callback)]}
                   for t in dag.tasks} if dag else {},
@@ -115,6 +125,24 @@ def test_issue_runs_in_the_credly_pool_and_report_always_runs(parsed):
 def test_manual_runs_default_to_the_data_interval(parsed):
     assert parsed["params"]["date"]["default"] is None
     assert parsed["params"]["dry_run"]["default"] is False
+
+
+def test_an_issue_try_is_bounded_and_a_run_outlives_its_slowest_legitimate_path(parsed):
+    tasks = parsed["tasks"]
+    issue = tasks["issue"]
+    assert issue["execution_timeout"] is not None
+    assert 30 * 60 <= issue["execution_timeout"] <= 4 * 3600
+    # The volume gate may wait this long for an operator, then every try of an issue batch
+    # may run to its timeout, with the back-off between tries.
+    gate_wait = tasks["volume_gate.approve"]["response_timeout"]
+    assert gate_wait == 20 * 3600
+    back_off = sum(min(issue["retry_delay"] * 2 ** n, issue["max_retry_delay"])
+                   for n in range(issue["retries"]))
+    slowest = gate_wait + (issue["retries"] + 1) * issue["execution_timeout"] + back_off
+    assert parsed["dagrun_timeout"] is not None
+    assert slowest < parsed["dagrun_timeout"]
+    # Stuck daily runs must never fill max_active_runs (4): at most two are alive at once.
+    assert parsed["dagrun_timeout"] < 3 * 24 * 3600
 
 
 def test_a_scheduled_run_still_going_at_6am_alerts_the_operators(parsed):

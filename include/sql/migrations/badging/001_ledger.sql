@@ -23,9 +23,9 @@ CREATE TABLE IF NOT EXISTS badging.issuance (
     credly_badge_id    text        UNIQUE,
     attempts           integer     NOT NULL DEFAULT 0,
     last_error         text,
-    -- Who holds an in_flight row: "run_id|task_id|map_index" (RunInfo.holder), the same for
-    -- every try of one mapped task, so a retry recognises its own crashed attempt; anyone
-    -- else waits for the lease to expire (docs/exactly-once.md).
+    -- Who holds an in_flight row: "run_id|task_id|map_index|try_number" (RunInfo.holder),
+    -- one try of one mapped task; it renews claimed_at while it lives, and anyone else
+    -- waits for the lease to expire (docs/exactly-once.md).
     claimed_by         text,
     claimed_at         timestamptz,
     planned_run_id     text        NOT NULL,

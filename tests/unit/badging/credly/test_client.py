@@ -11,6 +11,7 @@ from badging.errors import (
     CredlyAuthError,
     CredlyInvalidRequest,
     CredlyUnknownOutcome,
+    CredlyUnresolvedDuplicate,
 )
 from tests.unit.badging.credly.scripted import (
     api_badge,
@@ -144,3 +145,30 @@ def test_a_lookup_that_fails_ends_the_write_without_another_post_or_lookup():
     with pytest.raises(CredlyUnknownOutcome, match="looking it up failed"):
         client.issue_badge(make_request())
     assert [c[0] for c in session.calls] == ["POST", "GET", "GET"]
+
+
+# Issue 16, item 4: a badge without an earner id is this student's only if the email is theirs
+# alone.
+
+def test_a_hand_issued_badge_is_taken_when_no_other_student_shares_the_email():
+    client, _ = scripted_client((422, body("User already has this badge")),
+                                page(api_badge("b-hand", earner=None)))
+    result = client.issue_badge(make_request())
+    assert (result.outcome, result.badge.id) == ("already_issued", "b-hand")
+
+
+def test_a_hand_issued_badge_under_a_shared_email_is_not_taken():
+    """Before: siblings sharing a parent's address were recorded with each other's badge."""
+    client, _ = scripted_client((422, body("User already has this badge")),
+                                page(api_badge("b-hand", earner=None)),
+                                page())  # the earner-id lookup finds nothing either
+    with pytest.raises(CredlyUnresolvedDuplicate, match="several students use the email"):
+        client.issue_badge(make_request(email_shared=True))
+
+
+def test_the_student_s_own_badge_is_taken_under_a_shared_email():
+    client, _ = scripted_client((422, body("User already has this badge")),
+                                page(api_badge("b-other", earner=None),
+                                     api_badge("b-mine", earner="earner-abc")))
+    result = client.issue_badge(make_request(email_shared=True))
+    assert result.badge.id == "b-mine"

@@ -9,9 +9,9 @@ import pytest
 from tenacity import RetryCallState
 
 from badging.credly import CredlyClient
-from badging.errors import CredlyThrottled, CredlyTransient
+from badging.errors import ClaimLost, CredlyAuthError, CredlyThrottled, CredlyTransient
 from badging.ratelimit import TokenBucket
-from tests.unit.badging.credly.scripted import body, make_request, scripted_client
+from tests.unit.badging.credly.scripted import body, make_request, page, scripted_client
 
 
 def test_next_page_links_never_leave_the_configured_host():
@@ -95,3 +95,55 @@ def test_urllib3_request_lines_lose_their_query_strings(caplog):
     assert "jane" not in caplog.text
 
 
+
+
+# Issue 16, item 2: once a write may have landed, every way out of it says so.
+
+def test_a_long_retry_after_after_a_lost_response_says_the_badge_may_exist():
+    """Before: the CredlyThrottled escaped plain; the row went back to pending and the next
+    claimer POSTed without looking."""
+    client, _ = scripted_client(
+        (502, body("Bad gateway")),                                  # POST: response lost
+        page(),                                                      # lookup: nothing yet
+        (429, body("Too many requests"), {"Retry-After": "3600"}),   # POST again: throttled
+        max_retry_after=0.05, backoff_base=0.001, limiter=TokenBucket(None),
+    )
+    with pytest.raises(CredlyThrottled) as caught:
+        client.issue_badge(make_request())
+    assert caught.value.maybe_applied is True
+
+
+def test_a_refused_lookup_after_a_lost_response_says_the_badge_may_exist():
+    client, _ = scripted_client(
+        (502, body("Bad gateway")),           # POST: response lost
+        (401, body("Unauthorized")),          # lookup: the token was revoked meanwhile
+        backoff_base=0.001, limiter=TokenBucket(None),
+    )
+    with pytest.raises(CredlyAuthError) as caught:
+        client.issue_badge(make_request())
+    assert caught.value.maybe_applied is True
+
+
+def test_a_refusal_with_no_lost_response_before_it_is_not_maybe_applied():
+    client, _ = scripted_client((429, body("Too many requests"), {"Retry-After": "3600"}),
+                                max_retry_after=0.05, limiter=TokenBucket(None))
+    with pytest.raises(CredlyThrottled) as caught:
+        client.issue_badge(make_request())
+    assert caught.value.maybe_applied is False
+
+
+def test_the_fence_runs_before_every_post_and_stops_the_call():
+    client, session = scripted_client((502, body("Bad gateway")), page(),
+                                      backoff_base=0.001, limiter=TokenBucket(None))
+    fenced = []
+
+    def fence():
+        fenced.append(len(session.calls))
+        if len(fenced) == 2:
+            raise ClaimLost("taken over")
+
+    with pytest.raises(ClaimLost):
+        client.issue_badge(make_request(), fence=fence)
+    # Fenced before the first POST and before the second, which was never sent.
+    assert fenced == [0, 2]
+    assert [method for method, *_ in session.calls] == ["POST", "GET"]

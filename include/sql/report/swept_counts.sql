@@ -1,0 +1,6 @@
+-- Badges the run swept in from other runs and settled (issued, or failed) itself.
+SELECT count(*) FILTER (WHERE event = 'issued') AS issued,
+       count(*) FILTER (WHERE event = 'failed') AS failed
+FROM badging.audit_log
+WHERE run_id = %(run_id)s
+  AND detail ? 'swept';

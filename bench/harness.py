@@ -31,7 +31,8 @@ WORKER = "bench.stage_worker"
 DAG_TEST = "bench.dag_test_day"
 # Everything a run leaves in badging_db; the audit log refuses DELETE, so TRUNCATE it.
 _RUN_TABLES = ("badging.run_batch", "badging.issuance", "badging.staged_certification",
-               "badging.quarantine", "badging.run_summary", "badging.audit_log")
+               "badging.quarantine", "badging.run_summary", "badging.audit_log",
+               "badging.site_list", "badging.task_failure")
 
 
 def load_1m() -> float:
@@ -199,7 +200,7 @@ def bench_stack(keep: bool = False) -> Iterator[Bench]:
     logs = root / "logs"
     logs.mkdir(parents=True)
     stack = Stack(paths=StackPaths(root / "stack"), pg_port=free_port(),
-                  sandbox_port=free_port())
+                  sandbox_port=free_port(), smtp_port=free_port())
     try:
         stack.up()
         yield Bench(stack, logs)

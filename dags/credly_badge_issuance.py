@@ -14,10 +14,18 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 | `plan` | ledger rows `pending` (once per student and assessment, ever); cuts them into batches |
 | `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
 | `report` | `badging.run_summary`, the summary table in its log, Great Expectations Data Docs and the correction report for technology centers under `BADGING_REPORT_DIR`; red if a badge failed or is still pending |
+| `notify_sites` | mails each technology center with entries to fix its list (ids, reason, what to do), once per site and day, through `smtp_default`; retries lists an earlier run could not deliver. Never red for a mail problem (`badging.site_list` records it) |
+| `fail_run_if_a_task_failed` | red when any other task is: mails the operators one alert naming the red task and its reason |
 
 **Re-running is safe.** The ledger issues each badge once: clearing tasks, re-running a day,
 overlapping backfills and killed workers never send a badge twice. The design (ledger states,
 exactly-once protocol, eligibility rules, days and time zone) is in the repository's `docs/`.
+
+**Alerts.** A red run mails the operators (`smtp_default`, extra `alert_to`) the red task, its
+one-line reason and a link to the run; a scheduled run still going at 06:00 America/Chicago
+mails a lateness alert (backfills and manual runs never page). Site lists go out after
+scheduled and manual runs (param `send_site_lists`), never after backfills or dry runs; a
+site is switched off in `badging.site_contact.lists_enabled`.
 
 **Manual run:** leave `date` empty to process the run's data interval (or, without one,
 yesterday in Chicago); set it to process that day. `dry_run` does everything but Credly
@@ -67,13 +75,28 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
+from airflow.sdk import (
+    AsyncCallback,
+    CronDataIntervalTimetable,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    dag,
+    get_current_context,
+    task,
+)
 
 # Names and dates only (standard library): parsing stays fast. The gate builds its task
 # group from Airflow's own operators; the volume check imports its database code lazily.
-from badging import volume
+from badging import alerts, volume
 from badging.approval import approval_gate
-from badging.constants import AGENCY_TIMEZONE, DAG_ID, PROGRAM_LAUNCH, Gate
+from badging.constants import (
+    AGENCY_TIMEZONE,
+    DAG_ID,
+    LATE_AFTER_LOGICAL_DATE_HOURS,
+    PROGRAM_LAUNCH,
+    Gate,
+)
 
 # One try of one issue batch. A batch of 500 takes a minute or two at Credly's usual latency
 # (8 calls in flight); a long 429 storm (Retry-After up to 5 min per call) can stretch it to
@@ -103,12 +126,20 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
     # (about 31 h). Shorter than 3 days, so stuck runs can never fill max_active_runs.
     dagrun_timeout=DAGRUN_TIMEOUT,
     doc_md=__doc__,
+    # 06:00 Chicago the morning after the day processed; the callback ignores all but
+    # scheduled runs (Airflow gives backfills deadlines too, long past for old days).
+    deadline=DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+                           interval=timedelta(hours=LATE_AFTER_LOGICAL_DATE_HOURS),
+                           callback=AsyncCallback(alerts.alert_late_run),
+                           name="finished_by_6am"),
     tags=["careertech", "credly", "badging"],
     default_args={
         "owner": "careertech-data",
         "retries": 2,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
+        # Keeps each failure's one-line reason for the operators' alert.
+        "on_failure_callback": alerts.record_failure,
     },
     params={
         "date": Param(None, type=["null", "string"], format="date", title="Day to process",
@@ -138,6 +169,9 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
                                            "outside its band (backfills of known-good "
                                            "history). Recorded as the decision, with who "
                                            "triggered the run."),
+        "send_site_lists": Param(True, type="boolean",
+                                 description="Mail each technology center its entries to fix "
+                                             "(once per site and day; backfills never do)."),
         "program_launch": Param(PROGRAM_LAUNCH.isoformat(), type="string", format="date",
                                 description="Tests before this day earn no badge "
                                             "(before_program_launch)."),
@@ -184,13 +218,20 @@ def credly_badge_issuance():
 
         return tasks.report(get_current_context())
 
+    # After report whatever happened: a mail problem is recorded, never red.
+    @task(trigger_rule="all_done", retries=1)
+    def notify_sites() -> dict:
+        from badging import tasks
+
+        return tasks.notify_sites(get_current_context())
+
     @task(trigger_rule="one_failed", retries=0)
     def fail_run_if_a_task_failed() -> None:
         # `report` runs whatever happened upstream and so would turn the run green on its
-        # own; this leaf keeps the run red when any task failed.
-        from airflow.sdk.exceptions import AirflowFailException
+        # own; this leaf keeps the run red when any task failed, and tells the operators.
+        from badging import tasks
 
-        raise AirflowFailException("a task of this run failed: see the red task's log")
+        tasks.fail_run(get_current_context())
 
     staged, validated = extract(), validate()
     gate = approval_gate(Gate.VOLUME, check=volume.check, subject="Is this day's volume real?",
@@ -198,10 +239,11 @@ def credly_badge_issuance():
                          response_timeout=VOLUME_GATE_TIMEOUT)
     decided, batches = decide_eligibility(), plan()
     issued = issue.expand(batch=batches)
-    summary = report()
+    summary, notified = report(), notify_sites()
     staged >> validated >> gate >> decided >> batches
-    issued >> summary
-    [staged, validated, gate, decided, batches, issued, summary] >> fail_run_if_a_task_failed()
+    issued >> summary >> notified
+    [staged, validated, gate, decided, batches, issued, summary,
+     notified] >> fail_run_if_a_task_failed()
 
 
-credly_badge_issuance()
+alerts.without_deadline_in_dag_test(credly_badge_issuance())

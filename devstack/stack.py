@@ -1,4 +1,4 @@
-"""The local stack: embedded Postgres, the Credly sandbox, and the env file for Airflow."""
+"""The local stack: embedded Postgres, the Credly sandbox, an SMTP sink, and Airflow's env file."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import secrets
 import shlex
 import signal
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,11 @@ class StackPaths:
         return self.root / "reports"
 
     @property
+    def mail(self) -> Path:
+        """Every message the SMTP sink accepted, one .eml file each."""
+        return self.root / "mail"
+
+    @property
     def sandbox_state(self) -> Path:
         return self.root / "credly_sandbox.sqlite"
 
@@ -73,6 +79,16 @@ def _write_private(path: Path, text: str) -> None:
     path.chmod(0o600)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def local_secrets(paths: StackPaths) -> dict:
     """The sandbox token, org id and earner-id key: made on first use, never committed."""
     found = _read_json(paths.secrets_file)
@@ -94,17 +110,19 @@ class Stack:
     paths: StackPaths
     pg_port: int
     sandbox_port: int
+    smtp_port: int = 8025
 
     @classmethod
     def configured(cls, paths: StackPaths = DEFAULT_PATHS) -> Stack:
-        """Ports from DEVSTACK_PG_PORT / DEVSTACK_SANDBOX_PORT, else from the last `up`, else
-        the defaults (54329, 8765)."""
+        """Ports from DEVSTACK_PG_PORT / DEVSTACK_SANDBOX_PORT / DEVSTACK_SMTP_PORT, else from
+        the last `up`, else the defaults (54329, 8765, 8025)."""
         state = _read_json(paths.state_file)
         return cls(
             paths=paths,
             pg_port=int(os.environ.get("DEVSTACK_PG_PORT") or state.get("pg_port") or 54329),
             sandbox_port=int(os.environ.get("DEVSTACK_SANDBOX_PORT")
                              or state.get("sandbox_port") or 8765),
+            smtp_port=int(os.environ.get("DEVSTACK_SMTP_PORT") or state.get("smtp_port") or 8025),
         )
 
     @property
@@ -139,13 +157,48 @@ class Stack:
         sandbox_pid = self._ensure_sandbox()
         if sandbox_pid:
             did.append(f"credly sandbox started on {self.sandbox_base_url} (pid {sandbox_pid})")
+        if self.ensure_mail():
+            did.append(f"SMTP sink started on 127.0.0.1:{self.smtp_port} "
+                       f"(messages in {self.paths.mail})")
         self.sync_templates()
-        _write_private(self.paths.state_file, json.dumps({
-            "pg_port": self.pg_port, "sandbox_port": self.sandbox_port,
-            "sandbox_pid": sandbox_pid or _read_json(self.paths.state_file).get("sandbox_pid"),
-        }))
+        self._save_state(sandbox_pid=sandbox_pid
+                         or _read_json(self.paths.state_file).get("sandbox_pid"))
         _write_private(self.paths.env_file, self.env_text())
         return did
+
+    def _save_state(self, **pids: int | None) -> None:
+        state = _read_json(self.paths.state_file) | pids | {
+            "pg_port": self.pg_port, "sandbox_port": self.sandbox_port,
+            "smtp_port": self.smtp_port}
+        _write_private(self.paths.state_file, json.dumps(state))
+
+    def mail_running(self) -> bool:
+        pid = _read_json(self.paths.state_file).get("mail_pid")
+        return bool(pid) and _alive(pid) and port_in_use(self.smtp_port)
+
+    def ensure_mail(self) -> int | None:
+        """Start the SMTP sink unless it runs; returns the new pid, or None if it ran."""
+        from devstack import mail_sink
+
+        if self.mail_running():
+            return None
+        pid = mail_sink.start("127.0.0.1", self.smtp_port, self.paths.mail,
+                              self.paths.root / "mail_sink.log")
+        self._save_state(mail_pid=pid)
+        return pid
+
+    def stop_mail(self) -> bool:
+        """Stop the SMTP sink (what a relay outage looks like); returns whether it ran."""
+        if not self.mail_running():
+            return False
+        pid = _read_json(self.paths.state_file)["mail_pid"]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        for _ in range(100):
+            if not port_in_use(self.smtp_port):
+                break
+            time.sleep(0.05)
+        return True
 
     @property
     def sandbox(self) -> SandboxControl:
@@ -203,6 +256,8 @@ class Stack:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGTERM)
             did.append(f"credly sandbox (pid {pid}) stopped")
+        if self.stop_mail():
+            did.append("SMTP sink stopped")
         if self.postgres.initialised() and self.postgres.running():
             self.postgres.stop()
             did.append("postgres stopped")
@@ -215,6 +270,8 @@ class Stack:
                          if pg.initialised() and pg.running() else "stopped"),
             "credly sandbox": (f"running at {self.sandbox_base_url}" if self._sandbox_alive()
                                else "stopped"),
+            "SMTP sink": (f"running on 127.0.0.1:{self.smtp_port} (messages in {self.paths.mail})"
+                          if self.mail_running() else "stopped"),
             "env file": str(self.paths.env_file) if self.paths.env_file.exists() else "not written",
         }
 
@@ -228,6 +285,13 @@ class Stack:
             "extra": {"organization_id": local["credly_org_id"],
                       "earner_id_secret": local["earner_id_secret"]},
         }
+        # The agency's relay in production; here the sink, without TLS or login. One try:
+        # the pipeline retries a failed list on the next run, not in a tight loop.
+        smtp = {"conn_type": "smtp", "host": "127.0.0.1", "port": self.smtp_port,
+                "extra": {"from_email": "badging@careertech.example.org",
+                          "alert_to": "badging-operators@careertech.example.org",
+                          "disable_tls": True, "disable_ssl": True, "retry_limit": 0,
+                          "timeout": 10}}
         return {
             "AIRFLOW_HOME": str(self.paths.airflow_home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
@@ -238,6 +302,9 @@ class Stack:
             "AIRFLOW_CONN_CTIMS_DB": self.dsn("ctims", user="ctims_reader"),
             "AIRFLOW_CONN_BADGING_DB": self.dsn("badging"),
             "AIRFLOW_CONN_CREDLY_API": json.dumps(credly),
+            "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(smtp),
+            # Links in messages; `make airflow`'s port (AirflowSite sets its own).
+            "AIRFLOW__API__BASE_URL": "http://localhost:8080",
             "BADGING_REPORT_DIR": str(self.paths.reports),
         }
 

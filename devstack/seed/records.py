@@ -47,6 +47,8 @@ class Site(NamedTuple):
     site_code: str
     name: str
     accredited: bool
+    # The testing contact who gets the site's morning list (ctims/003_site_contacts.sql).
+    contact_email: str | None
 
 
 class Program(NamedTuple):

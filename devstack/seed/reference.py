@@ -122,8 +122,10 @@ def _make_sites(rng: random.Random) -> tuple[list[Site], dict[str, str]]:
             # County (2) + district (4) + campus (3): nine digits, leading zeros kept.
             code = f"{county:02d}{number:04d}{campus:03d}"
             town = next(towns)
+            # Drawn from no random stream: every other seeded value stays as it was.
             sites.append(Site(code, f"{district} Technology Center - {town} Campus",
-                              len(sites) not in unaccredited))
+                              len(sites) not in unaccredited,
+                              f"testing.{code}@{ascii_letters(district)}.example.org"))
             slugs[code] = ascii_letters(district)
     return sites, slugs
 

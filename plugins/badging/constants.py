@@ -149,3 +149,27 @@ class Outcome(StrEnum):
     # Swept in from another run, which holds it in flight: left to that run (a dead holder's
     # row is taken by a later sweep once its lease has passed).
     LEFT_TO_HOLDER = "left_to_holder"
+
+
+class Delivery(StrEnum):
+    """`badging.site_list.delivery`: where one site's morning list is (docs/notifications.md)."""
+
+    PENDING = "pending"
+    # Claimed and committed before the SMTP call; left so by a crash mid-send, and then
+    # never sent again automatically (at most one list per site and day).
+    SENDING = "sending"
+    SENT = "sent"
+    # The relay was down or refused the address: the next run that sends lists retries it.
+    FAILED = "failed"
+
+
+# A list is retried by this many runs at most (a week of nightly runs), then left failed.
+SITE_LIST_MAX_ATTEMPTS = 7
+
+# A scheduled run still running at 06:00 in Chicago pages the operators (docs/notifications.md):
+# its logical date is 00:00 of the day it processes, and it starts 24 hours later.
+LATE_AFTER_LOGICAL_DATE_HOURS = 30
+
+# Airflow's run types this pipeline treats differently (dag_run.run_type).
+RUN_TYPE_SCHEDULED = "scheduled"
+RUN_TYPE_BACKFILL = "backfill"

@@ -300,7 +300,9 @@ def _action(reason: str) -> str:
     return " ".join(dict.fromkeys(lines))
 
 
-def _site_view(section: SiteSection, names: extract.Names) -> SiteView:
+def site_view(section: SiteSection, names: extract.Names | None = None) -> SiteView:
+    """A site's groups, those to fix first; shade "info" = nobody at the site can act on it."""
+    names = names or extract.Names()
     groups = []
     # Quarantined rows first (they must be fixed), rows nobody can act on last; codes that
     # are missing (None) sort before codes.
@@ -351,7 +353,7 @@ def report_view(data: CorrectionData, *, up: str = "../") -> ReportView:
         by_reason=[(event, reason, count) for (event, reason), count in
                    sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))],
         glance=_glance(data),
-        sites=[_site_view(section, data.names) for section in data.sites.values()],
+        sites=[site_view(section, data.names) for section in data.sites.values()],
     )
 
 
@@ -365,7 +367,8 @@ def index_view(data: CorrectionData) -> IndexView:
 
 
 @cache
-def _templates() -> jinja2.Environment:
+def templates() -> jinja2.Environment:
+    """The Jinja2 templates under include/templates (autoescaped): the reports and messages."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(sql.include_dir() / "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
@@ -373,7 +376,7 @@ def _templates() -> jinja2.Environment:
 
 
 def _render(template: str, view: ReportView | IndexView) -> str:
-    return _templates().get_template(template).render(v=view, title=view.title)
+    return templates().get_template(template).render(v=view, title=view.title)
 
 
 def render(data: CorrectionData, *, up: str = "../") -> str:
@@ -391,5 +394,5 @@ def render_index(data: CorrectionData) -> str:
 
 def chart(history: list[dict[str, Any]]) -> str:
     """The trend chart alone: stacked bars per day (inline SVG) and its legend."""
-    macro = _templates().get_template("correction/_chart.html.j2").module.chart
+    macro = templates().get_template("correction/_chart.html.j2").module.chart
     return str(macro(geometry(history))).strip()

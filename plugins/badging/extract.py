@@ -1,4 +1,4 @@
-"""Extract: stream the window's Real-Time rows from CTIMS into this run's staging."""
+"""Extract: the window's Real-Time rows from CTIMS into this run's staging, and site contacts."""
 
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ def extract(run: RunInfo, *, ctims: str = db.CTIMS_CONN_ID,
                 in_cur.copy(sql.load("extract/stage_copy.sql")) as rows_in:
             for chunk in lines.flagged(rows_out):
                 rows_in.write(chunk)
+        contacts = [{"site_code": _utf8(code), "contact_email": _utf8(email)}
+                    for code, email in db.execute(source, "extract/site_contacts.sql")]
+        with target.cursor() as cur:
+            cur.executemany(sql.load("extract/upsert_site_contact.sql"),
+                            [c for c in contacts if c["site_code"]])
         db.execute(target, "staging/analyze.sql")
         staged = db.execute(target, "extract/count_staged.sql", params).fetchone()[0]
     log.info("staged %d Real-Time rows changed in [%s, %s)", staged,
@@ -51,6 +56,16 @@ def extract(run: RunInfo, *, ctims: str = db.CTIMS_CONN_ID,
         log.warning("%d staged rows hold text that is not valid UTF-8 in CTIMS; validate "
                     "quarantines them (check text_valid_utf8)", lines.invalid)
     return staged
+
+
+def _utf8(value: bytes | str | None) -> str | None:
+    """A value of the raw-bytes session as text; not UTF-8 → None (no usable contact)."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return value
 
 
 class Utf8Lines:

@@ -99,3 +99,34 @@ def report(context: dict[str, Any]) -> dict[str, Any]:
     with _no_retry_for(RunNeedsAttention):
         summary = summarise(run, max_failed_share=float(context["params"]["max_failed_share"]))
     return asdict(summary)
+
+
+def notify_sites(context: dict[str, Any]) -> dict[str, Any]:
+    """Mail each technology center its entries to fix, once per site and day.
+
+    Scheduled and manual runs send (`send_site_lists`); backfills and dry runs never do. New
+    lists need the run's rows all decided (decide_eligibility succeeded).
+    """
+    from badging.constants import RUN_TYPE_BACKFILL
+    from badging.notify import send_site_lists
+
+    run = RunInfo.from_context(context)
+    run_type = str(context["dag_run"].run_type)
+    if run.dry_run or run_type == RUN_TYPE_BACKFILL or not context["params"]["send_site_lists"]:
+        log.info("no morning lists from this run (%s run, dry_run %s, send_site_lists %s)",
+                 run_type, run.dry_run, context["params"]["send_site_lists"])
+        return {"sent": 0}
+    decided = context["ti"].xcom_pull(task_ids="decide_eligibility") is not None
+    if not decided:
+        log.warning("the run's rows were not all decided: no new lists, earlier ones retried")
+    return send_site_lists(run, write_new=decided)
+
+
+def fail_run(context: dict[str, Any]) -> None:
+    """The leaf that keeps a run red when another task failed: alert the operators, then fail."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from badging.alerts import alert_red_run
+
+    alert_red_run(context)
+    raise AirflowFailException("a task of this run failed: see the red task's log")

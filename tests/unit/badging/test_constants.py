@@ -19,6 +19,7 @@ from badging.constants import (
     PLAN_REASONS,
     PROGRAM_LAUNCH,
     TERMINAL_EVENTS,
+    Delivery,
     Event,
     Reason,
     State,
@@ -26,8 +27,9 @@ from badging.constants import (
 
 SQL = Path(__file__).resolve().parents[3] / "include" / "sql"
 # Which enum a column's literals belong to: a staged decision is an audit event name.
-COLUMNS = {"state": State, "decision": Event, "event": Event, "reason": Reason}
-_NAMES = "state|decision|event|reason"
+COLUMNS = {"state": State, "decision": Event, "event": Event, "reason": Reason,
+           "delivery": Delivery}
+_NAMES = "state|decision|event|reason|delivery"
 _COLUMN = rf"(?:\b\w+\.)?(?P<col>{_NAMES})\b|%\((?P<param>{_NAMES})\)s"
 _LITERAL = r"'(?P<lit>[^']*)'"
 # `col = 'x'`, `col <> 'x'`, `col IS [NOT] DISTINCT FROM 'x'`
@@ -126,6 +128,13 @@ def test_the_approval_check_constraint_allows_exactly_the_gate_decisions():
     assert check
     assert set(re.findall(_LITERAL, check["list"])) == {str(e) for e in GATE_DECISIONS}
     assert set(GATE_DECISIONS) > GATE_PASSES
+
+
+def test_the_site_list_check_constraint_allows_exactly_the_deliveries():
+    text = _text(SQL / "migrations" / "badging" / "005_notifications.sql")
+    check = re.search(r"CHECK\s*\(\s*delivery\s+IN\s*\((?P<list>[^)]*)\)", text)
+    assert check
+    assert set(re.findall(_LITERAL, check["list"])) == {str(d) for d in Delivery}
 
 
 def test_the_contract_names_and_dates():

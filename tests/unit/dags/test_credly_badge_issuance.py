@@ -26,6 +26,10 @@ _PARSE = textwrap.dedent("""
     socket.socket.connect = refuse
     socket.create_connection = refuse
     from airflow.dag_processing.dagbag import DagBag
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    def callbacks(value):
+        return value if isinstance(value, list) else [value] if value else []
 
     started = time.perf_counter()
     bag = DagBag(dag_folder=sys.argv[1], known_pools={"credly_api"})
@@ -53,8 +57,17 @@ _PARSE = textwrap.dedent("""
                                                   else None,
                               "retry_delay": t.retry_delay.total_seconds(),
                               "max_retry_delay": t.max_retry_delay.total_seconds()
-                                                 if t.max_retry_delay else None}
+                                                 if t.max_retry_delay else None,
+                              "on_failure": [f"{f.__module__}.{f.__name__}"
+                                             for f in callbacks(t.on_failure_callback)]}
                   for t in dag.tasks} if dag else {},
+        "deadlines": [{"reference": type(d.reference).__name__,
+                       "hours": d.interval.total_seconds() / 3600,
+                       "callback": [type(d.callback).__name__, d.callback.path]}
+                      for d in dag.deadline or []] if dag else [],
+        # What dag.test() runs (alerts.without_deadline_in_dag_test).
+        "copied_deadlines": [type(d).__name__ for d in DagSerialization.deserialize_dag(
+            DagSerialization.serialize_dag(dag)).deadline or []] if dag else [],
     }))
 """)
 
@@ -130,3 +143,25 @@ def test_an_issue_try_is_bounded_and_a_run_outlives_its_slowest_legitimate_path(
     assert slowest < parsed["dagrun_timeout"]
     # Stuck daily runs must never fill max_active_runs (4): at most two are alive at once.
     assert parsed["dagrun_timeout"] < 3 * 24 * 3600
+
+
+def test_a_scheduled_run_still_going_at_6am_alerts_the_operators(parsed):
+    # The logical date is 00:00 in Chicago of the day processed: 30 h later is 06:00 the next
+    # morning (docs/notifications.md); the callback skips all but scheduled runs.
+    assert parsed["deadlines"] == [{"reference": "DagRunLogicalDateDeadline", "hours": 30.0,
+                                    "callback": ["AsyncCallback",
+                                                 "badging.alerts.alert_late_run"]}]
+
+
+def test_dag_test_still_needs_its_deadline_workaround(parsed):
+    # Airflow 3.3.2's dag.test() runs a serialized copy whose deadlines stay dicts, and a
+    # green run then crashes. When this fails, Airflow fixed it: drop
+    # alerts.without_deadline_in_dag_test.
+    assert parsed["copied_deadlines"] == ["dict"]
+
+
+def test_every_failure_is_recorded_for_the_alert_and_the_lists_follow_the_report(parsed):
+    for task_id, task in parsed["tasks"].items():
+        assert task["on_failure"] == ["badging.alerts.record_failure"], task_id
+    assert parsed["tasks"]["notify_sites"]["trigger_rule"] == "all_done"
+    assert parsed["params"]["send_site_lists"]["default"] is True

@@ -17,6 +17,7 @@ from badging.constants import (
     AGENCY_TIMEZONE,
     AGENCY_TZ,
     DAG_ID,
+    LATE_AT,
     RUN_TYPE_SCHEDULED,
 )
 
@@ -82,10 +83,11 @@ def red_run_view(*, day: str, run_id: str, failures: list[tuple[str, int, str]],
 
 
 def late_run_view(*, day: str, run_id: str, base: str, dag_id: str = DAG_ID) -> AlertView:
-    """The lateness alert: the scheduled run of `day` has not finished by 06:00 in Chicago."""
+    """The lateness alert: the scheduled run of `day` has not finished by LATE_AT (06:00) in
+    Chicago."""
     return AlertView(
-        subject=f"[{dag_id}] run for {day} not finished by 06:00 {AGENCY_TIMEZONE}",
-        headline=f"The scheduled badge run for {day} is still running at 06:00 "
+        subject=f"[{dag_id}] run for {day} not finished by {LATE_AT} {AGENCY_TIMEZONE}",
+        headline=f"The scheduled badge run for {day} is still running at {LATE_AT} "
                  f"({AGENCY_TIMEZONE}).",
         lines=["Technology centers' morning lists and today's badges wait for it."],
         run_id=run_id, run_url=run_url(base, dag_id, run_id),

@@ -18,14 +18,14 @@ def _data() -> CorrectionData:
     run = RunInfo("manual__2026-05-13", DAY, datetime(2026, 5, 9, tzinfo=AGENCY_TZ),
                   datetime(2026, 5, 13, tzinfo=AGENCY_TZ), dry_run=False)
     site = SiteSection(SITE)
-    site.groups[("quarantined", "email_well_formed")] += [12, 7]
-    site.groups[("ineligible", "no_aligned_program")] += [30]
-    site.groups[("ineligible", "opted_out")] += [31]
+    site.groups[("quarantined", "email_well_formed", "WELD10001", "P100")] += [12, 7]
+    site.groups[("ineligible", "no_aligned_program", "WELD10001", "P100")] += [30]
+    site.groups[("ineligible", "opted_out", "WELD10001", "P100")] += [31]
     site.warnings["entered_more_than_once"] += [40]
     only_info = SiteSection("111111111")
-    only_info.groups[("ineligible", "vendor_badge")] += [50]
+    only_info.groups[("ineligible", "vendor_badge", "WELD10001", "P100")] += [50]
     no_site = SiteSection(NO_SITE)
-    no_site.groups[("quarantined", "site_code_present")] += [60]
+    no_site.groups[("quarantined", "site_code_present", "WELD10001", "P100")] += [60]
     sections = {s.site: s for s in (site, only_info, no_site)}
     return CorrectionData(run, sections, [], [])
 
@@ -55,7 +55,7 @@ def test_the_list_names_ids_reasons_actions_and_the_sites_console_page():
 
 def test_one_entry_is_singular():
     site = SiteSection(SITE)
-    site.groups[("ineligible", "duplicate_entry")] += [9]
+    site.groups[("ineligible", "duplicate_entry", "WELD10001", "P100")] += [9]
     data = CorrectionData(_data().run, {SITE: site}, [], [])
     subject, _ = render_list(SITE, DAY, entries_to_fix(data)[SITE], "http://x")
     assert "1 Real-Time entry to correct" in subject

@@ -15,10 +15,11 @@ if [ "$(id -u)" = 0 ]; then
     export DEVSTACK_PG_OS_USER="ci_pg_$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
 fi
 
-# Free ports, so a developer's own stack (54329, 8765) may run meanwhile.
+# Free ports, so a developer's own stack (54329, 8765, 8025) may run meanwhile.
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 export DEVSTACK_PG_PORT="${DEVSTACK_PG_PORT:-$(free_port)}"
 export DEVSTACK_SANDBOX_PORT="${DEVSTACK_SANDBOX_PORT:-$(free_port)}"
+export DEVSTACK_SMTP_PORT="${DEVSTACK_SMTP_PORT:-$(free_port)}"
 
 ci_say() { printf '\n== ci: %s\n' "$*"; }
 

@@ -2,7 +2,9 @@
 
 Where it differs from Credly (shared/reference/credly-api.md), so that a green test is read
 for what it proves:
-- a revoked badge still counts as a duplicate (only DELETE frees the slot);
+- whether a revoked badge still counts as a duplicate is a switch, `revoked_blocks_reissue`
+  (off by default: revoke-then-reissue works; on: only DELETE frees the slot), set by
+  `--revoked-blocks-reissue`, $CREDLY_SANDBOX_REVOKED_BLOCKS_REISSUE or POST /_sandbox/behavior;
 - there are no users: Credly's "same user" duplicate rule is not modelled;
 - unknown filter or sort keys answer 422; `issuer_earner_id` filtering works here but is
   unconfirmed on Credly;
@@ -11,4 +13,12 @@ for what it proves:
   answers 502 (the connection is not dropped); Retry-After is whole seconds;
 - no webhooks, no template API (templates come from `--templates` or `/_sandbox/templates`),
   one organization.
+
+What Credly does with a revoked badge is undocumented. Searched Credly's issuer help centre,
+GitHub issues and public code: the help centre (bulk replacement FAQ) defines a duplicate as
+same template plus same email or same issuer earner id, with no word on state; its revoke
+article only says revoking keeps a record where delete removes the earner's data; for an earner
+who lost an accepted badge's email it advises revoking and issuing "the same badge to the
+updated email", which does not settle the same-email case. Nothing found either way, hence the
+switch: test both readings.
 """

@@ -12,6 +12,7 @@ from pathlib import Path
 import uvicorn
 
 from devstack.credly_sandbox.app import Settings, create_app
+from devstack.credly_sandbox.behavior import REVOKED_BLOCKS_REISSUE_ENV, Behavior, env_flag
 from devstack.credly_sandbox.faults import Faults, parse_knobs
 from devstack.credly_sandbox.model import ApiError
 
@@ -35,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--templates", type=Path, default=None, help="JSON list of templates to upsert"
+    )
+    parser.add_argument(
+        "--revoked-blocks-reissue",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a revoked badge still counts as a duplicate of a new one "
+        f"(default: ${REVOKED_BLOCKS_REISSUE_ENV}, else off)",
     )
     faults = parser.add_argument_group("faults (all off by default)")
     faults.add_argument("--latency-ms", type=float)
@@ -62,6 +70,9 @@ def settings_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     templates = []
     try:
         faults = Faults(**parse_knobs(knobs))
+        revoked_blocks = args.revoked_blocks_reissue
+        if revoked_blocks is None:
+            revoked_blocks = bool(env_flag(REVOKED_BLOCKS_REISSUE_ENV))
         if args.templates:
             templates = json.loads(args.templates.read_text())
             if not isinstance(templates, list):
@@ -78,6 +89,7 @@ def settings_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         org_name=args.org_name,
         templates=templates,
         faults=faults,
+        behavior=Behavior(revoked_blocks_reissue=revoked_blocks),
     )
 
 

@@ -9,7 +9,7 @@ import json
 import logging
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from devstack.credly_sandbox import listing
+from devstack.credly_sandbox.behavior import Behavior, parse_switches
 from devstack.credly_sandbox.faults import FaultInjector, Faults, parse_knobs
 from devstack.credly_sandbox.model import ApiError
 from devstack.credly_sandbox.store import Store
@@ -50,6 +51,7 @@ class Settings:
     org_name: str = "Credly Sandbox Organization"
     templates: list[dict[str, Any]] = field(default_factory=list)
     faults: Faults = field(default_factory=Faults)
+    behavior: Behavior = field(default_factory=Behavior)
 
 
 def envelope_error(
@@ -70,6 +72,8 @@ class Sandbox:
         if settings.templates:
             self.store.upsert_templates(settings.templates)
         self.faults = FaultInjector(settings.faults)
+        self.launched_behavior = settings.behavior
+        self.store.behavior = settings.behavior
         self.tokens: dict[str, str] = {settings.token: "read_write"}
         if settings.read_only_token:
             self.tokens[settings.read_only_token] = "read_only"
@@ -115,13 +119,24 @@ class Sandbox:
             "requests": dict(self.requests),
             "peak_in_flight": self.peak_in_flight,
             "faults": self.faults.faults.as_dict(),
+            "behavior": self.store.behavior.as_dict(),
         }
+
+    def set_behavior(self, switches: dict[str, bool]) -> Behavior:
+        """Apply validated switches; omitted ones keep their value."""
+        self.store.behavior = replace(self.store.behavior, **switches)
+        return self.store.behavior
+
+    def restore_behavior(self) -> Behavior:
+        self.store.behavior = self.launched_behavior
+        return self.store.behavior
 
     def reset(self) -> None:
         self.store.reset()
         self.requests.clear()
         self.peak_in_flight = self.in_flight
         self.faults.clear()
+        self.restore_behavior()
 
 
 class SandboxMiddleware:
@@ -362,7 +377,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/_sandbox/reset")
     async def reset() -> Response:
         sandbox.reset()
-        log.info("reset: badges, counters and faults cleared")
+        log.info("reset: badges, counters and faults cleared, behavior as launched")
         return JSONResponse(sandbox.state())
 
     @app.get("/_sandbox/faults")
@@ -378,6 +393,20 @@ def create_app(settings: Settings) -> FastAPI:
     @app.delete("/_sandbox/faults")
     async def clear_faults() -> Response:
         return JSONResponse(sandbox.faults.clear().as_dict())
+
+    @app.get("/_sandbox/behavior")
+    async def get_behavior() -> Response:
+        return JSONResponse(sandbox.store.behavior.as_dict())
+
+    @app.post("/_sandbox/behavior")
+    async def set_behavior(request: Request) -> Response:
+        behavior = sandbox.set_behavior(parse_switches(await _json_body(request)))
+        log.info("behavior now %s", behavior.as_dict())
+        return JSONResponse(behavior.as_dict())
+
+    @app.delete("/_sandbox/behavior")
+    async def restore_behavior() -> Response:
+        return JSONResponse(sandbox.restore_behavior().as_dict())
 
     @app.post("/_sandbox/templates")
     async def put_templates(request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""A client for the sandbox's /_sandbox controls: faults, reset, state, badges, templates."""
+"""A client for the sandbox's /_sandbox controls: faults, behavior, reset, badges, templates."""
 
 from __future__ import annotations
 
@@ -37,8 +37,16 @@ class SandboxControl:
     def clear_faults(self) -> dict[str, Any]:
         return self._call("DELETE", "faults")
 
+    def set_behavior(self, **switches: bool) -> dict[str, bool]:
+        """Change the named switches, e.g. `revoked_blocks_reissue=True`; returns every switch."""
+        return self._call("POST", "behavior", json=switches)
+
+    def restore_behavior(self) -> dict[str, bool]:
+        """The switches as the sandbox was launched."""
+        return self._call("DELETE", "behavior")
+
     def reset(self) -> dict[str, Any]:
-        """No badges, zero counters, no faults; templates and tokens stay."""
+        """No badges, zero counters, no faults, behavior as launched; templates and tokens stay."""
         return self._call("POST", "reset")
 
     def state(self) -> dict[str, Any]:

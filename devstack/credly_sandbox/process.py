@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from devstack.credly_sandbox.behavior import SWITCHES
 from devstack.credly_sandbox.faults import KNOBS
 
 # The directory that holds the `devstack` package, so `python -m devstack.credly_sandbox` imports.
@@ -34,6 +35,16 @@ def _fault_flags(faults: dict[str, Any] | None) -> list[str]:
             raise ValueError(f"unknown fault knob {name!r}")
         if value is not None:
             flags += ["--" + name.replace("_", "-"), str(value)]
+    return flags
+
+
+def _behavior_flags(behavior: dict[str, bool] | None) -> list[str]:
+    flags: list[str] = []
+    for name, value in (behavior or {}).items():
+        if name not in SWITCHES:
+            raise ValueError(f"unknown behavior switch {name!r}")
+        flag = name.replace("_", "-")
+        flags.append(f"--{flag}" if value else f"--no-{flag}")
     return flags
 
 
@@ -177,6 +188,7 @@ def start_sandbox(
     read_only_token: str | None = None,
     log_path: Path | None = None,
     faults: dict[str, Any] | None = None,
+    behavior: dict[str, bool] | None = None,
     templates: Sequence[dict[str, Any]] | None = None,
     host: str = "127.0.0.1",
     ready_timeout: float = READY_TIMEOUT_S,
@@ -184,7 +196,8 @@ def start_sandbox(
     """Launch `python -m devstack.credly_sandbox` and return it once healthy.
 
     The log defaults to the state file with a .log suffix. `templates` are written beside the
-    state file and upserted at start; `faults` are the same knobs as POST /_sandbox/faults.
+    state file and upserted at start; `faults` are the same knobs as POST /_sandbox/faults and
+    `behavior` the same switches as POST /_sandbox/behavior.
     """
     state_path = Path(state_path)
     log_path = Path(log_path) if log_path else state_path.with_suffix(".log")
@@ -197,6 +210,7 @@ def start_sandbox(
         "--state", str(state_path),
         "--org-id", org_id,
         *_fault_flags(faults),
+        *_behavior_flags(behavior),
     ]  # fmt: skip
     if templates is not None:
         templates_path = state_path.with_name(state_path.stem + ".templates.json")

@@ -3,9 +3,10 @@
 Duplicate rule (our reading of Credly): a new badge is refused with 422 "User already has this
 badge" when another badge on the same template has the same recipient email (case-insensitive)
 or, when both carry one, the same issuer_earner_id, unless the template allows duplicates.
-Revoked badges still count: revoking does not free the earner for a second badge of that
-template; only DELETE (Credly's data-removal path) does. A badge that has been replaced no
-longer counts, since its replacement now stands for it.
+Whether a revoked badge still counts is unknown, so it is a switch
+(`Behavior.revoked_blocks_reissue`, off by default: revoking frees the earner for a new badge
+of that template; on: only DELETE, Credly's data-removal path, does). A badge that has been
+replaced never counts, since its replacement now stands for it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack.credly_sandbox import model
+from devstack.credly_sandbox.behavior import Behavior
 from devstack.credly_sandbox.model import ApiError
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class Store:
         self._by_earner: dict[str, list[str]] = {}
         self._seq = 0
         self.duplicates_refused = 0
+        self.behavior = Behavior()
         self._load()
 
     def _load(self) -> None:
@@ -154,12 +157,14 @@ class Store:
         candidates = self.ids_for_email(fields["recipient_email"])
         if fields["issuer_earner_id"] is not None:
             candidates = candidates + self.ids_for_earner(fields["issuer_earner_id"])
+        revoked_counts = self.behavior.revoked_blocks_reissue
         for badge_id in candidates:
             badge = self.badges[badge_id]
             if (
                 badge_id != ignore
                 and badge["badge_template_id"] == template["id"]
                 and badge["replacement_badge_id"] is None
+                and (revoked_counts or badge["state"] != "revoked")
             ):
                 return badge_id
         return None

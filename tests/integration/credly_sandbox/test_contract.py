@@ -219,14 +219,44 @@ def test_allow_duplicate_badges_template_issues_again(sandbox, api):
     assert sandbox.state()["duplicates_refused"] == 0
 
 
-def test_revoked_badge_still_blocks_but_a_deleted_one_does_not(sandbox, api):
-    badge = issue(sandbox, api, recipient_email="gone@example.org")
-    url = f"{sandbox.org_url}/badges/{badge['id']}"
-    assert api.put(f"{url}/revoke", json={"reason": "entered in error"}).status_code == 200
-    again = badge_body(recipient_email="gone@example.org")
-    assert_error(api.post(f"{sandbox.org_url}/badges", json=again), 422)
-    assert api.delete(url).status_code == 204
+def revoke(sandbox, api, badge):
+    url = f"{sandbox.org_url}/badges/{badge['id']}/revoke"
+    assert api.put(url, json={"reason": "entered in error"}).status_code == 200
+
+
+@pytest.mark.parametrize("same", ["recipient_email", "issuer_earner_id"])
+def test_by_default_a_revoked_badge_does_not_block_reissuing(sandbox, api, same):
+    assert sandbox.state()["behavior"] == {"revoked_blocks_reissue": False}
+    badge = issue(sandbox, api)
+    revoke(sandbox, api, badge)
+    again = issue(sandbox, api, **{same: badge[same]})
+    assert again["id"] != badge["id"]
+    # The new badge holds the slot again.
+    assert_error(api.post(f"{sandbox.org_url}/badges", json=badge_body(**{same: badge[same]})), 422)
+    assert sandbox.state()["badges"] == {"revoked": 1, "pending": 1}
+
+
+@pytest.mark.parametrize("same", ["recipient_email", "issuer_earner_id"])
+def test_switched_on_a_revoked_badge_blocks_until_deleted(sandbox, api, same):
+    assert sandbox.set_behavior(revoked_blocks_reissue=True) == {"revoked_blocks_reissue": True}
+    badge = issue(sandbox, api)
+    revoke(sandbox, api, badge)
+    again = badge_body(**{same: badge[same]})
+    assert assert_error(api.post(f"{sandbox.org_url}/badges", json=again), 422) == (
+        "User already has this badge"
+    )
+    assert sandbox.state()["duplicates_refused"] == 1
+    assert api.delete(f"{sandbox.org_url}/badges/{badge['id']}").status_code == 204
     assert api.post(f"{sandbox.org_url}/badges", json=again).status_code == 201
+
+
+@pytest.mark.parametrize("revoked_blocks", [False, True])
+def test_a_replaced_badge_never_blocks(sandbox, api, revoked_blocks):
+    sandbox.set_behavior(revoked_blocks_reissue=revoked_blocks)
+    old = issue(sandbox, api)
+    body = {"badge_template_id": OTHER, "issued_at": "2024-04-01 10:00:00 -0500"}
+    assert api.post(f"{sandbox.org_url}/badges/{old['id']}/replace", json=body).status_code == 201
+    issue(sandbox, api, recipient_email=old["recipient_email"])
 
 
 # -- listing -----------------------------------------------------------------------------------

@@ -53,6 +53,23 @@ def test_faults_endpoint_changes_only_the_named_knobs(sandbox):
         assert response.json()["data"]["message"]
 
 
+def test_behavior_endpoint_sets_validates_and_restores_switches(sandbox):
+    assert requests.get(f"{sandbox.root_url}/_sandbox/behavior").json() == {
+        "revoked_blocks_reissue": False
+    }
+    assert sandbox.set_behavior(revoked_blocks_reissue=True) == {"revoked_blocks_reissue": True}
+    assert sandbox.state()["behavior"] == {"revoked_blocks_reissue": True}
+    for bad in ({"revoked_blocks_reissue": 1}, {"revoked_blocks_reissue": "yes"}, {"x": True}, []):
+        response = requests.post(f"{sandbox.root_url}/_sandbox/behavior", json=bad)
+        assert response.status_code == 422
+        assert response.json()["data"]["message"]
+    assert sandbox.state()["behavior"] == {"revoked_blocks_reissue": True}
+    # Reset and DELETE both go back to the launch setting (off for the session sandbox).
+    assert sandbox.reset()["behavior"] == {"revoked_blocks_reissue": False}
+    sandbox.set_behavior(revoked_blocks_reissue=True)
+    assert sandbox.restore_behavior() == {"revoked_blocks_reissue": False}
+
+
 def test_throttle_with_retry_after(sandbox, api):
     sandbox.set_faults(throttle_rate=1, retry_after_s=2)
     response = post_badge(sandbox, api)

@@ -67,6 +67,36 @@ def test_state_survives_kill_and_restart(tmp_path):
     assert not process.running
 
 
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_revoked_blocks_reissue_from_the_launch_survives_restart_and_reset(
+    tmp_path, monkeypatch, how
+):
+    monkeypatch.delenv("CREDLY_SANDBOX_REVOKED_BLOCKS_REISSUE", raising=False)
+    if how == "env":
+        # start_sandbox hands its own environment on to the child.
+        monkeypatch.setenv("CREDLY_SANDBOX_REVOKED_BLOCKS_REISSUE", "true")
+    process = start_sandbox(
+        port=free_port(),
+        state_path=tmp_path / "state.sqlite",
+        org_id=str(uuid.uuid4()),
+        token=secrets.token_hex(8),
+        templates=[TEMPLATE],
+        behavior={"revoked_blocks_reissue": True} if how == "flag" else None,
+    )
+    try:
+        from tests.fixtures.sandbox import SandboxHandle
+
+        handle = SandboxHandle(process)
+        api = handle.client()
+        badge_id = api.post(f"{handle.org_url}/badges", json=badge_body(20)).json()["data"]["id"]
+        api.put(f"{handle.org_url}/badges/{badge_id}/revoke", json={"reason": "test"})
+        process.restart(hard=True)
+        assert api.post(f"{handle.org_url}/badges", json=badge_body(20)).status_code == 422
+        assert handle.reset()["behavior"] == {"revoked_blocks_reissue": True}
+    finally:
+        process.stop()
+
+
 def test_reset_clears_badges_counters_and_faults_but_keeps_templates(sandbox):
     sandbox.put_templates([TEMPLATE])
     api = sandbox.client()

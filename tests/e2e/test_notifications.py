@@ -224,9 +224,17 @@ def test_a_scheduled_run_late_at_6am_pages_the_operators_and_a_backfill_does_not
     old_day = datetime(2026, 5, 12, tzinfo=AGENCY_TZ)
     earlier = _callback_ids(clean_stack)
     api.patch(f"/dags/{DAG_ID}", {"is_paused": False})
-    api.post("/backfills", {"dag_id": DAG_ID, "from_date": old_day.isoformat(),
-                            "to_date": old_day.isoformat(), "dag_run_conf": {},
-                            "reprocess_behavior": "none", "max_active_runs": 1})
+    backfill = api.post("/backfills", {"dag_id": DAG_ID, "from_date": old_day.isoformat(),
+                                       "to_date": old_day.isoformat(), "dag_run_conf": {},
+                                       "reprocess_behavior": "none", "max_active_runs": 1})
+    try:
+        check_lateness_alerts(api, clean_stack, earlier, latest)
+    finally:
+        # A backfill left running blocks every later backfill of the DAG (409).
+        api.wait_for_backfill(backfill["id"], 600)
+
+
+def check_lateness_alerts(api, clean_stack, earlier: list[str], latest: datetime) -> None:
     # Both runs' deadlines are past when they are created: the scheduler hands each
     # callback to the triggerer at once.
     deadline = time.monotonic() + 600

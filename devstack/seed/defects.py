@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Container
 
 from devstack.seed.records import ASSESSMENT_CODE
 from devstack.seed.reference import ascii_letters
-from devstack.seed.vocabulary import PERSONAL_DOMAINS
+from devstack.seed.vocabulary import PERSONAL_DOMAINS, VENDORS
 
 
 def email_address(rng: random.Random, first: str, last: str, student_id: int, slug: str) -> str:
@@ -49,3 +50,13 @@ def bad_site_code(rng: random.Random, site_code: str) -> str:
         "",
     ))
 
+
+
+def unknown_code(rng: random.Random, approved: Container[str]) -> str:
+    """Well formed, plausible, and on no approved list."""
+    while True:
+        prefix = rng.choice(tuple(VENDORS))
+        digits = VENDORS[prefix][3]
+        code = f"{prefix}{rng.randrange(10**digits):0{digits}d}"
+        if code not in approved:
+            return code

@@ -115,6 +115,21 @@ class Truth(NamedTuple):
     duplicate_of: int | None
 
 
+class Correction(NamedTuple):
+    """A change CTIMS saw on a later day to a badge-earning row (devstack.seed_correction)."""
+
+    certification_id: int
+    kind: str
+    corrected_on: date
+    # The badge the correction concerns: the row's student and assessment (upper-cased,
+    # trimmed) before it.
+    student_id: int
+    assessment_code: str
+    expected: str
+    # For kind = 'reentered': the row entered in its place.
+    reentered_as: int | None
+
+
 @dataclass(frozen=True)
 class SeedParams:
     """What to generate: `rows` Real-Time rows entered between two Chicago days, inclusive."""
@@ -124,6 +139,7 @@ class SeedParams:
     rows: int
     dirty_rate: float = 0.05
     seed: int = 1
+    correction_rate: float = 0.0
 
     def __post_init__(self) -> None:
         if self.date_from > self.date_to:
@@ -135,6 +151,8 @@ class SeedParams:
             raise ValueError("rows must not be negative")
         if not 0.0 <= self.dirty_rate <= 1.0:
             raise ValueError("dirty_rate must be between 0 and 1")
+        if not 0.0 <= self.correction_rate <= 1.0:
+            raise ValueError("correction_rate must be between 0 and 1")
 
 
 @dataclass(frozen=True)
@@ -158,4 +176,5 @@ class Dataset:
     enrollments: tuple[Enrollment, ...]
     certifications: tuple[Certification, ...]
     truth: tuple[Truth, ...]
+    corrections: tuple[Correction, ...] = ()
 

@@ -8,7 +8,8 @@ from datetime import time as clock
 from itertools import accumulate
 
 from badging.constants import PROGRAM_LAUNCH
-from devstack.seed.defects import bad_site_code, malformed_code, malformed_email
+from devstack.seed.corrections import correct
+from devstack.seed.defects import bad_site_code, malformed_code, malformed_email, unknown_code
 from devstack.seed.distributions import (
     ENTRY_LAG,
     UPLOAD_LOGIN,
@@ -23,6 +24,7 @@ from devstack.seed.records import (
     CLEAN_MIX,
     DIRTY_KINDS,
     Certification,
+    Correction,
     Dataset,
     Enrollment,
     IdStart,
@@ -32,7 +34,6 @@ from devstack.seed.records import (
     Truth,
 )
 from devstack.seed.reference import Reference, build_reference, stream
-from devstack.seed.vocabulary import VENDORS
 
 
 @dataclass(eq=False, slots=True)
@@ -271,14 +272,7 @@ class RowBuilder(Placement):
                       entered_by, at, at, None, "", None, self.seq)
 
     def _unknown_code(self) -> str:
-        """Well formed, plausible, and on no approved list."""
-        rng = self.rng
-        while True:
-            prefix = rng.choice(tuple(VENDORS))
-            digits = VENDORS[prefix][3]
-            code = f"{prefix}{rng.randrange(10**digits):0{digits}d}"
-            if code not in self.ref.by_code:
-                return code
+        return unknown_code(self.rng, self.ref.by_code)
 
     def _add_noise(self, draft: Draft) -> None:
         """Stray spaces and case that the extract's normalisation removes."""
@@ -330,8 +324,12 @@ class RowBuilder(Placement):
 def generate(params: SeedParams, *, start_ids: IdStart | None = None) -> Dataset:
     """Build one seed's data in memory; the same params and start ids give the same data."""
     ref = build_reference(params.seed)
-    students, enrollments, certifications, truth = RowBuilder(
-        params, start_ids or IdStart(), ref).build()
+    start_ids = start_ids or IdStart()
+    students, enrollments, certifications, truth = RowBuilder(params, start_ids, ref).build()
+    corrections: list[Correction] = []
+    if params.correction_rate:
+        students, certifications, truth, corrections = correct(
+            params, start_ids, ref, students, enrollments, certifications, truth)
     return Dataset(
         sites=tuple(ref.sites),
         programs=tuple(ref.programs),
@@ -342,5 +340,6 @@ def generate(params: SeedParams, *, start_ids: IdStart | None = None) -> Dataset
         enrollments=tuple(enrollments),
         certifications=tuple(certifications),
         truth=tuple(truth),
+        corrections=tuple(corrections),
     )
 

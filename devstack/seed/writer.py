@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -75,6 +75,10 @@ def write(dataset: Dataset, ctims_conn: psycopg.Connection,
             if records:
                 _copy(cur, sql.Identifier(schema, table), records)
             inserted[f"{schema}.{table}"] = len(records)
+        # Only a seed with corrections reports them, so one without reads as it always has.
+        if dataset.corrections:
+            _copy(cur, sql.Identifier("devstack", "seed_correction"), dataset.corrections)
+            inserted["devstack.seed_correction"] = len(dataset.corrections)
     with badging_conn.transaction(), badging_conn.cursor() as cur:
         inserted["badging.badge_templates"] = _merge(cur, "badging", "badge_templates",
                                                      dataset.badge_templates)
@@ -82,15 +86,25 @@ def write(dataset: Dataset, ctims_conn: psycopg.Connection,
 
 
 def next_ids(ctims_conn: psycopg.Connection) -> IdStart:
-    """The ids after the largest already in CTIMS (students and Real-Time rows)."""
+    """The ids after the largest already in CTIMS (students and Real-Time rows).
+
+    A row an earlier seed hard-deleted keeps its id, as a CTIMS sequence would: the
+    corrections table still names it.
+    """
     row = ctims_conn.execute(
         """
         SELECT greatest((SELECT max(student_id) FROM ctims.students),
                         (SELECT max(student_id) FROM ctims.realtime_certifications)),
-               (SELECT max(certification_id) FROM ctims.realtime_certifications)
+               (SELECT max(certification_id) FROM ctims.realtime_certifications),
+               to_regclass('devstack.seed_correction') IS NOT NULL
         """
     ).fetchone()
-    student, certification = row if row else (None, None)
+    student, certification, has_corrections = row if row else (None, None, False)
+    if has_corrections:
+        (corrected,) = ctims_conn.execute(
+            "SELECT max(certification_id) FROM devstack.seed_correction").fetchone()
+        certification = max((n for n in (certification, corrected) if n is not None),
+                            default=None)
     return IdStart(student_id=student + 1 if student else STUDENT_ID_START,
                    certification_id=certification + 1 if certification else 1)
 
@@ -122,13 +136,19 @@ class SeedReport:
     dirty_kinds: dict[str, int]
     generate_seconds: float
     write_seconds: float
+    corrections: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
         rows = self.inserted.get("ctims.realtime_certifications", 0)
-        last_id = self.start_ids.certification_id + rows - 1
+        # A hard-deleted row's id was handed out all the same.
+        last_id = self.start_ids.certification_id + rows + self.corrections.get(
+            "hard_delete", 0) - 1
+        corrected = ""
+        if self.params.correction_rate:
+            corrected = f", correction rate {self.params.correction_rate:g}"
         lines = [
             f"{rows} Real-Time rows entered {self.params.date_from}..{self.params.date_to} "
-            f"(seed {self.params.seed}, dirty rate {self.params.dirty_rate:g}, "
+            f"(seed {self.params.seed}, dirty rate {self.params.dirty_rate:g}{corrected}, "
             f"certification ids {self.start_ids.certification_id}..{last_id}) "
             f"in {self.generate_seconds:.1f}s + {self.write_seconds:.1f}s",
             "  inserted: " + ", ".join(f"{table} {n}" for table, n in self.inserted.items()),
@@ -136,6 +156,9 @@ class SeedReport:
             "  dirty:    " + (", ".join(f"{name} {n}" for name, n in self.dirty_kinds.items())
                               or "none"),
         ]
+        if self.corrections:
+            lines.append("  corrected: " + ", ".join(
+                f"{kind} {n}" for kind, n in self.corrections.items()))
         return "\n".join(lines)
 
 
@@ -157,6 +180,7 @@ def run_seed(params: SeedParams, ctims_dsn: str, badging_dsn: str) -> SeedReport
         inserted = write(dataset, ctims_conn, badging_conn)
         written = time.perf_counter()
     expected, dirty = summarise(dataset)
+    corrections = dict(Counter(c.kind for c in dataset.corrections).most_common())
     return SeedReport(params, start_ids, inserted, expected, dirty,
-                      generated - started, written - generated)
+                      generated - started, written - generated, corrections)
 

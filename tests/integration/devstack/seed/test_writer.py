@@ -166,6 +166,64 @@ def test_a_different_seed_can_follow(databases):
         assert scalar(ctims, "SELECT count(*) FROM devstack.seed_truth") == 400
 
 
+def test_corrections_are_written_with_outcomes_the_rows_bear_out(databases):
+    ctims_dsn, badging_dsn = databases
+    params = seed.SeedParams(date(2023, 1, 1), date(2023, 12, 31), rows=3000, dirty_rate=0.3,
+                             seed=7, correction_rate=0.3)
+    report = seed.run_seed(params, ctims_dsn, badging_dsn)
+    corrections = seed.generate(params).corrections
+    kinds = Counter(c.kind for c in corrections)
+    assert report.inserted["devstack.seed_correction"] == len(corrections)
+    assert report.corrections == dict(kinds.most_common())
+    assert "corrected: " in str(report)
+    with psycopg.connect(ctims_dsn) as ctims, psycopg.connect(badging_dsn) as badging:
+        check_consistent(ctims, badging)
+        assert scalar(ctims, "SELECT count(*) FROM ctims.realtime_certifications") == (
+            3000 - kinds["hard_delete"] + kinds["reentered"])
+        # Re-derived from the rows: a badge is revoked exactly when no live badge-earning row
+        # of its student and assessment remains.
+        assert scalar(ctims, """
+            SELECT count(*) FROM devstack.seed_correction c
+            WHERE (c.expected = 'revoke') = EXISTS (
+                      SELECT 1 FROM ctims.realtime_certifications rc
+                      JOIN devstack.seed_truth t USING (certification_id)
+                      WHERE rc.student_id = c.student_id
+                        AND upper(btrim(rc.assessment_code)) = c.assessment_code
+                        AND rc.deleted_at IS NULL
+                        AND t.expected IN ('eligible', 'duplicate'))
+               OR (c.kind IN ('email_fixed', 'name_fixed', 'reentered')
+                   AND c.expected NOT IN ('move_email', 'replace_name', 'nothing'))""") == 0
+        assert scalar(ctims, "SELECT count(*) FROM devstack.seed_correction"
+                             " WHERE expected = 'revoke'") > 0
+        # Each change is dated: updated_at on the correction's Chicago day.
+        assert scalar(ctims, """
+            SELECT count(*) FROM devstack.seed_correction c
+            JOIN ctims.realtime_certifications rc USING (certification_id)
+            WHERE (rc.updated_at AT TIME ZONE 'America/Chicago')::date <> c.corrected_on""") == 0
+        assert scalar(ctims, """
+            SELECT count(*) FROM devstack.seed_correction c
+            JOIN ctims.realtime_certifications rc USING (certification_id)
+            WHERE c.kind = 'hard_delete'""") == 0
+
+
+def test_a_hard_deleted_last_id_is_not_handed_out_again(databases):
+    ctims_dsn, badging_dsn = databases
+    seed.run_seed(seed.SeedParams(date(2024, 1, 1), date(2024, 1, 31), rows=200, seed=1,
+                                  correction_rate=0.5), ctims_dsn, badging_dsn)
+    with psycopg.connect(ctims_dsn) as ctims:
+        last = scalar(ctims, "SELECT max(certification_id) FROM ctims.realtime_certifications")
+        # As if the seed had hard-deleted its last row.
+        ctims.execute("DELETE FROM devstack.seed_correction WHERE certification_id = %s",
+                      (last,))
+        ctims.execute("DELETE FROM ctims.realtime_certifications WHERE certification_id = %s",
+                      (last,))
+        ctims.execute("""INSERT INTO devstack.seed_correction
+                         VALUES (%s, 'hard_delete', '2024-01-31', 1, 'X', 'revoke', NULL)""",
+                      (last,))
+        ctims.commit()
+        assert seed.next_ids(ctims).certification_id == last + 1
+
+
 def test_main_prints_counts(databases, capsys):
     ctims_dsn, badging_dsn = databases
     code = seed.main(["--from", "2024-04-01", "--to", "2024-04-30", "--rows", "300",
@@ -175,5 +233,14 @@ def test_main_prints_counts(databases, capsys):
     out = capsys.readouterr().out
     assert "300 Real-Time rows" in out
     assert "quarantined" in out
+    assert "corrected" not in out
     assert "@" not in out
     assert seed.has_certifications(ctims_dsn)
+    code = seed.main(["--from", "2024-05-01", "--to", "2024-05-31", "--rows", "300",
+                      "--correction-rate", "0.5", "--seed", "3", "--ctims-dsn", ctims_dsn,
+                      "--badging-dsn", badging_dsn])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "correction rate 0.5" in out
+    assert "corrected: " in out
+    assert "@" not in out

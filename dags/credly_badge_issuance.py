@@ -13,6 +13,9 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 | `decide_eligibility` | the agency's rules; every row not earning a badge gets one reason in `badging.audit_log` |
 | `plan` | ledger rows `pending` (once per student and assessment, ever); cuts them into batches |
 | `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
+| `check_badges` | every issued badge against every live CTIMS row, under today's rules: a badge no live entry justifies for `revocation_grace_days` successive run days gets a planned revocation (dry runs and backfills only audit `would_revoke`; a collapsed source blocks the run's revocations) |
+| `revocation_gate` | more than `max_revocations_without_approval` to revoke → `approve` waits in **Required actions** (per site and reason); Reject or no answer in 12 h holds them for the next run, the rest of the run goes on |
+| `revoke` | revokes the planned badges in Credly (pool `credly_api`), each once; a badge whose entry comes back later is issued again by `plan` |
 | `report` | `badging.run_summary`, the summary table in its log, Great Expectations Data Docs and the correction report for technology centers under `BADGING_REPORT_DIR`; red if a badge failed or is still pending |
 | `notify_sites` | mails each technology center with entries to fix its list (ids, reason, what to do), once per site and day, through `smtp_default`; retries lists an earlier run could not deliver. Never red for a mail problem (`badging.site_list` records it) |
 | `fail_run_if_a_task_failed` | red when any other task is: mails the operators one alert naming the red task and its reason |
@@ -30,6 +33,13 @@ site is switched off in `badging.site_contact.lists_enabled`.
 **Manual run:** leave `date` empty to process the run's data interval (or, without one,
 yesterday in Chicago); set it to process that day. `dry_run` does everything but Credly
 calls and ledger changes and audits `would_issue`.
+
+**Corrections.** A badge stays while at least one live CTIMS entry of the student and
+assessment earns it. An entry deleted, hard-deleted, moved to another student or assessment,
+or corrected out of the rules for `revocation_grace_days` run days in a row loses its badge
+(the earner reads "Certification record corrected by the issuing school"); deleted and
+entered again within the grace, nothing happens. Held revocations are asked again every
+run: **Approve** when the corrections are real, **Reject** when the feed looks wrong.
 
 **Volume gate.** A day above its band or with many repeated certifications waits for a
 person: **Approve** if the volume is real (the day proceeds); **Reject** if the feed looks
@@ -97,6 +107,7 @@ from badging.constants import (
     PROGRAM_LAUNCH,
     Gate,
 )
+from badging.tasks import revocation_check
 
 # One try of one issue batch. A batch of 500 takes a minute or two at Credly's usual latency
 # (8 calls in flight); a long 429 storm (Retry-After up to 5 min per call) can stretch it to
@@ -105,6 +116,9 @@ from badging.constants import (
 # in_flight row looked up in Credly first (docs/exactly-once.md).
 ISSUE_TIMEOUT = timedelta(hours=2)
 VOLUME_GATE_TIMEOUT = timedelta(hours=20)
+# Revocations wait for an operator at most this long, then are held for the next run. It
+# runs beside issue, after the volume gate: 20 h + 12 h stays inside DAGRUN_TIMEOUT.
+REVOCATION_GATE_TIMEOUT = timedelta(hours=12)
 DAGRUN_TIMEOUT = timedelta(hours=36)
 
 
@@ -172,6 +186,20 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
         "send_site_lists": Param(True, type="boolean",
                                  description="Mail each technology center its entries to fix "
                                              "(once per site and day; backfills never do)."),
+        "revocation_grace_days": Param(2, type="integer", minimum=1, maximum=30,
+                                       description="Revoke a badge once the runs of this "
+                                                   "many successive days found no live "
+                                                   "CTIMS entry justifying it."),
+        "max_revocations_without_approval": Param(
+            10, type="integer", minimum=0,
+            description="More revocations than this in one run wait for an operator "
+                        "(Required actions)."),
+        "accept_revocations": Param(False, type="boolean",
+                                    description="Revoke above the threshold without asking "
+                                                "(recorded with who triggered the run)."),
+        "suppress_revoke_notification_email": Param(
+            False, type="boolean",
+            description="Ask Credly not to email earners whose badge is revoked."),
         "program_launch": Param(PROGRAM_LAUNCH.isoformat(), type="string", format="date",
                                 description="Tests before this day earn no badge "
                                             "(before_program_launch)."),
@@ -212,6 +240,19 @@ def credly_badge_issuance():
 
         return tasks.issue(get_current_context(), batch)
 
+    @task(retries=1)
+    def check_badges() -> dict:
+        from badging import tasks
+
+        return tasks.check_badges(get_current_context())
+
+    @task(pool="credly_api", retries=4, retry_delay=timedelta(minutes=1),
+          max_retry_delay=timedelta(minutes=15), execution_timeout=ISSUE_TIMEOUT)
+    def revoke() -> dict:
+        from badging import tasks
+
+        return tasks.revoke(get_current_context())
+
     @task(trigger_rule="all_done", retries=1)
     def report() -> dict:
         from badging import tasks
@@ -239,11 +280,18 @@ def credly_badge_issuance():
                          response_timeout=VOLUME_GATE_TIMEOUT)
     decided, batches = decide_eligibility(), plan()
     issued = issue.expand(batch=batches)
+    checked = check_badges()
+    revocation_gate = approval_gate(
+        Gate.REVOCATION, check=revocation_check, subject="Revoke these badges in Credly?",
+        accept_param="accept_revocations", response_timeout=REVOCATION_GATE_TIMEOUT,
+        stops_run=False)
+    revoked = revoke()
     summary, notified = report(), notify_sites()
     staged >> validated >> gate >> decided >> batches
-    issued >> summary >> notified
-    [staged, validated, gate, decided, batches, issued, summary,
-     notified] >> fail_run_if_a_task_failed()
+    decided >> checked >> revocation_gate >> revoked
+    [issued, revoked] >> summary >> notified
+    [staged, validated, gate, decided, batches, issued, checked, revocation_gate, revoked,
+     summary, notified] >> fail_run_if_a_task_failed()
 
 
 alerts.without_deadline_in_dag_test(credly_badge_issuance())

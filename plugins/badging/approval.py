@@ -7,7 +7,9 @@ Approve → the run goes on. Reject, or no answer within the timeout (Reject by 
 `approve` fails with the reason and nothing downstream runs. A run whose `accept_param` is
 set passes without asking; a backfill never waits for a person: it fails in `check`. Every
 decision — who, when, on what counts — goes to `badging.approval`, `badging.audit_log` and
-the run summary. The volume gate uses it now; a revocation gate is meant to reuse it.
+the run summary. The volume gate stops the run on a refusal; the revocation gate
+(`stops_run=False`) only records it, and the task that acts reads the decision
+(badging/lifecycle.py): held revocations are decided again by the next run.
 """
 
 from __future__ import annotations
@@ -95,14 +97,15 @@ def record(context: dict[str, Any], gate: Gate, decision: Event, *, decided_by: 
 
 
 def run_check(context: dict[str, Any], gate: Gate, check: Callable[[dict[str, Any]], Check],
-              accept_param: str, group_id: str) -> str:
+              accept_param: str, group_id: str, stops_run: bool = True) -> str:
     """The body of a gate's `check` task: judge, decide what needs no person, branch.
 
     Returns:
         The task id to follow: `approve` when a person must decide, else `passed`.
 
     Raises:
-        AirflowFailException: a backfill's check would ask (it never waits).
+        AirflowFailException: a backfill's check would ask (it never waits), for a gate that
+            stops the run.
     """
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -121,18 +124,21 @@ def run_check(context: dict[str, Any], gate: Gate, check: Callable[[dict[str, An
     by = (None if decision == Event.APPROVAL_NOT_NEEDED
           else getattr(dag_run, "triggering_user_name", None))
     record(context, gate, decision, decided_by=by, decided_at=now, check=found.as_xcom())
-    if decision not in GATE_PASSES:
+    if decision not in GATE_PASSES and stops_run:
         raise AirflowFailException(failure_message(gate, decision, found.summary, by, now))
     return f"{group_id}.passed"
 
 
 class GateApprovalOperator(ApprovalOperator):
-    """ApprovalOperator that records the answer and fails the run on Reject or timeout."""
+    """ApprovalOperator that records the answer and, for a gate that stops the run, fails on
+    Reject or timeout."""
 
-    def __init__(self, *, gate: Gate, check_task_id: str, **kwargs: Any) -> None:
+    def __init__(self, *, gate: Gate, check_task_id: str, stops_run: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.gate = gate
         self.check_task_id = check_task_id
+        self.stops_run = stops_run
 
     def execute_complete(self, context, event: dict[str, Any]) -> Any:
         from airflow.sdk.exceptions import AirflowFailException
@@ -155,14 +161,14 @@ class GateApprovalOperator(ApprovalOperator):
             else:
                 decision = Event.REJECTED
         record(context, self.gate, decision, decided_by=by, decided_at=at, check=found)
-        if decision != Event.APPROVED:
+        if decision != Event.APPROVED and self.stops_run:
             raise AirflowFailException(failure_message(self.gate, decision, found["summary"],
                                                        by, at))
         return payload
 
 
 def approval_gate(gate: Gate, *, check: Callable[[dict[str, Any]], Check], subject: str,
-                  accept_param: str, response_timeout: timedelta):
+                  accept_param: str, response_timeout: timedelta, stops_run: bool = True):
     """Build the gate's task group in the DAG being defined; returns it for wiring.
 
     Args:
@@ -171,6 +177,8 @@ def approval_gate(gate: Gate, *, check: Callable[[dict[str, Any]], Check], subje
         subject: the headline of the approval form.
         accept_param: the DAG param that, when true, passes without asking.
         response_timeout: how long the form waits; then Reject.
+        stops_run: a refusal fails the run (True) or is only recorded for the task that
+            acts to read (False).
     """
     from airflow.providers.standard.operators.empty import EmptyOperator
     from airflow.sdk import TaskGroup, task
@@ -179,10 +187,11 @@ def approval_gate(gate: Gate, *, check: Callable[[dict[str, Any]], Check], subje
     with TaskGroup(group_id=group_id) as group:
         @task.branch(task_id="check", retries=1)
         def check_task(**context: Any) -> str:
-            return run_check(context, gate, check, accept_param, group_id)
+            return run_check(context, gate, check, accept_param, group_id, stops_run)
 
         approve = GateApprovalOperator(
-            task_id="approve", gate=gate, check_task_id=f"{group_id}.check", subject=subject,
+            task_id="approve", gate=gate, check_task_id=f"{group_id}.check", stops_run=stops_run,
+            subject=subject,
             body=f"{{{{ ti.xcom_pull(task_ids='{group_id}.check', key='{CHECK_KEY}')['body'] }}}}",
             defaults=ApprovalOperator.REJECT, response_timeout=response_timeout)
         passed = EmptyOperator(task_id="passed", trigger_rule="none_failed_min_one_success")

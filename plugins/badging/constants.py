@@ -53,12 +53,24 @@ class Event(StrEnum):
     APPROVAL_TIMED_OUT = "approval_timed_out"
     ACCEPTED_BY_PARAM = "accepted_by_param"
     REFUSED_UNATTENDED = "refused_unattended"
+    # A badge's life after issuance (badging/lifecycle.py, docs/lifecycle.md); `reason` is a
+    # RevokeReason or an eligibility Reason.
+    UNJUSTIFIED = "unjustified"
+    JUSTIFIED_AGAIN = "justified_again"
+    REVOKE_PLANNED = "revoke_planned"
+    REVOKE_CANCELLED = "revoke_cancelled"
+    REVOKE_HELD = "revoke_held"
+    REVOKE_ATTEMPT = "revoke_attempt"
+    REVOKE_FAILED = "revoke_failed"
+    WOULD_REVOKE = "would_revoke"
+    REISSUE_PLANNED = "reissue_planned"
 
 
 class Gate(StrEnum):
     """A judgement an operator may be asked for in the UI (badging/approval.py)."""
 
     VOLUME = "volume"
+    REVOCATION = "revocation"
 
 
 # What a gate records: `badging.approval.decision` and the audit event are the same name.
@@ -112,6 +124,11 @@ class Reason(StrEnum):
     ALREADY_ISSUED = "already_issued"
     # Recorded by issue for a badge another run failed for good while this run waited.
     FAILED_IN_OTHER_RUN = "failed_in_other_run"
+    # Why an issued badge lost its justification (lifecycle/justification.sql), when it is
+    # not a rule its entry breaks now: the entry vanished (hard-deleted), or now names
+    # another student or assessment.
+    ENTRY_REMOVED = "entry_removed"
+    ENTRY_REASSIGNED = "entry_reassigned"
 
 
 # The rules eligibility/decide.sql applies, in its order; the SQL and this tuple must agree
@@ -132,6 +149,24 @@ PLAN_REASONS = (Reason.ALREADY_ISSUED, Reason.DUPLICATE_ENTRY, Reason.PREVIOUSLY
 
 # The reasons issue records for a badge another run settled (ledger.record_outcome_of_other_run).
 ISSUE_REASONS = (Reason.ALREADY_ISSUED, Reason.FAILED_IN_OTHER_RUN)
+
+# The reasons of a lost justification besides the rules (lifecycle/justification.sql).
+LIFECYCLE_REASONS = (Reason.ENTRY_REMOVED, Reason.ENTRY_REASSIGNED)
+
+
+# What the earner reads in Credly beside a revoked badge.
+REVOCATION_TEXT = "Certification record corrected by the issuing school"
+
+
+class RevocationState(StrEnum):
+    """`badging.revocation.revocation_state` (docs/lifecycle.md)."""
+
+    PLANNED = "planned"
+    HELD = "held"
+    IN_FLIGHT = "in_flight"
+    REVOKED = "revoked"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class Outcome(StrEnum):

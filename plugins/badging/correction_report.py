@@ -77,6 +77,10 @@ REASON_ACTIONS = {
     Reason.ALREADY_ISSUED: "Nothing: the badge was issued earlier.",
     Reason.PREVIOUSLY_FAILED: "CareerTech will retry; correct the entry if it is wrong.",
     Reason.FAILED_IN_OTHER_RUN: "CareerTech will retry; correct the entry if it is wrong.",
+    Reason.ENTRY_REMOVED: "Nothing if the entry was removed on purpose: its badge was "
+                          "revoked. Enter it again if it was removed by mistake.",
+    Reason.ENTRY_REASSIGNED: "Nothing if the correction is right: the badge of the student "
+                             "and assessment the entry named before was revoked.",
 }
 ACTIONS: dict[str, str] = {**CHECK_ACTIONS, **REASON_ACTIONS}
 

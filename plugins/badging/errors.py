@@ -128,3 +128,9 @@ class ReportNotWritten(BadgingError):
 
 class RunNeedsAttention(BadgingError):
     """The run did its bookkeeping but a person must act (failed or pending badges, bad data)."""
+
+
+def error_label(error: Exception) -> str:
+    """What the ledger and audit keep of an error: its class and HTTP status, never text."""
+    status = getattr(error, "status", None)
+    return f"{type(error).__name__}" + (f" (HTTP {status})" if status else "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 import psycopg
 
@@ -22,6 +22,37 @@ def extract(run: RunInfo, *, ctims: str = db.CTIMS_CONN_ID,
             badging: str = db.BADGING_CONN_ID) -> int:
     """Replace the run's staged rows with the window's rows from CTIMS; returns how many.
 
+    Also refreshes each site's contact (badging.site_contact) for the morning lists.
+    """
+    staged = stage_rows(run.run_id, run.window_start, run.window_end, ctims=ctims,
+                        badging=badging)
+    with db.connect(ctims, read_only=True, client_encoding=db.RAW_BYTES) as source, \
+            db.connect(badging) as target:
+        contacts = [{"site_code": _utf8(code), "contact_email": _utf8(email)}
+                    for code, email in db.execute(source, "extract/site_contacts.sql")]
+        with target.cursor() as cur:
+            cur.executemany(sql.load("extract/upsert_site_contact.sql"),
+                            [c for c in contacts if c["site_code"]])
+    log.info("staged %d Real-Time rows changed in [%s, %s)", staged,
+             run.window_start.isoformat(), run.window_end.isoformat())
+    return staged
+
+
+def stage_all_rows(staged_run_id: str, *, ctims: str = db.CTIMS_CONN_ID,
+                   badging: str = db.BADGING_CONN_ID) -> int:
+    """Stage every Real-Time row CTIMS holds, deleted ones included, under `staged_run_id`
+    (the lifecycle check's run id); returns how many."""
+    return stage_rows(staged_run_id, ALL_TIME[0], ALL_TIME[1], ctims=ctims, badging=badging)
+
+
+# Change times every row of CTIMS falls in (timestamptz's infinities have no Python value).
+ALL_TIME = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
+
+
+def stage_rows(staged_run_id: str, window_start: datetime, window_end: datetime, *,
+               ctims: str = db.CTIMS_CONN_ID, badging: str = db.BADGING_CONN_ID) -> int:
+    """Replace the rows staged under `staged_run_id` with CTIMS's rows changed in the window.
+
     The rows travel database to database as one COPY stream, never through Python
     objects, so a 200,000-row backfill day costs seconds and little memory. CTIMS sends its
     bytes as stored, unconverted (db.RAW_BYTES), and they are decoded here as UTF-8 before
@@ -29,8 +60,7 @@ def extract(run: RunInfo, *, ctims: str = db.CTIMS_CONN_ID,
     database stores whatever it is given) is staged with its bad bytes replaced and
     text_valid_utf8 false, and validate quarantines it; the other rows go on.
     """
-    params = {"run_id": run.run_id, "window_start": run.window_start,
-              "window_end": run.window_end}
+    params = {"run_id": staged_run_id, "window_start": window_start, "window_end": window_end}
     with db.connect(ctims, read_only=True, client_encoding=db.RAW_BYTES) as source, \
             db.connect(badging) as target:
         db.execute(target, "extract/clear_run.sql", params)
@@ -42,15 +72,8 @@ def extract(run: RunInfo, *, ctims: str = db.CTIMS_CONN_ID,
                 in_cur.copy(sql.load("extract/stage_copy.sql")) as rows_in:
             for chunk in lines.flagged(rows_out):
                 rows_in.write(chunk)
-        contacts = [{"site_code": _utf8(code), "contact_email": _utf8(email)}
-                    for code, email in db.execute(source, "extract/site_contacts.sql")]
-        with target.cursor() as cur:
-            cur.executemany(sql.load("extract/upsert_site_contact.sql"),
-                            [c for c in contacts if c["site_code"]])
         db.execute(target, "staging/analyze.sql")
         staged = db.execute(target, "extract/count_staged.sql", params).fetchone()[0]
-    log.info("staged %d Real-Time rows changed in [%s, %s)", staged,
-             run.window_start.isoformat(), run.window_end.isoformat())
     if lines.invalid:
         # A count only: the rows' text is exactly what must not reach a log.
         log.warning("%d staged rows hold text that is not valid UTF-8 in CTIMS; validate "

@@ -26,6 +26,7 @@ from badging.errors import (
     CredlyAuthError,
     CredlyError,
     CredlyInvalidRequest,
+    error_label,
 )
 from badging.extract import Recipient, recipients
 from badging.ledger import LEASE_SECONDS, Claim, Heartbeat, LedgerRow
@@ -267,7 +268,7 @@ class BatchIssuer:
     def _refused(self, row: BatchRow, ledger: LedgerRow, error: CredlyError,
                  maybe_applied: bool) -> Outcome:
         """Record a Credly error; every exit keeps whether the badge may exist already."""
-        label = _error_label(error)
+        label = error_label(error)
         if isinstance(error, CredlyAuthError):
             ledger.release(label, maybe_applied=maybe_applied)
             self._stop_batch(error)
@@ -289,7 +290,7 @@ class BatchIssuer:
         return Outcome.RETRY_LATER
 
     def _count_refusal(self, template_id: str, error: CredlyInvalidRequest) -> None:
-        key = (template_id, f"{error.detail} ({_error_label(error)})")
+        key = (template_id, f"{error.detail} ({error_label(error)})")
         with self._lock:
             self._refusals[key] += 1
             refused = self._refusals[key]
@@ -361,9 +362,3 @@ def _refused_error(key: tuple[str, str], refused: int) -> BatchRefused:
     return BatchRefused(
         f"Credly refused {refused} badges of template {template_id}: {why}. Fix the template "
         f"in Credly (or badging.badge_templates), then clear this task; the badges are pending")
-
-
-def _error_label(error: Exception) -> str:
-    """What the ledger and audit keep of an error: its class and HTTP status, never text."""
-    status = getattr(error, "status", None)
-    return f"{type(error).__name__}" + (f" (HTTP {status})" if status else "")

@@ -91,6 +91,7 @@ def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, retry_failed: 
         if not run.dry_run:
             _insert_pending(conn, params, earner_id_secret)
             db.execute(conn, "plan/reopen_failed.sql", params)
+            db.execute(conn, "plan/reopen_revoked.sql", audit.run_params(run) | params)
         db.execute(conn, "plan/classify.sql", params)
         db.execute(conn, "plan/clear_batches.sql", params)
         db.execute(conn, "plan/take_open_rows.sql", params)

@@ -89,6 +89,41 @@ def issue(context: dict[str, Any], batch: dict[str, int]) -> dict[str, int]:
         return issuer.issue(batch["batch_no"], label)
 
 
+def check_badges(context: dict[str, Any]) -> dict[str, Any]:
+    """Every issued badge against the live CTIMS rows; plans revocations (docs/lifecycle.md)."""
+    from dataclasses import asdict
+
+    from badging.lifecycle import check_badges as check
+    from badging.lifecycle import may_revoke
+
+    params = context["params"]
+    run = RunInfo.from_context(context)
+    found = check(run, grace_days=int(params["revocation_grace_days"]),
+                  program_launch=date.fromisoformat(params["program_launch"]),
+                  counted=may_revoke(run, str(context["dag_run"].run_type)))
+    return asdict(found)
+
+
+def revocation_check(context: dict[str, Any]):
+    """The revocation gate's check (its database code imported only when it runs)."""
+    from badging.lifecycle import revocation_check as check
+
+    return check(context)
+
+
+def revoke(context: dict[str, Any]) -> dict[str, int]:
+    from badging.credly.hook import CredlyHook
+    from badging.errors import ConfigurationError, CredlyAuthError
+    from badging.lifecycle import revoke as revoke_badges
+
+    run = RunInfo.from_context(context)
+    with _no_retry_for(ConfigurationError, CredlyAuthError):
+        client = CredlyHook(CREDLY_CONN_ID).get_conn()
+        return revoke_badges(
+            run, client, run_type=str(context["dag_run"].run_type),
+            suppress_notification=bool(context["params"]["suppress_revoke_notification_email"]))
+
+
 def report(context: dict[str, Any]) -> dict[str, Any]:
     from dataclasses import asdict
 

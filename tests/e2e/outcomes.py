@@ -95,12 +95,19 @@ def staged_ids(stack, run_id: str) -> set[int]:
 
 
 def assert_sandbox_matches_ledger(stack, sandbox) -> None:
+    """Credly's live badges are the ledger's issued ones, its revoked badges the ledger's
+    revocations, and no earner holds two live badges of a template."""
     with psycopg.connect(stack.dsn("badging")) as conn:
         issued = dict(conn.execute(
             "SELECT credly_badge_id, earner_id FROM badging.issuance WHERE state = 'issued'"))
+        revoked = {row[0] for row in conn.execute(
+            "SELECT credly_badge_id FROM badging.revocation "
+            "WHERE revocation_state = 'revoked'")}
     badges = sandbox.badges()
-    assert {b["id"]: b["issuer_earner_id"] for b in badges} == issued
-    per_key = Counter((b["issuer_earner_id"], b["badge_template_id"]) for b in badges)
+    live = [b for b in badges if b["state"] != "revoked"]
+    assert {b["id"]: b["issuer_earner_id"] for b in live} == issued
+    assert {b["id"] for b in badges if b["state"] == "revoked"} == revoked
+    per_key = Counter((b["issuer_earner_id"], b["badge_template_id"]) for b in live)
     assert max(per_key.values(), default=1) == 1, "a badge was issued twice"
 
 

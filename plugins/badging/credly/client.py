@@ -307,7 +307,11 @@ class CredlyClient:
         return self._lookup_existing(req)[0]
 
     def revoke_badge(
-        self, badge_id: str, reason: str, suppress_notification: bool = False
+        self,
+        badge_id: str,
+        reason: str,
+        suppress_notification: bool = False,
+        fence: Callable[[], None] | None = None,
     ) -> IssuedBadge:
         """Revoke a badge; revoking one that is already revoked returns it unchanged.
 
@@ -315,6 +319,7 @@ class CredlyClient:
             badge_id: the Credly badge UUID.
             reason: shown to the earner; Credly effectively requires one.
             suppress_notification: ask Credly not to email the earner.
+            fence: runs right before each PUT and raises to stop it (the ledger's claim).
 
         Returns:
             The revoked badge.
@@ -335,7 +340,7 @@ class CredlyClient:
         try:
             written = self.transport.write(
                 "PUT", self._url("badges", badge_id, "revoke"), payload,
-                badge_key=key, recover=already_revoked,
+                badge_key=key, recover=already_revoked, fence=fence,
             )
         except CredlyInvalidRequest as error:
             # Re-running a revocation must not fail because the first one worked.

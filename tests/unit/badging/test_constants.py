@@ -16,20 +16,22 @@ from badging.constants import (
     GATE_DECISIONS,
     GATE_PASSES,
     ISSUE_REASONS,
+    LIFECYCLE_REASONS,
     PLAN_REASONS,
     PROGRAM_LAUNCH,
     TERMINAL_EVENTS,
     Delivery,
     Event,
     Reason,
+    RevocationState,
     State,
 )
 
 SQL = Path(__file__).resolve().parents[3] / "include" / "sql"
 # Which enum a column's literals belong to: a staged decision is an audit event name.
 COLUMNS = {"state": State, "decision": Event, "event": Event, "reason": Reason,
-           "delivery": Delivery}
-_NAMES = "state|decision|event|reason|delivery"
+           "delivery": Delivery, "revocation_state": RevocationState}
+_NAMES = "state|decision|event|reason|delivery|revocation_state"
 _COLUMN = rf"(?:\b\w+\.)?(?P<col>{_NAMES})\b|%\((?P<param>{_NAMES})\)s"
 _LITERAL = r"'(?P<lit>[^']*)'"
 # `col = 'x'`, `col <> 'x'`, `col IS [NOT] DISTINCT FROM 'x'`
@@ -78,7 +80,8 @@ def test_the_parser_sees_the_statements_that_write_the_vocabulary():
     for name in ("eligibility/decide.sql", "plan/classify.sql", "plan/reset.sql",
                  "validate/mark_quarantined.sql", "ledger/claim.sql",
                  "ledger/finish_attempt.sql", "plan/reopen_failed.sql",
-                 "report/run_counts.sql", "migrations/badging/001_ledger.sql"):
+                 "report/run_counts.sql", "migrations/badging/001_ledger.sql",
+                 "lifecycle/finish_revocation.sql", "lifecycle/justification.sql"):
         assert ALL_LITERALS[name], name
 
 
@@ -103,11 +106,13 @@ def test_classify_sql_gives_exactly_the_plan_reasons():
 
 
 def test_the_sql_writes_every_reason_of_the_rules_and_no_other():
-    assert _written("reason") == {str(r) for r in (*ELIGIBILITY_REASONS, *PLAN_REASONS)}
+    assert _written("reason") == {str(r) for r in (*ELIGIBILITY_REASONS, *PLAN_REASONS,
+                                                   *LIFECYCLE_REASONS)}
 
 
 def test_every_reason_is_given_by_a_rule_or_by_issue():
-    assert set(Reason) == {*ELIGIBILITY_REASONS, *PLAN_REASONS, *ISSUE_REASONS}
+    assert set(Reason) == {*ELIGIBILITY_REASONS, *PLAN_REASONS, *ISSUE_REASONS,
+                           *LIFECYCLE_REASONS}
 
 
 def test_the_staged_decisions_are_exactly_the_decision_events():
@@ -120,6 +125,13 @@ def test_the_ledger_check_constraint_allows_exactly_the_states():
     check = re.search(r"CHECK\s*\(\s*state\s+IN\s*\((?P<list>[^)]*)\)", text)
     assert check
     assert set(re.findall(_LITERAL, check["list"])) == {str(s) for s in State}
+
+
+def test_the_revocation_check_constraint_allows_exactly_the_revocation_states():
+    text = _text(SQL / "migrations" / "badging" / "006_lifecycle.sql")
+    check = re.search(r"CHECK\s*\(\s*revocation_state\s+IN\s*\((?P<list>[^)]*)\)", text)
+    assert check
+    assert set(re.findall(_LITERAL, check["list"])) == {str(s) for s in RevocationState}
 
 
 def test_the_approval_check_constraint_allows_exactly_the_gate_decisions():

@@ -1,0 +1,269 @@
+"""A badge's life after issuance (docs/lifecycle.md): checked every run, revoked when CTIMS
+no longer justifies it, issued again when the justification comes back.
+
+`check_badges` compares every issued badge with every live CTIMS row (one COPY, the same
+eligibility rules as the day's rows) and counts run days of lost justification; a badge
+unjustified for `grace_days` successive run days gets a planned revocation. The revocation
+gate asks an operator when a run would revoke many; `revoke` then calls Credly with the
+issuing protocol's claim, fence and lease (docs/exactly-once.md). Nothing here revokes in a
+dry run, a backfill, or a run whose source looks collapsed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from badging import audit, db
+from badging.approval import Check
+from badging.constants import (
+    GATE_PASSES,
+    REVOCATION_TEXT,
+    RUN_TYPE_BACKFILL,
+    Event,
+    Gate,
+    RevocationState,
+)
+from badging.credly import CredlyClient
+from badging.errors import (
+    BatchIncomplete,
+    ClaimLost,
+    CredlyAuthError,
+    CredlyError,
+    CredlyInvalidRequest,
+    error_label,
+)
+from badging.extract import stage_all_rows
+from badging.ledger import LEASE_SECONDS, Heartbeat
+from badging.run import RunInfo
+
+log = logging.getLogger(__name__)
+
+# The check stages the live CTIMS rows under the run's id plus this (run-scoped, dropped
+# when the check ends).
+LIVE_SUFFIX = "#live"
+# A live CTIMS total below this share of the previous check's is a broken source (a
+# truncated or half-loaded table), not corrections: the run revokes nothing.
+COLLAPSE_SHARE = 0.9
+
+
+@dataclass(frozen=True)
+class BadgeCheck:
+    """What one run's check found; counts only (XCom, logs)."""
+
+    live_rows: int
+    live_badges: int
+    unjustified: int
+    # Why the run may not revoke, or None.
+    blocked: str | None
+    # False in dry runs and backfills: they audit would_revoke and count no day.
+    counted: bool
+
+
+def may_revoke(run: RunInfo, run_type: str) -> bool:
+    """Dry runs and backfills never revoke (a backfill reports what it would revoke)."""
+    return not run.dry_run and run_type != RUN_TYPE_BACKFILL
+
+
+def collapse(live_rows: int, previous: int | None) -> str | None:
+    """Why a live total looks like a broken source, or None."""
+    if previous and live_rows < previous * COLLAPSE_SHARE:
+        return (f"CTIMS holds {live_rows} Real-Time rows, {previous} at the previous check: "
+                f"a collapsed source, not corrections; nothing revoked")
+    return None
+
+
+def check_badges(run: RunInfo, *, grace_days: int, program_launch: date, counted: bool,
+                 ctims: str = db.CTIMS_CONN_ID,
+                 badging: str = db.BADGING_CONN_ID) -> BadgeCheck:
+    """Check every issued badge against the live CTIMS rows, count the run's day in each
+    unjustified badge's streak, and plan the revocations whose grace is over.
+
+    Args:
+        grace_days: successive run days a badge must be found unjustified to be revoked.
+        counted: False for dry runs and backfills (they only audit would_revoke).
+
+    Raises:
+        ValueError: grace_days below 1.
+    """
+    if grace_days < 1:
+        raise ValueError(f"param 'revocation_grace_days' must be >= 1, got {grace_days}")
+    live_run_id = run.run_id + LIVE_SUFFIX
+    stage_all_rows(live_run_id, ctims=ctims, badging=badging)
+    params = audit.run_params(run) | {"live_run_id": live_run_id, "day": run.day,
+                                      "grace_days": grace_days}
+    try:
+        with db.connect(badging) as conn:
+            db.execute(conn, "eligibility/decide.sql",
+                       {"run_id": live_run_id, "program_launch": program_launch})
+            db.execute(conn, "lifecycle/justification.sql", params)
+            live_rows, live_badges, unjustified = db.execute(
+                conn, "lifecycle/counts.sql", params).fetchone()
+            previous = db.execute(conn, "lifecycle/previous_live_rows.sql", params).fetchone()
+            blocked = collapse(live_rows, previous[0] if previous else None)
+            if blocked:
+                log.warning("revocations blocked: %s", blocked)
+            elif not counted:
+                db.execute(conn, "lifecycle/would_revoke.sql", params)
+            else:
+                db.execute(conn, "lifecycle/clear_justified.sql", params)
+                db.execute(conn, "lifecycle/mark_unjustified.sql", params)
+                db.execute(conn, "lifecycle/plan_revocations.sql", params)
+            db.execute(conn, "lifecycle/record_check.sql", params | {
+                "live_rows": live_rows, "live_badges": live_badges,
+                "unjustified": unjustified, "blocked": blocked})
+    finally:
+        with db.connect(badging) as conn:
+            db.execute(conn, "lifecycle/drop_live_rows.sql", {"live_run_id": live_run_id})
+    found = BadgeCheck(live_rows, live_badges, unjustified, blocked, counted)
+    log.info("badge check: %s", asdict(found))
+    return found
+
+
+def open_revocations(run_id: str, badging: str = db.BADGING_CONN_ID) -> list[tuple[str, str, int]]:
+    """(site, reason, badges) of the revocations the run decides."""
+    with db.connect(badging) as conn:
+        return db.execute(conn, "lifecycle/run_revocations.sql", {"run_id": run_id}).fetchall()
+
+
+def revocation_check(context: dict[str, Any]) -> Check:
+    """The revocation gate's judgement: ask an operator when the run would revoke more than
+    `max_revocations_without_approval` badges (the form shows them per site and reason)."""
+    run = RunInfo.from_context(context)
+    limit = int(context["params"]["max_revocations_without_approval"])
+    if not may_revoke(run, str(context["dag_run"].run_type)):
+        return Check(ask=False, summary="a dry run or backfill revokes nothing", body="")
+    rows = open_revocations(run.run_id)
+    total = sum(n for _, _, n in rows)
+    table = "\n".join(f"| {site} | {reason} | {n} |" for site, reason, n in rows)
+    body = (f"**{total} badges** would be revoked in Credly (the earners are told unless "
+            f"notifications are suppressed). At most {limit} are revoked without asking.\n\n"
+            f"| site | reason | badges |\n|---|---|---|\n{table}\n\n"
+            "**Approve** to revoke them now. **Reject** to hold them: nothing is revoked, "
+            "and the next run asks again. The rest of the run goes on either way.")
+    summary = f"{total} badges to revoke (at most {limit} without approval)"
+    return Check(ask=total > limit, summary=summary, body=body,
+                 detail={"revocations": total, "maximum": limit,
+                         "by_site": [{"site": s, "reason": r, "badges": n}
+                                     for s, r, n in rows]})
+
+
+class RevocationRow:
+    """One revocation's transitions, each one statement with its audit row (autocommit)."""
+
+    def __init__(self, conn: psycopg.Connection, run: RunInfo, revocation_id: int,
+                 certification_id: int):
+        self._conn = conn
+        self._run = run
+        self.revocation_id = revocation_id
+        self.certification_id = certification_id
+        self.attempt: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"revocation#{self.revocation_id}"
+
+    def _params(self, **extra: Any) -> dict[str, Any]:
+        return audit.run_params(self._run) | {
+            "revocation_id": self.revocation_id, "certification_id": self.certification_id,
+            "holder": self._run.holder, "lease_seconds": LEASE_SECONDS,
+            "attempt": self.attempt, **extra}
+
+    def claim(self) -> str | None:
+        """Commit it in_flight for this attempt; the Credly badge id, or None if not ours."""
+        row = db.execute(self._conn, "lifecycle/claim_revocation.sql", self._params()).fetchone()
+        if row is None:
+            return None
+        self.attempt = row[0]
+        return row[1]
+
+    def fence(self) -> None:
+        if db.execute(self._conn, "lifecycle/renew_revocation.sql", self._params()).rowcount == 0:
+            raise ClaimLost(f"{self.key}: the claim was taken over")
+
+    def finish(self, state: RevocationState, event: Event, error: str | None = None) -> bool:
+        return db.execute(self._conn, "lifecycle/finish_revocation.sql", self._params(
+            revocation_state=str(state), event=str(event), error=error,
+            detail=Jsonb({"attempt": self.attempt}))).rowcount > 0
+
+
+def revoke(run: RunInfo, client: CredlyClient, *, run_type: str, suppress_notification: bool,
+           badging: str = db.BADGING_CONN_ID) -> dict[str, int]:
+    """Revoke the run's planned revocations in Credly, if the run may and the gate passed.
+
+    Returns:
+        Counts per outcome (no student data).
+
+    Raises:
+        CredlyAuthError: Credly refused the token (the rest stay planned).
+        BatchIncomplete: some revocations are still retryable; Airflow's retry takes them.
+    """
+    if not may_revoke(run, run_type):
+        log.info("a dry run or backfill revokes nothing (its check audited would_revoke)")
+        return {}
+    conninfo = db.bounded_conninfo(badging, application_name="credly_badging.revoke")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        blocked = db.execute(conn, "lifecycle/blocked.sql", {"run_id": run.run_id}).fetchone()
+        if blocked is None or blocked[0]:
+            log.warning("nothing revoked: %s", blocked[0] if blocked else "no badge check")
+            return {}
+        decision = db.execute(conn, "approval/decision.sql",
+                              {"run_id": run.run_id, "gate": str(Gate.REVOCATION)}).fetchone()
+        if decision is None or decision[0] not in GATE_PASSES:
+            why = decision[0] if decision else "no gate decision"
+            held = db.execute(conn, "lifecycle/hold.sql", audit.run_params(run) | {
+                "detail": Jsonb({"gate": why})}).rowcount
+            log.warning("revocations held (%s): %d badges stay planned for the next run",
+                        why, held)
+            return {"held": held}
+        rows = db.execute(conn, "lifecycle/open_revocations.sql",
+                          {"run_id": run.run_id}).fetchall()
+        counts: Counter[str] = Counter()
+        with Heartbeat(conninfo, run):
+            for revocation_id, _issuance_id, certification_id, _reason in rows:
+                row = RevocationRow(conn, run, revocation_id, certification_id)
+                counts[_revoke_one(row, client, suppress_notification)] += 1
+    log.info("revocations: %s", dict(counts))
+    if counts["retry_later"]:
+        raise BatchIncomplete(f"{counts['retry_later']} of {len(rows)} revocations are still "
+                              f"retryable {dict(counts)}")
+    return dict(counts)
+
+
+def _revoke_one(row: RevocationRow, client: CredlyClient, suppress_notification: bool) -> str:
+    """Claim, call, finish one revocation; returns its outcome's name."""
+    client.wait_until_callable()
+    badge_id = row.claim()
+    if badge_id is None:
+        return "settled_earlier"
+    try:
+        client.revoke_badge(badge_id, REVOCATION_TEXT, suppress_notification, fence=row.fence)
+    except ClaimLost:
+        return "held_elsewhere"
+    except CredlyAuthError as error:
+        row.finish(RevocationState.PLANNED, Event.RETRY_LATER, error_label(error))
+        raise
+    except CredlyInvalidRequest as error:
+        # Credly refuses this revocation for good (the badge was deleted or replaced there):
+        # a person decides; the report lists it.
+        row.finish(RevocationState.FAILED, Event.REVOKE_FAILED, error_label(error))
+        log.warning("%s failed for good: %s", row.key, error_label(error))
+        return "failed"
+    except CredlyError as error:
+        row.finish(RevocationState.PLANNED, Event.RETRY_LATER, error_label(error))
+        return "retry_later"
+    except Exception as error:  # one revocation must not stop the others
+        row.finish(RevocationState.FAILED, Event.REVOKE_FAILED, type(error).__name__)
+        log.warning("%s: %s ended this revocation; marked failed", row.key,
+                    type(error).__name__)
+        return "failed"
+    if not row.finish(RevocationState.REVOKED, Event.REVOKED):
+        log.warning("%s: claim was taken over before the result was recorded", row.key)
+    return "revoked"
+

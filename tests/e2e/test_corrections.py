@@ -1,0 +1,198 @@
+"""Corrections after issuance (issue 13) with the real DAG: CTIMS entries deleted, removed,
+moved or made ineligible lose their badges after the grace days, exactly once; an entry
+deleted and entered again keeps its badge; a badge whose entry comes back is issued again.
+
+Each correction is made here in CTIMS as an instructor's fix would be (the changed row's
+updated_at on the day after issuance); what each must become is decided by the test from
+the kind of correction, never read from the pipeline's tables.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+
+import psycopg
+import pytest
+
+from badging.constants import AGENCY_TZ
+from devstack.seed import SeedParams, run_seed
+from tests.e2e.outcomes import assert_sandbox_matches_ledger, ledger
+
+SEED = SeedParams(date_from=date(2026, 4, 1), date_to=date(2026, 4, 10), rows=220,
+                  dirty_rate=0.0, seed=13)
+ISSUE_DAY = date(2026, 4, 10)
+# The corrections are entered the day after; the runs of that day and the next find them.
+FIRST, SECOND, THIRD = (ISSUE_DAY + timedelta(days=n) for n in (1, 2, 3))
+# What each correction costs the badge, as the check names it (docs/lifecycle.md).
+EXPECTED_REASONS = {"soft_delete": "deleted", "hard_delete": "entry_removed",
+                    "reassigned": "entry_reassigned",
+                    "dated_before_enrollment": "no_aligned_program"}
+
+
+def at_noon(day: date) -> datetime:
+    return datetime.combine(day, time(12), AGENCY_TZ)
+
+
+@pytest.fixture
+def issued(clean_stack, run_dag, sandbox):
+    run_seed(SEED, clean_stack.dsn("ctims"), clean_stack.dsn("badging"))
+    clean_stack.sync_templates()
+    result = run_dag(ISSUE_DAY, lookback_days=10)
+    assert result.succeeded, result.output[-4000:]
+    assert ledger(clean_stack)["issued"] >= 10
+    return clean_stack
+
+
+def single_entry_badges(stack, n: int) -> list[tuple[int, int, int, str]]:
+    """n issued badges whose student and assessment have exactly one CTIMS entry:
+    (issuance_id, certification_id, student_id, credly_badge_id)."""
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        badges = conn.execute("SELECT issuance_id, certification_id, student_id, credly_badge_id "
+                              "FROM badging.issuance WHERE state = 'issued' "
+                              "ORDER BY issuance_id").fetchall()
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        alone = {cert for (cert,) in conn.execute("""
+            SELECT min(certification_id) FROM ctims.realtime_certifications
+            GROUP BY student_id, upper(btrim(assessment_code)) HAVING count(*) = 1""")}
+    chosen = [b for b in badges if b[1] in alone][:n]
+    assert len(chosen) == n
+    return chosen
+
+
+def enter_again(conn: psycopg.Connection, certification_id: int, when: datetime) -> int:
+    """A copy of the entry under a new id, entered at `when`; returns the new id."""
+    return conn.execute("""
+        INSERT INTO ctims.realtime_certifications (
+            certification_id, student_id, assessment_code, site_code, program_code,
+            test_date, entered_at, updated_at)
+        SELECT (SELECT max(certification_id) + 1 FROM ctims.realtime_certifications),
+               student_id, assessment_code, site_code, program_code, test_date, %(when)s,
+               %(when)s
+        FROM ctims.realtime_certifications WHERE certification_id = %(id)s
+        RETURNING certification_id""", {"id": certification_id, "when": when}).fetchone()[0]
+
+
+# Each correction as the statement CTIMS would see (the row's updated_at moves with it).
+CORRECTIONS = {
+    "soft_delete": "UPDATE ctims.realtime_certifications SET deleted_at = %(when)s, "
+                   "updated_at = %(when)s WHERE certification_id = %(id)s",
+    "hard_delete": "DELETE FROM ctims.realtime_certifications WHERE certification_id = %(id)s",
+    "reassigned": "UPDATE ctims.realtime_certifications SET assessment_code = 'NOT-LISTED', "
+                  "updated_at = %(when)s WHERE certification_id = %(id)s",
+    "dated_before_enrollment": "UPDATE ctims.realtime_certifications "
+                               "SET test_date = DATE '2021-06-01', "
+                     "updated_at = %(when)s WHERE certification_id = %(id)s",
+}
+
+
+def correct(stack, badges: dict[str, tuple], day: date) -> None:
+    """Apply each kind of correction to its badge's entry, as of noon on `day`; the
+    `reentered` one is deleted and entered again five minutes later."""
+    when = at_noon(day)
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        for kind, statement in CORRECTIONS.items():
+            conn.execute(statement, {"when": when, "id": badges[kind][1]})
+        conn.execute(CORRECTIONS["soft_delete"], {"when": when, "id": badges["reentered"][1]})
+        enter_again(conn, badges["reentered"][1], when + timedelta(minutes=5))
+
+
+def revocations(stack) -> dict[int, tuple[str, str, str, int]]:
+    """Per issuance: (revocation_state, reason, credly_badge_id, attempts)."""
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return {row[0]: row[1:] for row in conn.execute(
+            "SELECT issuance_id, revocation_state, reason, credly_badge_id, attempts "
+            "FROM badging.revocation ORDER BY revocation_id")}
+
+
+def audited(stack, event: str) -> Counter:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return Counter(row[0] for row in conn.execute(
+            "SELECT issuance_id FROM badging.audit_log WHERE event = %s", (event,)))
+
+
+def revoked_in_sandbox(sandbox) -> set[str]:
+    return {b["id"] for b in sandbox.badges() if b["state"] == "revoked"}
+
+
+def test_corrected_entries_lose_their_badges_after_the_grace_days_once(issued, run_dag,
+                                                                       sandbox):
+    kinds = [*EXPECTED_REASONS, "reentered"]
+    badges = dict(zip(kinds, single_entry_badges(issued, len(kinds)), strict=True))
+    correct(issued, badges, FIRST)
+    lost = {badges[kind][0]: reason for kind, reason in EXPECTED_REASONS.items()}
+
+    # Day 1 of the grace: found unjustified, nothing revoked.
+    assert run_dag(FIRST, lookback_days=0).succeeded
+    assert dict(audited(issued, "unjustified")) == dict.fromkeys(lost, 1)
+    assert revocations(issued) == {}
+    assert revoked_in_sandbox(sandbox) == set()
+
+    # Day 2: the grace is over; each is revoked once, with its reason. The entry deleted
+    # and entered again keeps its badge.
+    result = run_dag(SECOND, lookback_days=0)
+    assert result.succeeded, result.output[-4000:]
+    found = revocations(issued)
+    assert {i: (state, reason) for i, (state, reason, _, _) in found.items()} == {
+        i: ("revoked", reason) for i, reason in lost.items()}
+    assert revoked_in_sandbox(sandbox) == {badges[k][3] for k in EXPECTED_REASONS}
+    assert all(b["revocation_reason"] == "Certification record corrected by the issuing "
+               "school" for b in sandbox.badges() if b["state"] == "revoked")
+    assert ledger(issued)["revoked"] == len(lost)
+    assert_sandbox_matches_ledger(issued, sandbox)
+
+    # A re-run of the day and the next day change nothing: no second attempt, no new call.
+    assert run_dag(SECOND, lookback_days=0).succeeded
+    assert run_dag(THIRD, lookback_days=0).succeeded
+    assert dict(audited(issued, "revoke_attempt")) == dict.fromkeys(lost, 1)
+    assert {i: r[3] for i, r in revocations(issued).items()} == dict.fromkeys(lost, 1)
+    assert revoked_in_sandbox(sandbox) == {badges[k][3] for k in EXPECTED_REASONS}
+    assert audited(issued, "unjustified")[badges["reentered"][0]] == 0
+
+
+def test_a_badge_whose_entry_comes_back_is_issued_again(issued, run_dag, sandbox):
+    [(issuance_id, certification_id, _, old_badge)] = single_entry_badges(issued, 1)
+    with psycopg.connect(issued.dsn("ctims")) as conn:
+        conn.execute(CORRECTIONS["soft_delete"], {"when": at_noon(FIRST),
+                                                  "id": certification_id})
+    assert run_dag(FIRST, lookback_days=0).succeeded
+    assert run_dag(SECOND, lookback_days=0).succeeded
+    assert revoked_in_sandbox(sandbox) == {old_badge}
+
+    with psycopg.connect(issued.dsn("ctims")) as conn:
+        enter_again(conn, certification_id, at_noon(THIRD))
+    result = run_dag(THIRD, lookback_days=0)
+    assert result.succeeded, result.output[-4000:]
+    with psycopg.connect(issued.dsn("badging")) as conn:
+        state, new_badge = conn.execute(
+            "SELECT state, credly_badge_id FROM badging.issuance WHERE issuance_id = %s",
+            (issuance_id,)).fetchone()
+    assert state == "issued"
+    assert new_badge not in (None, old_badge)
+    # The ledger keeps both: the revoked badge in its revocation, the new one on the row.
+    assert revocations(issued)[issuance_id][:3] == ("revoked", "deleted", old_badge)
+    assert audited(issued, "reissue_planned") == {issuance_id: 1}
+    assert_sandbox_matches_ledger(issued, sandbox)
+
+
+def test_when_credly_refuses_a_new_badge_after_a_revoke_the_row_fails_saying_so(
+        issued, run_dag, sandbox):
+    sandbox.set_behavior(revoked_blocks_reissue=True)
+    [(issuance_id, certification_id, _, _)] = single_entry_badges(issued, 1)
+    with psycopg.connect(issued.dsn("ctims")) as conn:
+        conn.execute(CORRECTIONS["soft_delete"], {"when": at_noon(FIRST),
+                                                  "id": certification_id})
+    assert run_dag(FIRST, lookback_days=0).succeeded
+    assert run_dag(SECOND, lookback_days=0).succeeded
+    with psycopg.connect(issued.dsn("ctims")) as conn:
+        # The instructor enters it again: Credly keeps the revoked badge in the way.
+        enter_again(conn, certification_id, at_noon(THIRD))
+    result = run_dag(THIRD, lookback_days=0)
+    # A failed badge makes the run red (report) and says why; nothing loops.
+    assert not result.succeeded
+    with psycopg.connect(issued.dsn("badging")) as conn:
+        state, error = conn.execute(
+            "SELECT state, last_error FROM badging.issuance WHERE issuance_id = %s",
+            (issuance_id,)).fetchone()
+    assert (state, error) == ("failed", "CredlyUnresolvedDuplicate (HTTP 422)")
+    assert_sandbox_matches_ledger(issued, sandbox)

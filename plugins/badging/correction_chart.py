@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,9 +10,9 @@ from badging.constants import Event
 
 # Bars the chart has room for, whatever the history (the report's trend window).
 HISTORY_RUNS = 30
-# Series colours: issued, quarantined, then one per ineligibility reason (colour-blind safe
-# first, then greys).
-ISSUED_COLOUR, QUARANTINED_COLOUR = "#1b7837", "#d73027"
+# Series colours: issued, revoked, quarantined, then one per ineligibility reason
+# (colour-blind safe first, then greys).
+ISSUED_COLOUR, REVOKED_COLOUR, QUARANTINED_COLOUR = "#1b7837", "#252525", "#d73027"
 REASON_COLOURS = ("#4575b4", "#fdae61", "#74add1", "#f46d43", "#abd9e9", "#fee090",
                   "#8073ac", "#b35806", "#542788", "#999999", "#bbbbbb", "#666666")
 _LEFT, _RIGHT_MARGIN, _BOTTOM, _PLOT_MARGIN = 56, 10, 46, 66
@@ -67,24 +68,28 @@ def nice_step(raw: float) -> int:
 
 def geometry(history: list[dict[str, Any]], *, width: int = 1120,
              height: int = 300) -> Chart | None:
-    """Stacked bars per day: issued, quarantined, ineligible by reason; None without history.
+    """Stacked bars per day: issued, revoked (only in a history with revocations),
+    quarantined, ineligible by reason; None without history.
 
     Args:
-        history: report/history.sql rows, oldest first.
+        history: report/history.sql rows, oldest first (without "revoked": none).
     """
     if not history:
         return None
     reasons = sorted({r for h in history for r in (h["ineligible_by_reason"] or {})})
-    series = [(str(Event.ISSUED), ISSUED_COLOUR),
-              (str(Event.QUARANTINED), QUARANTINED_COLOUR)] + [
-        (f"{Event.INELIGIBLE}: {r}", REASON_COLOURS[i % len(REASON_COLOURS)])
-        for i, r in enumerate(reasons)]
+    # (name, colour, the day's value) per series, bottom up.
+    series: list[tuple[str, str, Callable[[dict[str, Any]], int]]] = [
+        (str(Event.ISSUED), ISSUED_COLOUR, lambda h: h["issued"])]
+    # Most histories never revoke: no empty series in their legend.
+    if any(h.get("revoked") for h in history):
+        series.append((str(Event.REVOKED), REVOKED_COLOUR, lambda h: h.get("revoked", 0)))
+    series.append((str(Event.QUARANTINED), QUARANTINED_COLOUR, lambda h: h["quarantined"]))
+    series += [(f"{Event.INELIGIBLE}: {r}", REASON_COLOURS[i % len(REASON_COLOURS)],
+                lambda h, r=r: (h["ineligible_by_reason"] or {}).get(r, 0))
+               for i, r in enumerate(reasons)]
 
-    def values(h: dict[str, Any]) -> list[int]:
-        by_reason = h["ineligible_by_reason"] or {}
-        return [h["issued"], h["quarantined"], *(by_reason.get(r, 0) for r in reasons)]
-
-    step = nice_step(max(1, *(sum(values(h)) for h in history)) / 4)
+    step = nice_step(max(1, *(sum(value_of(h) for _n, _c, value_of in series)
+                              for h in history)) / 4)
     top = step * 4
     plot_h = height - _PLOT_MARGIN
     baseline = height - _BOTTOM
@@ -100,7 +105,8 @@ def geometry(history: list[dict[str, Any]], *, width: int = 1120,
         x = _LEFT + index * slot + (slot - bar) / 2
         y = baseline
         segments = []
-        for (name, colour), value in zip(series, values(h), strict=True):
+        for name, colour, value_of in series:
+            value = value_of(h)
             if not value:
                 continue
             bar_h = plot_h * value / top
@@ -110,4 +116,5 @@ def geometry(history: list[dict[str, Any]], *, width: int = 1120,
         labelled = index % label_every == 0 or index == len(history) - 1
         bars.append(Bar(segments, f"{h['logical_date']:%m-%d}" if labelled else None,
                         x + bar / 2, baseline + 14))
-    return Chart(width, height, _LEFT, width - _RIGHT_MARGIN, ticks, bars, series)
+    return Chart(width, height, _LEFT, width - _RIGHT_MARGIN, ticks, bars,
+                 [(name, colour) for name, colour, _value in series])

@@ -83,6 +83,9 @@ REASON_ACTIONS = {
                              "and assessment the entry named before was revoked.",
 }
 ACTIONS: dict[str, str] = {**CHECK_ACTIONS, **REASON_ACTIONS}
+# The revocations a site is shown (report/revocations.sql outcomes), in this order.
+REVOCATION_STATES = {"revoked": "revoked", "held": "held for approval",
+                     "would_revoke": "would be revoked (dry run or backfill)"}
 
 
 # A group of a site's rows: (outcome, reason, assessment code, program code).
@@ -91,11 +94,13 @@ GroupKey = tuple[str, str, str | None, str | None]
 
 @dataclass
 class SiteSection:
-    """One technology center's rows: (outcome, reason, assessment, program) -> ids."""
+    """One technology center's rows: (outcome, reason, assessment, program) -> ids, and
+    the badges the run revoked after corrections: (certification id, reason, state)."""
 
     site: str
     groups: dict[GroupKey, list[int]] = field(default_factory=lambda: defaultdict(list))
     warnings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    revocations: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def to_review(self) -> int:
@@ -135,7 +140,8 @@ def report_path(day: date, run_id: str) -> str:
 
 
 def collect(conn: psycopg.Connection, run: RunInfo) -> CorrectionData:
-    """Read the run's quarantined, ineligible and warned rows, its checks and the trend."""
+    """Read the run's quarantined, ineligible and warned rows, the badges it revoked (or
+    held, or would revoke), its checks and the trend."""
     params = {"run_id": run.run_id, "terminal_events": [str(e) for e in TERMINAL_EVENTS],
               "events": [str(Event.QUARANTINED), str(Event.INELIGIBLE)]}
     sites: dict[str, SiteSection] = {}
@@ -151,6 +157,10 @@ def collect(conn: psycopg.Connection, run: RunInfo) -> CorrectionData:
     for cert_id, site_code, checks in db.execute(conn, "report/row_warnings.sql", params):
         for check in checks:
             section(site_code).warnings[check].append(cert_id)
+    _counts, revocations = db.execute(conn, "report/revocations.sql", params).fetchone()
+    for cert_id, site_code, reason, state in revocations:
+        if state in REVOCATION_STATES:
+            section(site_code).revocations.append((cert_id, reason, state))
     problems = []
     for suite, _severity, success, reason, result in db.execute(
             conn, "report/dq_results.sql", params):
@@ -243,12 +253,24 @@ class WarningRow:
 
 
 @dataclass(frozen=True)
+class RevokedRow:
+    """One badge revoked after a correction; `state` a REVOCATION_STATES key."""
+
+    certification_id: int
+    reason: str
+    action: str
+    state: str
+    state_text: str
+
+
+@dataclass(frozen=True)
 class SiteView:
     site: str
     name: str | None
     to_review: int
     groups: list[GroupRow]
     warnings: list[WarningRow]
+    revocations: list[RevokedRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -256,7 +278,8 @@ class ReportView:
     """What report.html.j2 shows; ids, site codes, reasons and counts, nothing else.
 
     `docs_links` are (suite, href); `by_reason` (outcome, reason, rows), most rows first;
-    `glance` (site, its name, entries to fix, all listed, warnings), most to fix first.
+    `glance` (site, its name, entries to fix, all listed, warnings), most to fix first;
+    `revocations` (state text, badges) of the badges revoked after corrections.
     """
 
     title: str
@@ -274,6 +297,7 @@ class ReportView:
     by_reason: list[tuple[str, str, int]]
     glance: list[tuple[str, str | None, int, int, int]]
     sites: list[SiteView]
+    revocations: list[tuple[str, int]]
 
 
 @dataclass(frozen=True)
@@ -321,8 +345,12 @@ def site_view(section: SiteSection, names: extract.Names | None = None) -> SiteV
                                Coded(program, names.programs.get(program or ""))))
     warnings = [WarningRow(check, _action(check), sorted(ids))
                 for check, ids in sorted(section.warnings.items())]
+    order = list(REVOCATION_STATES)
+    revocations = [RevokedRow(cert_id, reason, _action(reason), state, REVOCATION_STATES[state])
+                   for cert_id, reason, state in sorted(
+                       section.revocations, key=lambda r: (order.index(r[2]), r[1], r[0]))]
     return SiteView(section.site, names.sites.get(section.site), section.to_review, groups,
-                    warnings)
+                    warnings, revocations)
 
 
 def _glance(data: CorrectionData) -> list[tuple[str, str | None, int, int, int]]:
@@ -341,6 +369,8 @@ def report_view(data: CorrectionData, *, up: str = "../") -> ReportView:
     """The run's report page as data. `up` leads from the page to the report root."""
     run = data.run
     totals = data.totals()
+    states = Counter(state for section in data.sites.values()
+                     for _id, _reason, state in section.revocations)
     return ReportView(
         title=f"Corrections {run.day}",
         day_heading=f"{run.day:%A %d %B %Y}",
@@ -358,6 +388,8 @@ def report_view(data: CorrectionData, *, up: str = "../") -> ReportView:
                    sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))],
         glance=_glance(data),
         sites=[site_view(section, data.names) for section in data.sites.values()],
+        revocations=[(text, states[state]) for state, text in REVOCATION_STATES.items()
+                     if states[state]],
     )
 
 

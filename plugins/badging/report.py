@@ -21,6 +21,10 @@ STAGING_RETENTION_DAYS = 14
 # A badge still open this many days after it was planned turns every run red: each run
 # sweeps open badges, so one that old is stuck (a refused template, a held claim).
 STALE_OPEN_DAYS = 3
+# run_summary.revocations' counts (report/revocations.sql) -> RunSummary's fields.
+REVOCATION_COUNTS = {"unjustified": "unjustified", "revoked": "revoked",
+                     "held": "revocations_held", "failed": "revocations_failed",
+                     "would_revoke": "would_revoke", "reissued": "reissued"}
 
 
 @dataclass
@@ -49,6 +53,16 @@ class RunSummary:
     data_docs_location: str | None = None
     # The one-line reason validation failed the run (threshold or table-level check).
     dq_reason: str | None = None
+    # A badge's life after issuance (report/revocations.sql; docs/lifecycle.md): issued
+    # badges the run's check found unjustified, and the revocations the run decided.
+    unjustified: int = 0
+    revoked: int = 0
+    revocations_held: int = 0
+    revocations_failed: int = 0
+    would_revoke: int = 0
+    reissued: int = 0
+    # Why the run's check let nothing be revoked (a collapsed source), or None.
+    revocations_blocked: str | None = None
 
     def problems(self) -> list[str]:
         """Why a person must look at this run; empty when it is green."""
@@ -65,6 +79,19 @@ class RunSummary:
         if self.stale_open:
             found.append(f"{self.stale_open} badges open in the ledger for more than "
                          f"{STALE_OPEN_DAYS} days: see last_error in badging.issuance")
+        if self.revocations_failed:
+            found.append(f"{self.revocations_failed} revocations failed: see audit_log event "
+                         "'revoke_failed'")
+        return found
+
+    def decisions(self) -> list[str]:
+        """Revocations the run chose not to make: worth reading, not red."""
+        found = []
+        if self.revocations_held:
+            found.append(f"{self.revocations_held} revocations held (revocation gate): the "
+                         "next run asks again")
+        if self.revocations_blocked:
+            found.append(f"revocations blocked: {self.revocations_blocked}")
         return found
 
     def table(self) -> str:
@@ -75,6 +102,9 @@ class RunSummary:
             lines.append(f"{name:<28}{getattr(self, name):>8}")
         for reason, count in sorted(self.ineligible_by_reason.items()):
             lines.append(f"  ineligible: {reason:<14}{count:>8}")
+        lines.append(f"{'after issuance':<28}{'badges':>8}")
+        for name in REVOCATION_COUNTS.values():
+            lines.append(f"{name:<28}{getattr(self, name):>8}")
         return "\n".join(lines)
 
 
@@ -99,8 +129,8 @@ def summarise(run: RunInfo, *, max_failed_share: float,
 
     Raises:
         ReportNotWritten: a report could not be written (the summary and the purge are done).
-        RunNeedsAttention: after writing, when rows failed, are still pending, or the data
-            quality threshold was passed: the run must show red.
+        RunNeedsAttention: after writing, when rows failed, are still pending, a revocation
+            failed for good, or the data quality threshold was passed: the run must show red.
     """
     params = {"run_id": run.run_id, "stale_open_days": STALE_OPEN_DAYS,
               "terminal_events": [str(e) for e in TERMINAL_EVENTS]}
@@ -121,9 +151,14 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         reasons = [row[3] for row in db.execute(conn, "report/dq_results.sql", params) if row[3]]
         summary.dq_reason = "; ".join(reasons) or None
         summary.dq_success = summary.dq_failed_share <= max_failed_share and not reasons
+        revocations, _badges = db.execute(conn, "report/revocations.sql", params).fetchone()
+        for key, name in REVOCATION_COUNTS.items():
+            setattr(summary, name, revocations[key])
+        summary.revocations_blocked = revocations["blocked"]
         db.execute(conn, "report/upsert_summary.sql", {
             **{k: v for k, v in asdict(summary).items() if k != "ineligible_by_reason"},
             "ineligible_by_reason": Jsonb(summary.ineligible_by_reason),
+            "revocations": Jsonb(revocations),
             "run_id": run.run_id, "logical_date": run.day, "window_start": run.window_start,
             "window_end": run.window_end, "dry_run": run.dry_run,
         })
@@ -150,7 +185,8 @@ def summarise(run: RunInfo, *, max_failed_share: float,
             conn.commit()
     log.info("run summary for %s%s:\n%s\n%scorrection report: %s\ndata docs: %s", run.day,
              " (dry run)" if run.dry_run else "", summary.table(),
-             "".join(f"{line}\n" for line in gates), summary.report_location,
+             "".join(f"{line}\n" for line in gates + summary.decisions()),
+             summary.report_location,
              summary.data_docs_location)
     problems = summary.problems()
     if problems:

@@ -1,11 +1,14 @@
--- The trend the correction report charts: the latest real run of each day, up to this one.
-SELECT logical_date, run_id, staged, issued, already_issued, quarantined, ineligible,
-       ineligible_by_reason, dq_success, warned
+-- The trend the correction report charts: the latest real run of each day, up to this one,
+-- with the badges it revoked (run_summary.revocations; 0 before revocations existed).
+SELECT h.logical_date, h.run_id, h.staged, h.issued, h.already_issued, h.quarantined,
+       h.ineligible, h.ineligible_by_reason, h.dq_success, h.warned,
+       coalesce((s.revocations ->> 'revoked')::int, 0) AS revoked
 FROM (
     SELECT *
     FROM badging.dq_history
     WHERE logical_date <= %(day)s
     ORDER BY logical_date DESC
     LIMIT %(runs)s
-) recent
-ORDER BY logical_date;
+) h
+JOIN badging.run_summary s USING (run_id)
+ORDER BY h.logical_date;

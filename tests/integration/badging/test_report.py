@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from badging.constants import Event
 from badging.eligibility import decide
@@ -17,6 +18,7 @@ from badging.ledger import LedgerRow, plan
 from badging.report import STAGING_RETENTION_DAYS, summarise
 from badging.report_location import ReportLocation
 from devstack.ports import free_port
+from tests.integration.badging.conftest import DAY
 
 
 def _ctims(stack) -> str:
@@ -152,3 +154,161 @@ def test_without_ctims_the_report_still_lists_the_codes(seeded, validated, tmp_p
         names = [n for (n,) in conn.execute("SELECT name FROM ctims.sites")]
     assert 'class="group' in page
     assert not [n for n in names if html.escape(n, quote=False) in page]
+
+
+# --- A badge's life after issuance: the run's revocations, as the lifecycle records them --
+
+
+def _badge(conn, certification_id: int, state: str = "issued") -> int:
+    """A ledger row for a badge issued earlier; its issuance id."""
+    return conn.execute(
+        "INSERT INTO badging.issuance (student_id, assessment_code, certification_id,"
+        " credly_template_id, earner_id, state, credly_badge_id, planned_run_id)"
+        " VALUES (%s, 'CTTC1', %s, 'template', 'earner', %s, %s, 'earlier') RETURNING issuance_id",
+        (certification_id, certification_id, state,
+         None if state == "pending" else f"badge-{certification_id}")).fetchone()[0]
+
+
+def _revocation(conn, issuance_id: int, site: str, reason: str, state: str, run_id: str,
+                revoked_run_id: str | None = None) -> None:
+    conn.execute(
+        "INSERT INTO badging.revocation (issuance_id, credly_badge_id, site_code, reason,"
+        " revocation_state, planned_run_id, run_id, revoked_run_id)"
+        " VALUES (%s, %s, %s, %s, %s, 'earlier', %s, %s)",
+        (issuance_id, f"badge-{issuance_id}", site, reason, state, run_id, revoked_run_id))
+
+
+def _audit(conn, run_id: str, certification_id: int, issuance_id: int, event: str,
+           reason: str | None = None, detail: dict | None = None) -> None:
+    conn.execute(
+        "INSERT INTO badging.audit_log (run_id, logical_date, task_id, certification_id,"
+        " issuance_id, event, reason, detail) VALUES (%s, %s, 'test', %s, %s, %s, %s, %s)",
+        (run_id, DAY, certification_id, issuance_id, event, reason, Jsonb(detail or {})))
+
+
+def _badge_check(conn, run_id: str, unjustified: int, blocked: str | None = None) -> None:
+    conn.execute("INSERT INTO badging.badge_check (run_id, logical_date, live_rows, live_badges,"
+                 " unjustified, blocked) VALUES (%s, %s, 100, 10, %s, %s)",
+                 (run_id, DAY, unjustified, blocked))
+
+
+def _sites(stack) -> list[tuple[str, str]]:
+    """Two CTIMS sites (code, name)."""
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        return conn.execute("SELECT btrim(site_code), name FROM ctims.sites"
+                            " ORDER BY 1 LIMIT 2").fetchall()
+
+
+def _stored_revocations(stack, run_id: str) -> dict:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return conn.execute("SELECT revocations FROM badging.run_summary WHERE run_id = %s",
+                            (run_id,)).fetchone()[0]
+
+
+def test_the_summary_and_report_tell_the_runs_revocations(seeded, validated, tmp_path,
+                                                           caplog):
+    (one, one_name), (two, _two_name) = _sites(seeded)
+    run_id = validated.run_id
+    with psycopg.connect(seeded.dsn("badging"), autocommit=True) as conn:
+        for cert, reason in ((990001, "entry_removed"), (990002, "deleted")):
+            badge = _badge(conn, cert, "revoked")
+            _revocation(conn, badge, one, reason, "revoked", run_id, revoked_run_id=run_id)
+            _audit(conn, run_id, cert, badge, "revoked", reason)
+        held = _badge(conn, 990003)
+        _revocation(conn, held, two, "entry_reassigned", "held", run_id)
+        _audit(conn, run_id, 990003, held, "revoke_held", "entry_reassigned",
+               {"gate": "rejected"})
+        # Revoked by an earlier run, issued again by this one: counted as reissued only.
+        again = _badge(conn, 990004, "pending")
+        _revocation(conn, again, one, "entry_removed", "revoked", "earlier", "earlier")
+        _audit(conn, run_id, 990014, again, "reissue_planned")
+        _badge_check(conn, run_id, unjustified=3)
+    caplog.set_level("INFO", logger="badging.report")
+    summary = summarise(validated, max_failed_share=1.0, badging=seeded.dsn("badging"),
+                        ctims=_ctims(seeded), location=ReportLocation(str(tmp_path)))
+    nothing = {"revoked": 0, "held": 0, "would_revoke": 0}
+    assert _stored_revocations(seeded, run_id) == {
+        "unjustified": 3, "revoked": 2, "held": 1, "failed": 0, "would_revoke": 0,
+        "reissued": 1, "blocked": None,
+        "by_site": {one: {"entry_removed": nothing | {"revoked": 1},
+                          "deleted": nothing | {"revoked": 1}},
+                    two: {"entry_reassigned": nothing | {"held": 1}}}}
+    assert (summary.unjustified, summary.revoked, summary.revocations_held,
+            summary.revocations_failed, summary.would_revoke, summary.reissued,
+            summary.revocations_blocked) == (3, 2, 1, 0, 0, 1, None)
+    # Held revocations are a decision: listed in the log, not red.
+    assert summary.problems() == []
+    assert summary.decisions() == ["1 revocations held (revocation gate): the next run asks "
+                                   "again"]
+    assert "1 revocations held" in caplog.text
+    assert f"{'revoked':<28}{2:>8}" in summary.table()
+    page = Path(summary.report_location).read_text(encoding="utf-8")
+    assert page.count("<h4>Badges revoked after corrections</h4>") == 2
+    assert f'<h3 id="site-{one}">Site {one} {html.escape(one_name, quote=False)} — ' in page
+    assert (f'<tr class="revocation" data-site="{one}" data-state="revoked" '
+            f'data-reason="entry_removed"><td class="ids">990001</td>') in page
+    assert (f'<tr class="revocation" data-site="{two}" data-state="held" '
+            f'data-reason="entry_reassigned"><td class="ids">990003</td>') in page
+    assert "held for approval" in page
+    assert "990004" not in page
+    assert "990014" not in page
+    # The trend chart's bar of the day has its revoked badges.
+    assert f"<title>{DAY}: revoked 2</title>" in page
+
+
+def test_a_revocation_failed_for_good_turns_the_run_red(seeded, validated, tmp_path):
+    (one, _name), _ = _sites(seeded)
+    with psycopg.connect(seeded.dsn("badging"), autocommit=True) as conn:
+        badge = _badge(conn, 990005)
+        _revocation(conn, badge, one, "entry_removed", "failed", validated.run_id)
+        _audit(conn, validated.run_id, 990005, badge, "revoke_failed",
+               "CredlyInvalidRequest (HTTP 422)")
+    with pytest.raises(RunNeedsAttention) as raised:
+        summarise(validated, max_failed_share=1.0, badging=seeded.dsn("badging"),
+                  ctims=_ctims(seeded), location=ReportLocation(str(tmp_path)))
+    # The one line, alone: nothing else about the run is wrong.
+    assert str(raised.value) == "1 revocations failed: see audit_log event 'revoke_failed'"
+    stored = _stored_revocations(seeded, validated.run_id)
+    assert (stored["failed"], stored["revoked"], stored["by_site"]) == (1, 0, {})
+
+
+def test_a_blocked_check_is_reported_not_red(seeded, validated, tmp_path, caplog):
+    blocked = "CTIMS holds 10 Real-Time rows, 100 at the previous check: a collapsed source"
+    with psycopg.connect(seeded.dsn("badging"), autocommit=True) as conn:
+        _badge_check(conn, validated.run_id, unjustified=40, blocked=blocked)
+    caplog.set_level("INFO", logger="badging.report")
+    summary = summarise(validated, max_failed_share=1.0, badging=seeded.dsn("badging"),
+                        ctims=_ctims(seeded), location=ReportLocation(str(tmp_path)))
+    assert (summary.unjustified, summary.revocations_blocked) == (40, blocked)
+    assert summary.decisions() == [f"revocations blocked: {blocked}"]
+    assert f"revocations blocked: {blocked}" in caplog.text
+    assert _stored_revocations(seeded, validated.run_id)["blocked"] == blocked
+    page = Path(summary.report_location).read_text(encoding="utf-8")
+    assert "Badges revoked after corrections" not in page
+
+
+def test_a_dry_run_lists_what_it_would_revoke(seeded, validated, tmp_path):
+    (one, _name), _ = _sites(seeded)
+    with psycopg.connect(seeded.dsn("badging"), autocommit=True) as conn:
+        cert, staged_site = conn.execute(
+            "SELECT certification_id, site_code FROM badging.staged_certification"
+            " WHERE run_id = %s AND site_code IS NOT NULL ORDER BY 1 LIMIT 1",
+            (validated.run_id,)).fetchone()
+        # The site as the audit row names it, else as the run staged the entry.
+        named = _badge(conn, 990006)
+        _audit(conn, validated.run_id, 990006, named, "would_revoke", "entry_removed",
+               {"site_code": one})
+        staged = _badge(conn, cert)
+        _audit(conn, validated.run_id, cert, staged, "would_revoke", "deleted")
+        _badge_check(conn, validated.run_id, unjustified=2)
+    summary = summarise(replace(validated, dry_run=True), max_failed_share=1.0,
+                        badging=seeded.dsn("badging"), ctims=_ctims(seeded),
+                        location=ReportLocation(str(tmp_path)))
+    assert (summary.would_revoke, summary.revoked, summary.problems()) == (2, 0, [])
+    by_site = _stored_revocations(seeded, validated.run_id)["by_site"]
+    assert by_site[one]["entry_removed"] == {"revoked": 0, "held": 0, "would_revoke": 1}
+    assert by_site[staged_site]["deleted"] == {"revoked": 0, "held": 0, "would_revoke": 1}
+    page = Path(summary.report_location).read_text(encoding="utf-8")
+    assert (f'<tr class="revocation" data-site="{staged_site}" data-state="would_revoke" '
+            f'data-reason="deleted"><td class="ids">{cert}</td>') in page
+    assert "would be revoked (dry run or backfill)" in page

@@ -17,6 +17,7 @@ from badging.correction_report import (
     Coded,
     CorrectionData,
     GroupRow,
+    RevokedRow,
     SiteSection,
     WarningRow,
     chart,
@@ -87,7 +88,10 @@ def _awkward_data() -> CorrectionData:
     site.groups[("ineligible", "vendor_badge", "CTTC10", "P<1>")] += [3]
     site.groups[("quarantined", "email_present, site_code_present", None, None)] += [9]
     site.warnings['weird"check'] += [1]
+    site.revocations.append((52, "odd<reason>", "would_revoke"))
     data.sites[site.site] = site
+    data.sites["425416001"].revocations += [(51, "deleted", "held"),
+                                            (50, "entry_removed", "revoked")]
     # CTIMS knows some codes; a name is plain text, escaped like everything else.
     data.names = Names(sites={"425416001": "Canadian Valley Tech — El Reno"},
                        programs={"P100": "Welding <Advanced> & Fabrication"},
@@ -198,3 +202,42 @@ def test_every_reason_and_row_check_has_an_action():
             if not meta.get("table_level"):
                 checks.add(meta["check"])
     assert set(CHECK_ACTIONS) == checks
+
+
+def test_badges_revoked_after_corrections_are_listed_per_site_with_their_state():
+    view = report_view(_awkward_data())
+    assert view.sites[0].revocations == [
+        RevokedRow(50, "entry_removed", REASON_ACTIONS[Reason.ENTRY_REMOVED], "revoked",
+                   "revoked"),
+        RevokedRow(51, "deleted", REASON_ACTIONS[Reason.DELETED], "held", "held for approval")]
+    assert view.sites[1].revocations == [
+        RevokedRow(52, "odd<reason>", "Check the entry.", "would_revoke",
+                   "would be revoked (dry run or backfill)")]
+    assert view.revocations == [("revoked", 1), ("held for approval", 1),
+                                ("would be revoked (dry run or backfill)", 1)]
+    # Not entries to fix: the glance and the counts to review stay as they were.
+    assert [s.to_review for s in view.sites] == [3, 3]
+    page = render(_awkward_data())
+    assert page.count("<h4>Badges revoked after corrections</h4>") == 2
+    assert '<tr class="revocation" data-site="425416001" data-state="revoked" ' \
+        'data-reason="entry_removed"><td class="ids">50</td>' in page
+    assert "odd&lt;reason&gt;" in page
+    assert "odd<reason>" not in page
+
+
+def test_a_run_that_revoked_nothing_has_no_revocation_section():
+    page = render(_data())
+    assert "revoked" not in page.lower()
+    assert report_view(_data()).revocations == []
+
+
+def test_the_chart_has_a_revoked_series_only_when_a_day_revoked():
+    history = _data(3).history
+    history[1]["revoked"] = 4
+    chart_ = geometry(history)
+    assert [name for name, _colour in chart_.legend][:3] == ["issued", "revoked", "quarantined"]
+    assert [s.title for s in chart_.bars[1].segments][:2] == [
+        f"{DAY - timedelta(days=1)}: issued 61", f"{DAY - timedelta(days=1)}: revoked 4"]
+    # Days without revocations draw no empty segment.
+    assert len(chart_.bars[0].segments) == 4
+    assert "revoked" not in [name for name, _colour in geometry(_data(3).history).legend]

@@ -56,6 +56,10 @@ class SandboxControl:
         """Every badge, each with a flat badge_template_id beside the embedded template."""
         return self._call("GET", "badges")["data"]
 
+    def set_badge_state(self, badge_id: str, state: str) -> dict[str, Any]:
+        """What only the earner can do in Credly's web app: accept or reject a badge."""
+        return self._call("POST", f"badges/{badge_id}/state", json={"state": state})["data"]
+
     def put_templates(self, templates: Sequence[dict[str, Any]]) -> dict[str, Any]:
         """Upsert by id: {id, name, state active|draft|archived, allow_duplicate_badges}."""
         return self._call("POST", "templates", json=list(templates))

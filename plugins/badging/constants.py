@@ -64,6 +64,14 @@ class Event(StrEnum):
     REVOKE_FAILED = "revoke_failed"
     WOULD_REVOKE = "would_revoke"
     REISSUE_PLANNED = "reissue_planned"
+    # Name and email corrections of an issued badge (docs/recipient-corrections.md).
+    REPLACE_PLANNED = "replace_planned"
+    MOVE_PLANNED = "move_planned"
+    REPLACED = "replaced"
+    EMAIL_MOVED = "email_moved"
+    EMAIL_CHANGED_AFTER_ACCEPTANCE = "email_changed_after_acceptance"
+    WOULD_REPLACE = "would_replace"
+    WOULD_MOVE = "would_move"
 
 
 class Gate(StrEnum):
@@ -129,6 +137,9 @@ class Reason(StrEnum):
     # another student or assessment.
     ENTRY_REMOVED = "entry_removed"
     ENTRY_REASSIGNED = "entry_reassigned"
+    # Why an issued, justified badge is changed (lifecycle/plan_corrections.sql).
+    NAME_CORRECTED = "name_corrected"
+    EMAIL_CORRECTED = "email_corrected"
 
 
 # The rules eligibility/decide.sql applies, in its order; the SQL and this tuple must agree
@@ -153,6 +164,9 @@ ISSUE_REASONS = (Reason.ALREADY_ISSUED, Reason.FAILED_IN_OTHER_RUN)
 # The reasons of a lost justification besides the rules (lifecycle/justification.sql).
 LIFECYCLE_REASONS = (Reason.ENTRY_REMOVED, Reason.ENTRY_REASSIGNED)
 
+# The reasons of a name or email correction (lifecycle/plan_corrections.sql).
+CORRECTION_REASONS = (Reason.NAME_CORRECTED, Reason.EMAIL_CORRECTED)
+
 
 # What the earner reads in Credly beside a revoked badge.
 REVOCATION_TEXT = "Certification record corrected by the issuing school"
@@ -167,6 +181,20 @@ class RevocationState(StrEnum):
     REVOKED = "revoked"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # The ends of a correction (migration 007): replaced by a badge with the corrected name;
+    # revoked and the ledger row pending again for the corrected address; an accepted badge
+    # whose address changed, left alone.
+    REPLACED = "replaced"
+    MOVED = "moved"
+    KEPT = "kept"
+
+
+class CorrectionAction(StrEnum):
+    """`badging.revocation.action`: the Credly call a planned change of a badge makes."""
+
+    REVOKE = "revoke"
+    REPLACE = "replace"
+    MOVE = "move"
 
 
 class Outcome(StrEnum):

@@ -81,6 +81,9 @@ REASON_ACTIONS = {
                           "revoked. Enter it again if it was removed by mistake.",
     Reason.ENTRY_REASSIGNED: "Nothing if the correction is right: the badge of the student "
                              "and assessment the entry named before was revoked.",
+    Reason.NAME_CORRECTED: "Nothing: the badge was replaced by one with the corrected name.",
+    Reason.EMAIL_CORRECTED: "Nothing: an unaccepted badge was sent again to the corrected "
+                            "address; an accepted one stays with its earner.",
 }
 ACTIONS: dict[str, str] = {**CHECK_ACTIONS, **REASON_ACTIONS}
 # The revocations a site is shown (report/revocations.sql outcomes), in this order.

@@ -29,7 +29,7 @@ from badging.errors import (
     error_label,
 )
 from badging.extract import Recipient, recipients
-from badging.ledger import LEASE_SECONDS, Claim, Heartbeat, LedgerRow
+from badging.ledger import LEASE_SECONDS, Claim, Heartbeat, LedgerRow, recipient_digests
 from badging.run import RunInfo
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,8 @@ class BatchIssuer:
     """Issues one batch with a bounded thread pool; every row ends issued, failed or retryable."""
 
     def __init__(self, run: RunInfo, client: CredlyClient, *, concurrency: int,
-                 badging: str = db.BADGING_CONN_ID, ctims: str = db.CTIMS_CONN_ID):
+                 digest_secret: str | None = None, badging: str = db.BADGING_CONN_ID,
+                 ctims: str = db.CTIMS_CONN_ID):
         if concurrency < 1:
             raise ValueError(f"param 'concurrency' must be >= 1, got {concurrency}")
         self._run = run
@@ -122,6 +123,9 @@ class BatchIssuer:
         # Bounded sessions (docs/bounds.md): a held row lock or a vanished server ends a wait.
         self._conninfo = db.bounded_conninfo(badging, application_name="credly_badging.issue")
         self._ctims = ctims
+        # The earner id's key: the ledger records whom each badge names as keyed digests
+        # (None: the next badge check records them instead).
+        self._digest_secret = digest_secret
         self._stop = threading.Event()
         self._stopped_by: BadgingError | None = None
         self._counts: Counter[Outcome] = Counter()
@@ -237,14 +241,16 @@ class BatchIssuer:
     def _attempt(self, row: BatchRow, ledger: LedgerRow, claim: Claim) -> Outcome:
         """Call Credly for a claimed row and record the answer (docs/exactly-once.md)."""
         request = row.request()
+        digests = None if self._digest_secret is None else recipient_digests(
+            self._digest_secret, request.recipient_email, request.first_name, request.last_name)
         maybe_applied = claim.look_up_first
         try:
             if maybe_applied:
                 # A crashed or lost attempt may have reached Credly: look before posting.
                 existing = self._client.find_existing_badge(request)
                 if existing is not None:
-                    ledger.mark_issued(existing.id, Event.ISSUED, recovered=True,
-                                       attempt=claim.attempt)
+                    ledger.mark_issued(existing.id, Event.ISSUED, digests=digests,
+                                       recovered=True, attempt=claim.attempt)
                     return Outcome.ISSUED
                 maybe_applied = False
             result = self._client.issue_badge(request, fence=lambda: self._fence(ledger))
@@ -256,7 +262,7 @@ class BatchIssuer:
             return self._refused(row, ledger, error, maybe_applied or error.maybe_applied)
         event = Event.ISSUED if result.outcome == Outcome.ISSUED else Event.ALREADY_ISSUED
         detail: dict[str, Any] = {"attempt": claim.attempt, "recovered": result.recovered}
-        if not ledger.mark_issued(result.badge.id, event, **detail):
+        if not ledger.mark_issued(result.badge.id, event, digests=digests, **detail):
             log.warning("%s: claim was taken over before the result was recorded", ledger.key)
         return Outcome.ISSUED if event == Event.ISSUED else Outcome.ALREADY_ISSUED
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import math
 import os
@@ -60,6 +61,18 @@ def earner_id(secret: str, student_id: int) -> str:
     """The student's issuer_earner_id for Credly: a keyed hash, stable, never the raw id."""
     digest = hashlib.sha256(f"{secret}:{student_id}".encode()).hexdigest()
     return f"okct-{digest[:40]}"
+
+
+def recipient_digests(secret: str, email: str | None, first_name: str | None,
+                      last_name: str | None) -> tuple[str, str]:
+    """Keyed digests of whom a badge names (address; first|last name), with the earner id's
+    secret: the ledger sees a correction without holding the name or the address."""
+    def digest(text: str) -> str:
+        return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()[:40]
+
+    email_text = (email or "").strip().lower()
+    name_text = f"{(first_name or '').strip()}|{(last_name or '').strip()}"
+    return digest(f"email:{email_text}"), digest(f"name:{name_text}")
 
 
 def _insert_pending(conn: psycopg.Connection, params: dict[str, Any], secret: str) -> None:
@@ -199,15 +212,21 @@ class LedgerRow:
         return Snapshot(State(state), issued_run_id, held_by_other)
 
     def _finish(self, state: State, event: Event, *, credly_badge_id: str | None = None,
-                error: str | None = None, lookup_first: bool = False, **detail: Any) -> bool:
+                error: str | None = None, lookup_first: bool = False,
+                digests: tuple[str, str] | None = None, **detail: Any) -> bool:
+        recipient_digest, name_digest = digests or (None, None)
         finished = db.execute(self._conn, "ledger/finish_attempt.sql", self._params(
             state=str(state), event=str(event), credly_badge_id=credly_badge_id, error=error,
-            lookup_first=lookup_first, detail=Jsonb(detail))).rowcount
+            lookup_first=lookup_first, recipient_digest=recipient_digest,
+            name_digest=name_digest, detail=Jsonb(detail))).rowcount
         return finished > 0
 
-    def mark_issued(self, credly_badge_id: str, event: Event, **detail: Any) -> bool:
-        """Record the Credly badge; False if the claim was lost (lease taken over) meanwhile."""
-        return self._finish(State.ISSUED, event, credly_badge_id=credly_badge_id, **detail)
+    def mark_issued(self, credly_badge_id: str, event: Event, *,
+                    digests: tuple[str, str] | None = None, **detail: Any) -> bool:
+        """Record the Credly badge, and the digests of whom it names (recipient_digests) when
+        known; False if the claim was lost (lease taken over) meanwhile."""
+        return self._finish(State.ISSUED, event, credly_badge_id=credly_badge_id,
+                            digests=digests, **detail)
 
     def mark_failed(self, error: str, *, maybe_applied: bool = False) -> None:
         """Failed for good (Credly refused this badge): only a correction or an operator retries.

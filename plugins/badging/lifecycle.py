@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -20,12 +21,13 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from badging import audit, db
+from badging import audit, db, sql
 from badging.approval import Check
 from badging.constants import (
     GATE_PASSES,
     REVOCATION_TEXT,
     RUN_TYPE_BACKFILL,
+    CorrectionAction,
     Event,
     Gate,
     RevocationState,
@@ -39,8 +41,8 @@ from badging.errors import (
     CredlyInvalidRequest,
     error_label,
 )
-from badging.extract import stage_all_rows
-from badging.ledger import LEASE_SECONDS, Heartbeat
+from badging.extract import Recipient, recipients, stage_all_rows
+from badging.ledger import LEASE_SECONDS, Heartbeat, recipient_digests
 from badging.run import RunInfo
 
 log = logging.getLogger(__name__)
@@ -80,14 +82,16 @@ def collapse(live_rows: int, previous: int | None) -> str | None:
 
 
 def check_badges(run: RunInfo, *, grace_days: int, program_launch: date, counted: bool,
-                 ctims: str = db.CTIMS_CONN_ID,
+                 digest_secret: str, ctims: str = db.CTIMS_CONN_ID,
                  badging: str = db.BADGING_CONN_ID) -> BadgeCheck:
     """Check every issued badge against the live CTIMS rows, count the run's day in each
     unjustified badge's streak, and plan the revocations whose grace is over.
 
     Args:
         grace_days: successive run days a badge must be found unjustified to be revoked.
-        counted: False for dry runs and backfills (they only audit would_revoke).
+        counted: False for dry runs and backfills (they only audit would_revoke,
+            would_replace and would_move).
+        digest_secret: the earner id's key, for the recipient digests (ledger.recipient_digests).
 
     Raises:
         ValueError: grace_days below 1.
@@ -111,10 +115,15 @@ def check_badges(run: RunInfo, *, grace_days: int, program_launch: date, counted
                 log.warning("revocations blocked: %s", blocked)
             elif not counted:
                 db.execute(conn, "lifecycle/would_revoke.sql", params)
+                _load_recipients(conn, params, digest_secret)
+                db.execute(conn, "lifecycle/would_correct.sql", params)
             else:
                 db.execute(conn, "lifecycle/clear_justified.sql", params)
                 db.execute(conn, "lifecycle/mark_unjustified.sql", params)
                 db.execute(conn, "lifecycle/plan_revocations.sql", params)
+                _load_recipients(conn, params, digest_secret)
+                db.execute(conn, "lifecycle/baseline_digests.sql", params)
+                db.execute(conn, "lifecycle/plan_corrections.sql", params)
             db.execute(conn, "lifecycle/record_check.sql", params | {
                 "live_rows": live_rows, "live_badges": live_badges,
                 "unjustified": unjustified, "blocked": blocked})
@@ -124,6 +133,17 @@ def check_badges(run: RunInfo, *, grace_days: int, program_launch: date, counted
     found = BadgeCheck(live_rows, live_badges, unjustified, blocked, counted)
     log.info("badge check: %s", asdict(found))
     return found
+
+
+def _load_recipients(conn: psycopg.Connection, params: dict[str, Any], secret: str) -> None:
+    """Digest, here where the key lives, whom each justified badge should name now
+    (lifecycle/recipient_now_table.sql); the names and addresses never leave this function."""
+    rows = db.execute(conn, "lifecycle/live_recipients.sql", params).fetchall()
+    db.execute(conn, "lifecycle/recipient_now_table.sql")
+    with conn.cursor() as cur, cur.copy(sql.load("lifecycle/recipient_now_copy.sql")) as copy:
+        for issuance_id, certification_id, email, first_name, last_name in rows:
+            copy.write_row((issuance_id, certification_id,
+                            *recipient_digests(secret, email, first_name, last_name)))
 
 
 def open_revocations(run_id: str, badging: str = db.BADGING_CONN_ID) -> list[tuple[str, str, int]]:
@@ -142,8 +162,10 @@ def revocation_check(context: dict[str, Any]) -> Check:
     rows = open_revocations(run.run_id)
     total = sum(n for _, _, n in rows)
     table = "\n".join(f"| {site} | {reason} | {n} |" for site, reason, n in rows)
-    body = (f"**{total} badges** would be revoked in Credly (the earners are told unless "
-            f"notifications are suppressed). At most {limit} are revoked without asking.\n\n"
+    body = (f"**{total} badges** would be revoked in Credly, or replaced or moved for a "
+            f"corrected name or email (reasons name_corrected, email_corrected); the earners "
+            f"are told unless notifications are suppressed. At most {limit} are changed "
+            f"without asking.\n\n"
             f"| site | reason | badges |\n|---|---|---|\n{table}\n\n"
             "**Approve** to revoke them now. **Reject** to hold them: nothing is revoked, "
             "and the next run asks again. The rest of the run goes on either way.")
@@ -187,10 +209,15 @@ class RevocationRow:
         if db.execute(self._conn, "lifecycle/renew_revocation.sql", self._params()).rowcount == 0:
             raise ClaimLost(f"{self.key}: the claim was taken over")
 
-    def finish(self, state: RevocationState, event: Event, error: str | None = None) -> bool:
+    def finish(self, state: RevocationState, event: Event, error: str | None = None, *,
+               replacement_badge_id: str | None = None, credly_state: str | None = None) -> bool:
+        # Badge ids and Credly states only in the detail: no student data.
+        detail = {"attempt": self.attempt, "replacement_badge_id": replacement_badge_id,
+                  "credly_state": credly_state}
         return db.execute(self._conn, "lifecycle/finish_revocation.sql", self._params(
             revocation_state=str(state), event=str(event), error=error,
-            detail=Jsonb({"attempt": self.attempt}))).rowcount > 0
+            replacement_badge_id=replacement_badge_id,
+            detail=Jsonb({k: v for k, v in detail.items() if v is not None}))).rowcount > 0
 
 
 def revoke(run: RunInfo, client: CredlyClient, *, run_type: str, suppress_notification: bool,
@@ -224,33 +251,98 @@ def revoke(run: RunInfo, client: CredlyClient, *, run_type: str, suppress_notifi
             return {"held": held}
         rows = db.execute(conn, "lifecycle/open_revocations.sql",
                           {"run_id": run.run_id}).fetchall()
+        # A correction calls Credly with the student's name as CTIMS has it now (never stored).
+        found = recipients({live for _, _, action, live, _ in rows
+                            if action != CorrectionAction.REVOKE and live is not None})
         counts: Counter[str] = Counter()
         with Heartbeat(conninfo, run):
-            for revocation_id, _issuance_id, certification_id, _reason in rows:
+            for revocation_id, certification_id, action, live, template_id in rows:
                 row = RevocationRow(conn, run, revocation_id, certification_id)
-                counts[_revoke_one(row, client, suppress_notification)] += 1
-    log.info("revocations: %s", dict(counts))
+                if action == CorrectionAction.REPLACE:
+                    call = _replacer(client, template_id, found.get(live))
+                elif action == CorrectionAction.MOVE:
+                    call = _mover(client, suppress_notification)
+                else:
+                    call = _revoker(client, suppress_notification)
+                counts[_settle(row, client, call)] += 1
+    log.info("revocations and corrections: %s", dict(counts))
     if counts["retry_later"]:
         raise BatchIncomplete(f"{counts['retry_later']} of {len(rows)} revocations are still "
                               f"retryable {dict(counts)}")
     return dict(counts)
 
 
-def _revoke_one(row: RevocationRow, client: CredlyClient, suppress_notification: bool) -> str:
-    """Claim, call, finish one revocation; returns its outcome's name."""
+@dataclass(frozen=True)
+class Done:
+    """How one claimed revocation or correction ends (finish_revocation.sql)."""
+
+    state: RevocationState
+    event: Event
+    replacement_badge_id: str | None = None
+    credly_state: str | None = None
+
+
+Call = Callable[[RevocationRow, str], Done]
+
+
+def _revoker(client: CredlyClient, suppress_notification: bool) -> Call:
+    def call(row: RevocationRow, badge_id: str) -> Done:
+        client.revoke_badge(badge_id, REVOCATION_TEXT, suppress_notification, fence=row.fence)
+        return Done(RevocationState.REVOKED, Event.REVOKED)
+    return call
+
+
+def _replacer(client: CredlyClient, template_id: str, recipient: Recipient | None) -> Call:
+    """A corrected name: Credly's replace, which keeps the address and links old and new."""
+    def call(row: RevocationRow, badge_id: str) -> Done:
+        if recipient is None:
+            # The entry went away since the check: the next check decides again.
+            return Done(RevocationState.CANCELLED, Event.REVOKE_CANCELLED)
+        if row.attempt and row.attempt > 1:
+            # An earlier attempt may have replaced it (Credly refuses a second replace).
+            old = client.get_badge(badge_id)
+            if old is not None and old.replacement_badge_id:
+                return Done(RevocationState.REPLACED, Event.REPLACED, old.replacement_badge_id)
+        row.fence()
+        # replace_badge looks the replacement up itself when the response is lost.
+        new = client.replace_badge(badge_id, template_id, recipient.test_date,
+                                   first_name=recipient.first_name,
+                                   last_name=recipient.last_name, badge_key=row.key)
+        return Done(RevocationState.REPLACED, Event.REPLACED, new.id)
+    return call
+
+
+def _mover(client: CredlyClient, suppress_notification: bool) -> Call:
+    """A corrected address: an unaccepted badge is revoked and the ledger row issued again
+    by the next sweep (Credly's replace keeps the recipient); an accepted one is left alone."""
+    def call(row: RevocationRow, badge_id: str) -> Done:
+        badge = client.get_badge(badge_id)
+        state = badge.state if badge else None
+        # A revoked badge on a later attempt: our own crashed attempt revoked it.
+        ours = state == "revoked" and row.attempt is not None and row.attempt > 1
+        if state != "pending" and not ours:
+            return Done(RevocationState.KEPT, Event.EMAIL_CHANGED_AFTER_ACCEPTANCE,
+                        credly_state=state)
+        client.revoke_badge(badge_id, REVOCATION_TEXT, suppress_notification, fence=row.fence)
+        return Done(RevocationState.MOVED, Event.EMAIL_MOVED)
+    return call
+
+
+def _settle(row: RevocationRow, client: CredlyClient, call: Call) -> str:
+    """Claim, call, finish one revocation or correction; returns its outcome's name."""
     client.wait_until_callable()
     badge_id = row.claim()
     if badge_id is None:
         return "settled_earlier"
     try:
-        client.revoke_badge(badge_id, REVOCATION_TEXT, suppress_notification, fence=row.fence)
+        done = call(row, badge_id)
     except ClaimLost:
         return "held_elsewhere"
     except CredlyAuthError as error:
         row.finish(RevocationState.PLANNED, Event.RETRY_LATER, error_label(error))
         raise
     except CredlyInvalidRequest as error:
-        # Credly refuses this revocation for good (the badge was deleted or replaced there):
+        # Credly refuses this change for good (the badge was deleted or replaced there):
         # a person decides; the report lists it.
         row.finish(RevocationState.FAILED, Event.REVOKE_FAILED, error_label(error))
         log.warning("%s failed for good: %s", row.key, error_label(error))
@@ -263,7 +355,7 @@ def _revoke_one(row: RevocationRow, client: CredlyClient, suppress_notification:
         log.warning("%s: %s ended this revocation; marked failed", row.key,
                     type(error).__name__)
         return "failed"
-    if not row.finish(RevocationState.REVOKED, Event.REVOKED):
+    if not row.finish(done.state, done.event, replacement_badge_id=done.replacement_badge_id,
+                      credly_state=done.credly_state):
         log.warning("%s: claim was taken over before the result was recorded", row.key)
-    return "revoked"
-
+    return str(done.state)

@@ -84,8 +84,10 @@ def issue(context: dict[str, Any], batch: dict[str, int]) -> dict[str, int]:
     context["batch_label"] = label  # rendered by the task's map_index_template
     run = RunInfo.from_context(context)
     with _no_retry_for(ConfigurationError, CredlyAuthError, BatchRefused):
-        client = CredlyHook(CREDLY_CONN_ID).get_conn()
-        issuer = BatchIssuer(run, client, concurrency=int(context["params"]["concurrency"]))
+        hook = CredlyHook(CREDLY_CONN_ID)
+        issuer = BatchIssuer(run, hook.get_conn(),
+                             concurrency=int(context["params"]["concurrency"]),
+                             digest_secret=hook.earner_id_secret())
         return issuer.issue(batch["batch_no"], label)
 
 
@@ -93,14 +95,20 @@ def check_badges(context: dict[str, Any]) -> dict[str, Any]:
     """Every issued badge against the live CTIMS rows; plans revocations (docs/lifecycle.md)."""
     from dataclasses import asdict
 
+    from badging.credly.hook import CredlyHook
+    from badging.errors import ConfigurationError
     from badging.lifecycle import check_badges as check
     from badging.lifecycle import may_revoke
 
     params = context["params"]
     run = RunInfo.from_context(context)
+    with _no_retry_for(ConfigurationError):
+        # The earner id's key digests whom each badge names (name and email corrections).
+        secret = CredlyHook(CREDLY_CONN_ID).earner_id_secret()
     found = check(run, grace_days=int(params["revocation_grace_days"]),
                   program_launch=date.fromisoformat(params["program_launch"]),
-                  counted=may_revoke(run, str(context["dag_run"].run_type)))
+                  counted=may_revoke(run, str(context["dag_run"].run_type)),
+                  digest_secret=secret)
     return asdict(found)
 
 

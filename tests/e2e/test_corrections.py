@@ -1,6 +1,8 @@
 """Corrections after issuance (issue 13) with the real DAG: CTIMS entries deleted, removed,
 moved or made ineligible lose their badges after the grace days, exactly once; an entry
 deleted and entered again keeps its badge; a badge whose entry comes back is issued again.
+A corrected name replaces the badge; a corrected email moves an unaccepted badge to the new
+address and leaves an accepted one alone (docs/recipient-corrections.md).
 
 Each correction is made here in CTIMS as an instructor's fix would be (the changed row's
 updated_at on the day after issuance); what each must become is decided by the test from
@@ -196,3 +198,115 @@ def test_when_credly_refuses_a_new_badge_after_a_revoke_the_row_fails_saying_so(
             (issuance_id,)).fetchone()
     assert (state, error) == ("failed", "CredlyUnresolvedDuplicate (HTTP 422)")
     assert_sandbox_matches_ledger(issued, sandbox)
+
+
+def single_badge_students(stack, n: int) -> list[tuple[int, int, int, str]]:
+    """n issued badges of students who hold no other badge (a name or email fix touches only
+    it): (issuance_id, certification_id, student_id, credly_badge_id)."""
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        chosen = conn.execute("""
+            SELECT issuance_id, certification_id, student_id, credly_badge_id
+            FROM badging.issuance i
+            WHERE state = 'issued'
+              AND NOT EXISTS (SELECT 1 FROM badging.issuance o
+                              WHERE o.student_id = i.student_id
+                                AND o.issuance_id <> i.issuance_id)
+            ORDER BY issuance_id LIMIT %s""", (n,)).fetchall()
+    assert len(chosen) == n
+    return chosen
+
+
+def fix_student(stack, student_id: int, *, last_name: str | None = None,
+                email: str | None = None) -> None:
+    """A registrar's fix of the student's last name or email in CTIMS."""
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        conn.execute("UPDATE ctims.students SET last_name = coalesce(%(last_name)s, last_name), "
+                     "email = coalesce(%(email)s, email) WHERE student_id = %(id)s",
+                     {"last_name": last_name, "email": email, "id": student_id})
+
+
+def ledger_badge(stack, issuance_id: int) -> tuple[str, str | None]:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return conn.execute("SELECT state, credly_badge_id FROM badging.issuance "
+                            "WHERE issuance_id = %s", (issuance_id,)).fetchone()
+
+
+def in_sandbox(sandbox) -> dict[str, dict]:
+    return {b["id"]: b for b in sandbox.badges()}
+
+
+def test_a_corrected_name_replaces_the_badge_once(issued, run_dag, sandbox):
+    [(issuance_id, _, student_id, old_badge)] = single_badge_students(issued, 1)
+    fix_student(issued, student_id, last_name="Corrected-Name")
+
+    # A dry run only says what it would do.
+    assert run_dag(FIRST, lookback_days=0, dry_run=True).succeeded
+    assert audited(issued, "would_replace") == {issuance_id: 1}
+    assert in_sandbox(sandbox)[old_badge]["replacement_badge_id"] is None
+    assert revocations(issued) == {}
+
+    result = run_dag(FIRST, lookback_days=0)
+    assert result.succeeded, result.output[-4000:]
+    badges = in_sandbox(sandbox)
+    new_badge = badges[old_badge]["replacement_badge_id"]
+    assert new_badge is not None
+    assert badges[new_badge]["issued_to_last_name"] == "Corrected-Name"
+    assert badges[new_badge]["replaces_badge_id"] == old_badge
+    # The ledger row carries the replacement; the correction keeps the old id.
+    assert ledger_badge(issued, issuance_id) == ("issued", new_badge)
+    assert revocations(issued) == {issuance_id: ("replaced", "name_corrected", old_badge, 1)}
+    assert audited(issued, "replaced") == {issuance_id: 1}
+    assert_sandbox_matches_ledger(issued, sandbox)
+
+    # A re-run and the next day change nothing.
+    assert run_dag(FIRST, lookback_days=0).succeeded
+    assert run_dag(SECOND, lookback_days=0).succeeded
+    assert len(sandbox.badges()) == len(badges)
+    assert audited(issued, "replace_planned") == {issuance_id: 1}
+    assert ledger_badge(issued, issuance_id) == ("issued", new_badge)
+
+
+def test_a_corrected_email_moves_an_unaccepted_badge(issued, run_dag, sandbox):
+    [(issuance_id, _, student_id, old_badge)] = single_badge_students(issued, 1)
+    fix_student(issued, student_id, email="corrected.address@example.org")
+
+    # The check plans the move, the revoke task revokes; the ledger row is pending again and
+    # the next run's issue sweep (this one's at the latest) issues it to the new address.
+    result = run_dag(FIRST, lookback_days=0)
+    assert result.succeeded, result.output[-4000:]
+    assert in_sandbox(sandbox)[old_badge]["state"] == "revoked"
+    assert revocations(issued) == {issuance_id: ("moved", "email_corrected", old_badge, 1)}
+    assert audited(issued, "email_moved") == {issuance_id: 1}
+    result = run_dag(SECOND, lookback_days=0)
+    assert result.succeeded, result.output[-4000:]
+    state, new_badge = ledger_badge(issued, issuance_id)
+    assert state == "issued"
+    assert new_badge not in (None, old_badge)
+    assert in_sandbox(sandbox)[new_badge]["recipient_email"] == "corrected.address@example.org"
+    assert_sandbox_matches_ledger(issued, sandbox)
+
+    # Nothing more: the new badge names the corrected address.
+    count = len(sandbox.badges())
+    assert run_dag(THIRD, lookback_days=0).succeeded
+    assert len(sandbox.badges()) == count
+    assert audited(issued, "move_planned") == {issuance_id: 1}
+    assert ledger_badge(issued, issuance_id) == ("issued", new_badge)
+
+
+def test_a_corrected_email_leaves_an_accepted_badge_alone_and_says_so(issued, run_dag,
+                                                                      sandbox):
+    [(issuance_id, _, student_id, badge)] = single_badge_students(issued, 1)
+    sandbox.set_badge_state(badge, "accepted")
+    before = in_sandbox(sandbox)
+    fix_student(issued, student_id, email="corrected.address@example.org")
+
+    result = run_dag(FIRST, lookback_days=0)
+    assert result.succeeded, result.output[-4000:]
+    assert in_sandbox(sandbox) == before
+    assert revocations(issued) == {issuance_id: ("kept", "email_corrected", badge, 1)}
+    assert audited(issued, "email_changed_after_acceptance") == {issuance_id: 1}
+    # Reported once: the corrected address is the ledger's baseline from now on.
+    assert run_dag(SECOND, lookback_days=0).succeeded
+    assert in_sandbox(sandbox) == before
+    assert audited(issued, "email_changed_after_acceptance") == {issuance_id: 1}
+    assert ledger_badge(issued, issuance_id) == ("issued", badge)

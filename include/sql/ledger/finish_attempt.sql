@@ -14,6 +14,9 @@ finished AS (
     UPDATE badging.issuance
     SET state           = %(state)s,
         credly_badge_id = coalesce(%(credly_badge_id)s, credly_badge_id),
+        -- Whom the badge names, as keyed digests (migration 007), when the issuer knows.
+        recipient_digest = coalesce(%(recipient_digest)s, recipient_digest),
+        name_digest     = coalesce(%(name_digest)s, name_digest),
         issued_run_id   = CASE WHEN %(state)s = 'issued' THEN %(issued_run_id)s
                                ELSE issued_run_id END,
         issued_at       = CASE WHEN %(state)s = 'issued' THEN now() ELSE issued_at END,

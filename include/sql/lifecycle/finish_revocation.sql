@@ -1,12 +1,18 @@
--- Ends this holder's revocation attempt, with its audit row, in one statement: `revoked`
--- (the ledger's badge too), `failed` for good, or back to `planned` for a retry. A claim
+-- Ends this holder's revocation or correction attempt, with its audit row, in one
+-- statement: `revoked` (the ledger's badge too), `replaced` (the ledger row carries the new
+-- badge; this row keeps the old id), `moved` (revoked for an unaccepted badge whose address
+-- was corrected: the ledger row goes back to pending, for the issue sweep to issue it to the
+-- new address), `kept` (accepted before the address was corrected: the new address becomes
+-- the baseline), `failed` for good, `cancelled`, or back to `planned` for a retry. A claim
 -- taken over (lease passed) no longer matches holder and attempt: nothing changes.
 WITH finished AS (
     UPDATE badging.revocation
     SET revocation_state = %(revocation_state)s,
         last_error     = %(error)s,
-        revoked_run_id = CASE WHEN %(revocation_state)s = 'revoked' THEN %(run_id)s END,
-        revoked_at     = CASE WHEN %(revocation_state)s = 'revoked' THEN now() END,
+        replacement_badge_id = coalesce(%(replacement_badge_id)s, replacement_badge_id),
+        revoked_run_id = CASE WHEN %(revocation_state)s IN ('revoked', 'moved')
+                              THEN %(run_id)s END,
+        revoked_at     = CASE WHEN %(revocation_state)s IN ('revoked', 'moved') THEN now() END,
         claimed_by     = NULL,
         claimed_at     = NULL,
         updated_at     = now()
@@ -14,7 +20,8 @@ WITH finished AS (
       AND revocation_state = 'in_flight'
       AND claimed_by = %(holder)s
       AND attempts = %(attempt)s
-    RETURNING issuance_id, credly_badge_id, reason
+    RETURNING issuance_id, credly_badge_id, reason, certification_id, recipient_digest,
+              name_digest
 ),
 badge AS (
     UPDATE badging.issuance i
@@ -24,6 +31,32 @@ badge AS (
     WHERE %(revocation_state)s = 'revoked'
       AND i.issuance_id = f.issuance_id AND i.credly_badge_id = f.credly_badge_id
       AND i.state = 'issued'
+),
+replaced AS (
+    UPDATE badging.issuance i
+    SET credly_badge_id = %(replacement_badge_id)s, name_digest = f.name_digest,
+        updated_at = now()
+    FROM finished f
+    WHERE %(revocation_state)s = 'replaced'
+      AND i.issuance_id = f.issuance_id AND i.credly_badge_id = f.credly_badge_id
+      AND i.state = 'issued'
+),
+moved AS (
+    UPDATE badging.issuance i
+    SET state = 'pending', credly_badge_id = NULL, certification_id = f.certification_id,
+        issued_run_id = NULL, issued_at = NULL, last_error = NULL, lookup_first = false,
+        recipient_digest = NULL, name_digest = NULL, updated_at = now()
+    FROM finished f
+    WHERE %(revocation_state)s = 'moved'
+      AND i.issuance_id = f.issuance_id AND i.credly_badge_id = f.credly_badge_id
+      AND i.state = 'issued'
+),
+kept AS (
+    UPDATE badging.issuance i
+    SET recipient_digest = f.recipient_digest, updated_at = now()
+    FROM finished f
+    WHERE %(revocation_state)s = 'kept'
+      AND i.issuance_id = f.issuance_id AND i.credly_badge_id = f.credly_badge_id
 )
 INSERT INTO badging.audit_log (run_id, logical_date, task_id, map_index, try_number,
                                certification_id, issuance_id, event, reason, detail)

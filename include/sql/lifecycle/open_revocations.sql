@@ -1,5 +1,7 @@
--- The revocations the run's revoke task works through, in the order they were planned.
-SELECT r.revocation_id, r.issuance_id, i.certification_id, r.reason
+-- The revocations and corrections the run's revoke task works through, in the order they
+-- were planned; a correction names the live entry whose student it reads from CTIMS.
+SELECT r.revocation_id, i.certification_id, r.action, r.certification_id,
+       i.credly_template_id
 FROM badging.revocation r
 JOIN badging.issuance i USING (issuance_id)
 WHERE r.run_id = %(run_id)s AND r.revocation_state IN ('planned', 'held', 'in_flight')

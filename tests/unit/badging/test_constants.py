@@ -10,6 +10,7 @@ import pytest
 
 from badging.constants import (
     AGENCY_TIMEZONE,
+    CORRECTION_REASONS,
     DAG_ID,
     DECISIONS,
     ELIGIBILITY_REASONS,
@@ -107,12 +108,12 @@ def test_classify_sql_gives_exactly_the_plan_reasons():
 
 def test_the_sql_writes_every_reason_of_the_rules_and_no_other():
     assert _written("reason") == {str(r) for r in (*ELIGIBILITY_REASONS, *PLAN_REASONS,
-                                                   *LIFECYCLE_REASONS)}
+                                                   *LIFECYCLE_REASONS, *CORRECTION_REASONS)}
 
 
 def test_every_reason_is_given_by_a_rule_or_by_issue():
     assert set(Reason) == {*ELIGIBILITY_REASONS, *PLAN_REASONS, *ISSUE_REASONS,
-                           *LIFECYCLE_REASONS}
+                           *LIFECYCLE_REASONS, *CORRECTION_REASONS}
 
 
 def test_the_staged_decisions_are_exactly_the_decision_events():
@@ -128,7 +129,8 @@ def test_the_ledger_check_constraint_allows_exactly_the_states():
 
 
 def test_the_revocation_check_constraint_allows_exactly_the_revocation_states():
-    text = _text(SQL / "migrations" / "badging" / "006_lifecycle.sql")
+    # 007 widened 006's constraint for the corrections' ends.
+    text = _text(SQL / "migrations" / "badging" / "007_recipient_corrections.sql")
     check = re.search(r"CHECK\s*\(\s*revocation_state\s+IN\s*\((?P<list>[^)]*)\)", text)
     assert check
     assert set(re.findall(_LITERAL, check["list"])) == {str(s) for s in RevocationState}

@@ -1,0 +1,1 @@
+COPY recipient_now (issuance_id, certification_id, recipient_digest, name_digest) FROM STDIN

@@ -7,6 +7,9 @@ unjustified for `grace_days` successive run days gets a planned revocation. The 
 gate asks an operator when a run would revoke many; `revoke` then calls Credly with the
 issuing protocol's claim, fence and lease (docs/exactly-once.md). Nothing here revokes in a
 dry run, a backfill, or a run whose source looks collapsed.
+
+The same check and task correct a justified badge whose student's name or email was fixed in
+CTIMS (docs/recipient-corrections.md): `badging.revocation.action` replace or move.
 """
 
 from __future__ import annotations

@@ -306,11 +306,11 @@ def _replacer(client: CredlyClient, template_id: str, recipient: Recipient | Non
             old = client.get_badge(badge_id)
             if old is not None and old.replacement_badge_id:
                 return Done(RevocationState.REPLACED, Event.REPLACED, old.replacement_badge_id)
-        row.fence()
         # replace_badge looks the replacement up itself when the response is lost.
         new = client.replace_badge(badge_id, template_id, recipient.test_date,
                                    first_name=recipient.first_name,
-                                   last_name=recipient.last_name, badge_key=row.key)
+                                   last_name=recipient.last_name, badge_key=row.key,
+                                   fence=row.fence)
         return Done(RevocationState.REPLACED, Event.REPLACED, new.id)
     return call
 

@@ -360,8 +360,10 @@ class CredlyClient:
         first_name: str | None = None,
         last_name: str | None = None,
         badge_key: str | None = None,
+        fence: Callable[[], None] | None = None,
     ) -> IssuedBadge:
-        """Replace a badge with one of another template (Credly: POST …/badges/{id}/replace).
+        """Replace a badge with one of another template or a corrected name (Credly: POST
+        …/badges/{id}/replace); a lost response is found by reading the old badge's link.
 
         Args:
             badge_id: the badge to replace.
@@ -370,6 +372,7 @@ class CredlyClient:
             first_name: a corrected first name, if any.
             last_name: a corrected last name, if any.
             badge_key: surrogate for logs and errors.
+            fence: runs right before each POST and raises to stop it (the ledger's claim).
 
         Returns:
             The new badge (its replaces_badge_id is badge_id).
@@ -395,7 +398,7 @@ class CredlyClient:
 
         written = self.transport.write(
             "POST", self._url("badges", badge_id, "replace"), payload,
-            badge_key=key, recover=replacement,
+            badge_key=key, recover=replacement, fence=fence,
         )
         if written.recovered is not None:
             return written.recovered

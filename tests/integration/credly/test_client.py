@@ -405,6 +405,22 @@ def test_replace_issues_a_new_badge_linked_to_the_old(credly):
     assert stored[new.id]["replaces_badge_id"] == old.id
 
 
+def test_a_name_correction_replace_whose_response_is_lost_is_recovered_once(credly):
+    # The recipient corrections' replace (docs/recipient-corrections.md): same template, the
+    # corrected name; the reply is lost, the old badge's link finds the new one, no second POST.
+    client = make_client(credly)
+    old = client.issue_badge(request(1)).badge
+    credly.set_faults(lost_response_rate=1.0)
+    new = client.replace_badge(old.id, ACTIVE, date(2024, 7, 1), last_name="Fixed",
+                               badge_key="issuance#1")
+    stored = {b["id"]: b for b in credly.badges()}
+    assert set(stored) == {old.id, new.id}
+    assert stored[old.id]["replacement_badge_id"] == new.id
+    assert stored[new.id]["issued_to_last_name"] == "Fixed"
+    assert stored[new.id]["recipient_email"] == "student1@example.org"
+    assert credly.state()["duplicates_refused"] == 0
+
+
 def test_a_replace_whose_response_is_lost_is_recovered(credly):
     client = make_client(credly)
     old = client.issue_badge(request(1)).badge

@@ -121,10 +121,11 @@ def check_badges(run: RunInfo, *, grace_days: int, program_launch: date, counted
                 _load_recipients(conn, params, digest_secret)
                 db.execute(conn, "lifecycle/would_correct.sql", params)
             else:
+                _load_recipients(conn, params, digest_secret)
+                db.execute(conn, "lifecycle/cancel_stale_corrections.sql", params)
                 db.execute(conn, "lifecycle/clear_justified.sql", params)
                 db.execute(conn, "lifecycle/mark_unjustified.sql", params)
                 db.execute(conn, "lifecycle/plan_revocations.sql", params)
-                _load_recipients(conn, params, digest_secret)
                 db.execute(conn, "lifecycle/baseline_digests.sql", params)
                 db.execute(conn, "lifecycle/plan_corrections.sql", params)
             db.execute(conn, "lifecycle/record_check.sql", params | {
@@ -225,7 +226,8 @@ class RevocationRow:
 
 def revoke(run: RunInfo, client: CredlyClient, *, run_type: str, suppress_notification: bool,
            badging: str = db.BADGING_CONN_ID) -> dict[str, int]:
-    """Revoke the run's planned revocations in Credly, if the run may and the gate passed.
+    """Revoke the run's planned revocations in Credly, and make its planned name and email
+    corrections (replace, move), if the run may and the gate passed.
 
     Returns:
         Counts per outcome (no student data).
@@ -255,8 +257,9 @@ def revoke(run: RunInfo, client: CredlyClient, *, run_type: str, suppress_notifi
         rows = db.execute(conn, "lifecycle/open_revocations.sql",
                           {"run_id": run.run_id}).fetchall()
         # A correction calls Credly with the student's name as CTIMS has it now (never stored).
-        found = recipients({live for _, _, action, live, _ in rows
-                            if action != CorrectionAction.REVOKE and live is not None})
+        wanted = {live for _, _, action, live, _ in rows
+                  if action != CorrectionAction.REVOKE and live is not None}
+        found = recipients(wanted) if wanted else {}
         counts: Counter[str] = Counter()
         with Heartbeat(conninfo, run):
             for revocation_id, certification_id, action, live, template_id in rows:

@@ -3,6 +3,8 @@
 -- run did: the badges it revoked (revocation.revoked_run_id), and the revocations it held,
 -- saw fail for good, would make (dry run, backfill) and undid by re-issuing, as it audited
 -- them. Certification ids, site codes and reasons only: no recipient details.
+-- Name and email corrections (docs/recipient-corrections.md) count as `replaced`, `kept`
+-- (an accepted badge whose email changed) and `would_correct`; a move is a revocation.
 WITH outcome AS (
     SELECT coalesce(a.certification_id, i.certification_id) AS certification_id,
            r.site_code, r.reason, 'revoked' AS outcome
@@ -21,6 +23,9 @@ WITH outcome AS (
            CASE a.event WHEN 'revoke_held' THEN 'held'
                         WHEN 'revoke_failed' THEN 'failed'
                         WHEN 'reissue_planned' THEN 'reissued'
+                        WHEN 'email_changed_after_acceptance' THEN 'kept'
+                        WHEN 'would_replace' THEN 'would_correct'
+                        WHEN 'would_move' THEN 'would_correct'
                         ELSE a.event END
     FROM badging.audit_log a
     -- The badge's latest revocation (held, failed, or the one a re-issue undoes).
@@ -34,7 +39,9 @@ WITH outcome AS (
     LEFT JOIN badging.staged_certification s
       ON s.run_id = a.run_id AND s.certification_id = a.certification_id
     WHERE a.run_id = %(run_id)s
-      AND a.event IN ('revoke_held', 'revoke_failed', 'would_revoke', 'reissue_planned')
+      AND a.event IN ('revoke_held', 'revoke_failed', 'would_revoke', 'reissue_planned',
+                      'replaced', 'email_changed_after_acceptance', 'would_replace',
+                      'would_move')
 ),
 listed AS (
     SELECT certification_id, site_code, coalesce(reason, 'unknown') AS reason, outcome
@@ -65,6 +72,9 @@ SELECT jsonb_build_object(
            'failed',       (SELECT count(*) FROM outcome WHERE outcome = 'failed'),
            'would_revoke', (SELECT count(*) FROM outcome WHERE outcome = 'would_revoke'),
            'reissued',     (SELECT count(*) FROM outcome WHERE outcome = 'reissued'),
+           'replaced',     (SELECT count(*) FROM outcome WHERE outcome = 'replaced'),
+           'kept',         (SELECT count(*) FROM outcome WHERE outcome = 'kept'),
+           'would_correct', (SELECT count(*) FROM outcome WHERE outcome = 'would_correct'),
            'blocked',      (SELECT blocked FROM checked),
            'by_site',      (SELECT coalesce(jsonb_object_agg(site, reasons), '{}') FROM per_site)
        ) AS counts,

@@ -229,7 +229,7 @@ def test_the_summary_and_report_tell_the_runs_revocations(seeded, validated, tmp
     nothing = {"revoked": 0, "held": 0, "would_revoke": 0}
     assert _stored_revocations(seeded, run_id) == {
         "unjustified": 3, "revoked": 2, "held": 1, "failed": 0, "would_revoke": 0,
-        "reissued": 1, "blocked": None,
+        "reissued": 1, "replaced": 0, "kept": 0, "would_correct": 0, "blocked": None,
         "by_site": {one: {"entry_removed": nothing | {"revoked": 1},
                           "deleted": nothing | {"revoked": 1}},
                     two: {"entry_reassigned": nothing | {"held": 1}}}}

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from badging.ledger import MAX_BATCHES, batch_size_for
+from badging.ledger import MAX_BATCHES, batch_size_for, recipient_digests
 
 
 @pytest.mark.parametrize("planned", [0, 1, 249, 250, 5_000, 50_000, 150_000, 1_000_000])
@@ -23,3 +23,18 @@ def test_small_days_keep_the_preferred_size():
 def test_a_batch_size_below_one_is_refused():
     with pytest.raises(ValueError, match="batch_size"):
         batch_size_for(10, preferred=0)
+
+
+
+def test_recipient_digests_see_a_correction_and_nothing_else():
+    email, name = recipient_digests("k", " Ana@Example.org ", "Ana ", "Ruiz")
+    # What CTIMS normalises (case and blanks of the address, blanks of the names) is no change.
+    assert recipient_digests("k", "ana@example.org", "Ana", "Ruiz") == (email, name)
+    assert recipient_digests("k", "ana.r@example.org", "Ana", "Ruiz")[0] != email
+    assert recipient_digests("k", "ana.r@example.org", "Ana", "Ruiz")[1] == name
+    assert recipient_digests("k", "ana@example.org", "Ana", "Ruiz-Diaz") != (email, name)
+    # first|last: moving a letter between the names is a change.
+    assert recipient_digests("k", "ana@example.org", "An", "aRuiz")[1] != name
+    # Keyed: another secret, other digests; and nothing readable in them.
+    assert recipient_digests("other", "ana@example.org", "Ana", "Ruiz") != (email, name)
+    assert all("ana" not in d.lower() and "ruiz" not in d.lower() for d in (email, name))

@@ -16,7 +16,7 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 | `check_badges` | every issued badge against every live CTIMS row, under today's rules: a badge no live entry justifies for `revocation_grace_days` successive run days gets a planned revocation (dry runs and backfills only audit `would_revoke`; a collapsed source blocks the run's revocations) |
 | `revocation_gate` | more than `max_revocations_without_approval` to revoke → `approve` waits in **Required actions** (per site and reason); Reject or no answer in 12 h holds them for the next run, the rest of the run goes on |
 | `revoke` | revokes the planned badges in Credly (pool `credly_api`), each once; a badge whose entry comes back later is issued again by `plan` |
-| `report` | `badging.run_summary`, the summary table in its log, Great Expectations Data Docs and the correction report for technology centers under `BADGING_REPORT_DIR`; red if a badge failed or is still pending |
+| `report` | `badging.run_summary`, the summary table in its log, Great Expectations Data Docs and the correction report for technology centers under `BADGING_REPORT_DIR`; red if a badge failed or is still pending, or a revocation failed for good |
 | `notify_sites` | mails each technology center with entries to fix its list (ids, reason, what to do), once per site and day, through `smtp_default`; retries lists an earlier run could not deliver. Never red for a mail problem (`badging.site_list` records it) |
 | `fail_run_if_a_task_failed` | red when any other task is: mails the operators one alert naming the red task and its reason |
 

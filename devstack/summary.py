@@ -45,6 +45,12 @@ def print_summary(badging_dsn: str, day: date) -> int:
           f"({100 * (row['dq_failed_share'] or 0):.1f}% quarantined)")
     if row.get("dq_reason"):
         print(f"  data quality alert       {row['dq_reason']}")
+    revocations = row.get("revocations") or {}
+    for name in ("unjustified", "revoked", "held", "failed", "would_revoke", "reissued"):
+        if revocations.get(name):
+            print(f"  revocations: {name:<11}{revocations[name]:>8}")
+    if revocations.get("blocked"):
+        print(f"  revocations blocked      {revocations['blocked']}")
     print("ledger (all runs): " + ", ".join(f"{r['state']} {r['n']}" for r in ledger))
     print(f"correction report: {_openable(row['report_location'])}")
     print(f"data docs:         {_openable(row['data_docs_location'])}")

@@ -38,6 +38,12 @@ CREDLY_CONN_FIELDS = {
         "description": "Ask Credly not to email earners about new badges.",
         "schema": {"type": ["boolean", "null"], "default": False},
     },
+    "suppress_revoke_notification_email": {
+        "label": "Suppress revocation notification email",
+        "description": "Ask Credly not to email earners whose badge the pipeline revokes "
+                       "(the DAG param of the same name can also ask, run by run).",
+        "schema": {"type": ["boolean", "null"], "default": False},
+    },
     "connect_timeout": {
         "label": "Connect timeout (s)",
         "description": "Empty: 5 seconds.",

@@ -126,10 +126,12 @@ def revoke(context: dict[str, Any]) -> dict[str, int]:
 
     run = RunInfo.from_context(context)
     with _no_retry_for(ConfigurationError, CredlyAuthError):
-        client = CredlyHook(CREDLY_CONN_ID).get_conn()
-        return revoke_badges(
-            run, client, run_type=str(context["dag_run"].run_type),
-            suppress_notification=bool(context["params"]["suppress_revoke_notification_email"]))
+        hook = CredlyHook(CREDLY_CONN_ID)
+        # Either the connection (a deployment's policy) or the run's param may ask.
+        suppress = (bool(context["params"]["suppress_revoke_notification_email"])
+                    or hook.suppresses_revoke_notification())
+        return revoke_badges(run, hook.get_conn(), run_type=str(context["dag_run"].run_type),
+                             suppress_notification=suppress)
 
 
 def report(context: dict[str, Any]) -> dict[str, Any]:

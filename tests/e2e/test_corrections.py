@@ -19,6 +19,7 @@ import pytest
 
 from badging.constants import AGENCY_TZ
 from devstack.seed import SeedParams, run_seed
+from tests.e2e.hitl import answer, finish, start_dag, succeeded, waiting_request
 from tests.e2e.outcomes import assert_sandbox_matches_ledger, ledger
 
 SEED = SeedParams(date_from=date(2026, 4, 1), date_to=date(2026, 4, 10), rows=220,
@@ -99,6 +100,24 @@ def correct(stack, badges: dict[str, tuple], day: date) -> None:
         enter_again(conn, badges["reentered"][1], when + timedelta(minutes=5))
 
 
+def soft_delete(stack, badges: list[tuple], day: date) -> None:
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        for badge in badges:
+            conn.execute(CORRECTIONS["soft_delete"], {"when": at_noon(day), "id": badge[1]})
+
+
+def revoke_then_enter_again(stack, run_dag) -> tuple[int, str, object]:
+    """One badge's entry deleted, the badge revoked after the grace days, then the entry
+    entered again: (issuance id, the revoked Credly badge id, the last run's result)."""
+    [badge] = single_entry_badges(stack, 1)
+    soft_delete(stack, [badge], FIRST)
+    assert run_dag(FIRST, lookback_days=0).succeeded
+    assert run_dag(SECOND, lookback_days=0).succeeded
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        enter_again(conn, badge[1], at_noon(THIRD))
+    return badge[0], badge[3], run_dag(THIRD, lookback_days=0)
+
+
 def revocations(stack) -> dict[int, tuple[str, str, str, int]]:
     """Per issuance: (revocation_state, reason, credly_badge_id, attempts)."""
     with psycopg.connect(stack.dsn("badging")) as conn:
@@ -153,17 +172,7 @@ def test_corrected_entries_lose_their_badges_after_the_grace_days_once(issued, r
 
 
 def test_a_badge_whose_entry_comes_back_is_issued_again(issued, run_dag, sandbox):
-    [(issuance_id, certification_id, _, old_badge)] = single_entry_badges(issued, 1)
-    with psycopg.connect(issued.dsn("ctims")) as conn:
-        conn.execute(CORRECTIONS["soft_delete"], {"when": at_noon(FIRST),
-                                                  "id": certification_id})
-    assert run_dag(FIRST, lookback_days=0).succeeded
-    assert run_dag(SECOND, lookback_days=0).succeeded
-    assert revoked_in_sandbox(sandbox) == {old_badge}
-
-    with psycopg.connect(issued.dsn("ctims")) as conn:
-        enter_again(conn, certification_id, at_noon(THIRD))
-    result = run_dag(THIRD, lookback_days=0)
+    issuance_id, old_badge, result = revoke_then_enter_again(issued, run_dag)
     assert result.succeeded, result.output[-4000:]
     with psycopg.connect(issued.dsn("badging")) as conn:
         state, new_badge = conn.execute(
@@ -179,17 +188,9 @@ def test_a_badge_whose_entry_comes_back_is_issued_again(issued, run_dag, sandbox
 
 def test_when_credly_refuses_a_new_badge_after_a_revoke_the_row_fails_saying_so(
         issued, run_dag, sandbox):
+    # Credly keeps the revoked badge in the way of a new one.
     sandbox.set_behavior(revoked_blocks_reissue=True)
-    [(issuance_id, certification_id, _, _)] = single_entry_badges(issued, 1)
-    with psycopg.connect(issued.dsn("ctims")) as conn:
-        conn.execute(CORRECTIONS["soft_delete"], {"when": at_noon(FIRST),
-                                                  "id": certification_id})
-    assert run_dag(FIRST, lookback_days=0).succeeded
-    assert run_dag(SECOND, lookback_days=0).succeeded
-    with psycopg.connect(issued.dsn("ctims")) as conn:
-        # The instructor enters it again: Credly keeps the revoked badge in the way.
-        enter_again(conn, certification_id, at_noon(THIRD))
-    result = run_dag(THIRD, lookback_days=0)
+    issuance_id, _, result = revoke_then_enter_again(issued, run_dag)
     # A failed badge makes the run red (report) and says why; nothing loops.
     assert not result.succeeded
     with psycopg.connect(issued.dsn("badging")) as conn:
@@ -310,3 +311,107 @@ def test_a_corrected_email_leaves_an_accepted_badge_alone_and_says_so(issued, ru
     assert in_sandbox(sandbox) == before
     assert audited(issued, "email_changed_after_acceptance") == {issuance_id: 1}
     assert ledger_badge(issued, issuance_id) == ("issued", badge)
+
+
+GATE_TASK = "revocation_gate.approve"
+
+
+def gate_decisions(stack) -> list[tuple[date, str]]:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return conn.execute("SELECT logical_date, event FROM badging.approval "
+                            "WHERE gate = 'revocation' ORDER BY decided_at").fetchall()
+
+
+def test_many_revocations_wait_for_an_operator_a_rejection_holds_them_an_approval_revokes(
+        issued, run_dag, api, sandbox, tmp_path):
+    badges = single_entry_badges(issued, 3)
+    soft_delete(issued, badges, FIRST)
+    assert run_dag(FIRST, lookback_days=0).succeeded
+
+    # Three to revoke, one allowed without asking: the run waits; Reject holds them and the
+    # rest of the run goes on (green).
+    log_path = tmp_path / "rejected.log"
+    process = start_dag(issued, SECOND, log_path, lookback_days=0,
+                        max_revocations_without_approval=1)
+    try:
+        request = waiting_request(api, process, GATE_TASK)
+        assert "**3 badges** would be revoked" in request["body"]
+        rows = [line for line in request["body"].splitlines()
+                if line.startswith("| ") and not line.startswith("| site ")]
+        assert sum(int(row.split("|")[3]) for row in rows) == 3
+        assert {row.split("|")[2].strip() for row in rows} == {"deleted"}
+        assert revoked_in_sandbox(sandbox) == set()
+        answer(api, request, GATE_TASK, "Reject")
+        code, output = finish(process, log_path)
+        rejected_run = request["task_instance"]["dag_run_id"]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert succeeded(code, output), output[-4000:]
+    assert {r[0] for r in revocations(issued).values()} == {"held"}
+    assert dict(audited(issued, "revoke_held")) == {b[0]: 1 for b in badges}
+    assert revoked_in_sandbox(sandbox) == set()
+
+    # The next run asks again; Approve revokes them, once each.
+    log_path = tmp_path / "approved.log"
+    process = start_dag(issued, THIRD, log_path, lookback_days=0,
+                        max_revocations_without_approval=1)
+    try:
+        request = waiting_request(api, process, GATE_TASK, not_of_runs=frozenset({rejected_run}))
+        answer(api, request, GATE_TASK, "Approve")
+        code, output = finish(process, log_path)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert succeeded(code, output), output[-4000:]
+    assert revoked_in_sandbox(sandbox) == {b[3] for b in badges}
+    assert {r[0] for r in revocations(issued).values()} == {"revoked"}
+    # The other runs had nothing to ask (approval_not_needed).
+    assert [d for d in gate_decisions(issued) if d[1] != "approval_not_needed"] == [
+        (SECOND, "rejected"), (THIRD, "approved")]
+    assert_sandbox_matches_ledger(issued, sandbox)
+
+
+def test_a_dry_run_reports_what_it_would_revoke_and_changes_nothing(issued, run_dag, sandbox):
+    badges = single_entry_badges(issued, 2)
+    soft_delete(issued, badges, FIRST)
+    for day in (FIRST, SECOND, THIRD):
+        assert run_dag(day, lookback_days=0, dry_run=True).succeeded
+    assert revocations(issued) == {}
+    assert revoked_in_sandbox(sandbox) == set()
+    # Once per run and badge; no streak counted.
+    assert dict(audited(issued, "would_revoke")) == {b[0]: 3 for b in badges}
+    assert audited(issued, "unjustified") == Counter()
+
+
+def test_a_collapsed_source_revokes_nothing(issued, run_dag, sandbox):
+    badges = single_entry_badges(issued, 2)
+    soft_delete(issued, badges, FIRST)
+    assert run_dag(FIRST, lookback_days=0).succeeded
+    # Half of CTIMS vanishes (a truncated or half-replicated table) before the next run.
+    with psycopg.connect(issued.dsn("ctims")) as conn:
+        conn.execute("DELETE FROM ctims.realtime_certifications WHERE certification_id % 2 = 0")
+    assert run_dag(SECOND, lookback_days=0).succeeded
+    with psycopg.connect(issued.dsn("badging")) as conn:
+        [blocked] = conn.execute("SELECT blocked FROM badging.badge_check "
+                                 "ORDER BY checked_at DESC LIMIT 1").fetchone()
+    assert "collapsed source" in blocked
+    assert revocations(issued) == {}
+    assert revoked_in_sandbox(sandbox) == set()
+
+
+def test_revocations_under_credly_faults_end_revoked_once_each(issued, run_dag, sandbox):
+    badges = single_entry_badges(issued, 6)
+    soft_delete(issued, badges, FIRST)
+    assert run_dag(FIRST, lookback_days=0).succeeded
+    # Lost responses (Credly revoked, we never heard), 5xx and 429s on the revoking run: the
+    # client looks a lost revoke up, the task's retries take what is left.
+    sandbox.set_faults(lost_response_rate=0.3, error_rate=0.15, throttle_rate=0.1,
+                       retry_after_s=1, seed=13)
+    result = run_dag(SECOND, lookback_days=0)
+    sandbox.clear_faults()
+    assert result.succeeded, result.output[-4000:]
+    assert revoked_in_sandbox(sandbox) == {b[3] for b in badges}
+    assert dict(audited(issued, "revoked")) == {b[0]: 1 for b in badges}
+    assert {r[0] for r in revocations(issued).values()} == {"revoked"}
+    assert_sandbox_matches_ledger(issued, sandbox)

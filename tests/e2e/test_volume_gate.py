@@ -8,13 +8,10 @@ run through the real scheduler, as in test_backfill.py.
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
@@ -25,10 +22,18 @@ from devstack import airflow_local
 from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
 from devstack.ports import free_port
 from devstack.seed import SeedParams, run_seed
+from tests.e2e.hitl import (
+    DAG_DEADLINE_S,
+    DAG_ID,
+    answer,
+    finish,
+    start_dag,
+    succeeded,
+    waiting_request,
+)
 from tests.e2e.outcomes import ledger
 from tests.fixtures.ctims import replay_day
 
-DAG_ID = airflow_local.DAG_ID
 APPROVE_TASK = "volume_gate.approve"
 # The issue's case: a summer trickle, then a normal busy day in August.
 QUIET = SeedParams(date_from=date(2026, 7, 1), date_to=date(2026, 8, 9), rows=200,
@@ -37,7 +42,6 @@ BUSY_DAY = date(2026, 8, 10)
 BUSY = SeedParams(date_from=BUSY_DAY, date_to=BUSY_DAY, rows=544, dirty_rate=0.0, seed=22)
 # A replayed feed: an ordinary day inside the band, entered again under new ids.
 NORMAL_DAY = date(2026, 8, 5)
-DAG_DEADLINE_S = 900
 
 
 @pytest.fixture
@@ -46,51 +50,6 @@ def quiet_then_busy(clean_stack):
     run_seed(BUSY, clean_stack.dsn("ctims"), clean_stack.dsn("badging"))
     clean_stack.sync_templates()
     return clean_stack
-
-
-@pytest.fixture
-def api(airflow_ready) -> Iterator[AirflowApi]:
-    """An API server on the session stack's metadata database (the operator's UI)."""
-    site = AirflowSite(airflow_ready, free_port())
-    services = AirflowServices(site, components=("api-server",), env=site.env())
-    with interrupted_by(signal.SIGTERM), services:
-        yield AirflowApi(site)
-    assert services.leftovers() == [], "an Airflow process outlived the test"
-
-
-def start_dag(stack, day: date, log_path: Path, **params) -> subprocess.Popen:
-    conf = json.dumps({"date": day.isoformat(), **params})
-    out = log_path.open("w")
-    return airflow_local.airflow_process(stack, "dags", "test", DAG_ID, "--conf", conf,
-                                         stdout=out, stderr=subprocess.STDOUT)
-
-
-def waiting_request(api: AirflowApi, process: subprocess.Popen, timeout: float = 600) -> dict:
-    """The gate's open approval request, once the run waits for it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the run ended without waiting for an operator"
-        details = api.get(f"/dags/{DAG_ID}/dagRuns/~/hitlDetails", task_id=APPROVE_TASK)
-        open_ones = [d for d in details["hitl_details"] if not d["response_received"]]
-        if open_ones:
-            return open_ones[0]
-        time.sleep(2)
-    raise TimeoutError("no approval request appeared")
-
-
-def answer(api: AirflowApi, request: dict, option: str) -> dict:
-    run_id = quote(request["task_instance"]["dag_run_id"], safe="")
-    return api.patch(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{APPROVE_TASK}/-1/"
-                     "hitlDetails", {"chosen_options": [option], "params_input": {}})
-
-
-def finish(process: subprocess.Popen, log_path: Path) -> tuple[int, str]:
-    code = process.wait(timeout=DAG_DEADLINE_S)
-    return code, log_path.read_text()
-
-
-def succeeded(code: int, output: str) -> bool:
-    return code == 0 and "state=success" in output
 
 
 def approvals(stack) -> list[tuple]:
@@ -119,13 +78,13 @@ def test_a_busy_day_after_a_quiet_stretch_waits_and_an_approval_lets_it_issue(
     log_path = tmp_path / "busy.log"
     process = start_dag(quiet_then_busy, BUSY_DAY, log_path)
     try:
-        request = waiting_request(api, process)
+        request = waiting_request(api, process, APPROVE_TASK)
         assert "544 rows" in request["body"]
         assert "| site | rows | share today | usual share |" in request["body"]
         assert request["defaults"] == ["Reject"]
         # Nothing is issued while the run waits.
         assert sandbox.badges() == []
-        answered = answer(api, request, "Approve")
+        answered = answer(api, request, APPROVE_TASK, "Approve")
         assert answered["chosen_options"] == ["Approve"]
         code, output = finish(process, log_path)
     finally:
@@ -155,9 +114,9 @@ def test_a_replayed_feed_waits_and_a_rejection_issues_nothing(
     log_path = tmp_path / "replay.log"
     process = start_dag(quiet_then_busy, NORMAL_DAY, log_path, lookback_days=0)
     try:
-        request = waiting_request(api, process)
+        request = waiting_request(api, process, APPROVE_TASK)
         assert "repeat certifications already entered under another id" in request["body"]
-        answer(api, request, "Reject")
+        answer(api, request, APPROVE_TASK, "Reject")
         code, output = finish(process, log_path)
     finally:
         if process.poll() is None:

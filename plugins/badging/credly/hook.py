@@ -62,7 +62,8 @@ class CredlyHook(BaseHook):
     The connection's host is the API base URL (``/v1`` included), its password the token (so
     Airflow masks it in logs), and its extra holds ``organization_id`` and
     ``earner_id_secret`` plus optional ``rate_limit_per_s``, ``rate_limit_burst``,
-    ``locale``, ``suppress_badge_notification_email``, ``connect_timeout``, ``read_timeout``
+    ``locale``, ``suppress_badge_notification_email``, ``suppress_revoke_notification_email``,
+    ``connect_timeout``, ``read_timeout``
     (the form fields declared in ``badging.provider_info``). Connections of type ``http``
     with the same fields, as older deployments have them, are read the same way.
 
@@ -121,6 +122,10 @@ class CredlyHook(BaseHook):
             str(extra.get("organization_id") or ""),
             **options,
         )
+
+    def suppresses_revoke_notification(self) -> bool:
+        """Whether the connection asks Credly not to email earners about revocations."""
+        return _as_bool(self._extra()[1].get("suppress_revoke_notification_email", False))
 
     def earner_id_secret(self) -> str:
         """Return the key that turns student ids into the issuer_earner_id sent to Credly.

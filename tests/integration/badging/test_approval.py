@@ -36,9 +36,9 @@ def context(run_type: str = "manual", **params):
     return ctx
 
 
-def operator() -> GateApprovalOperator:
-    return GateApprovalOperator(task_id="approve", gate=Gate.VOLUME,
-                                check_task_id="volume_gate.check", subject="volume?",
+def operator(gate: Gate = Gate.VOLUME, stops_run: bool = True) -> GateApprovalOperator:
+    return GateApprovalOperator(task_id="approve", gate=gate, stops_run=stops_run,
+                                check_task_id=f"{gate}_gate.check", subject=f"{gate}?",
                                 defaults="Reject", response_timeout=timedelta(hours=1))
 
 
@@ -116,3 +116,16 @@ def test_a_retried_task_records_its_decision_once(badging_env):
     operator().execute_complete(context(), event("Approve", user={"id": "8", "name": "lead"}))
     assert recorded(badging_env) == [("approved", "lead"), ("approved", "ops", "volume"),
                                      ("approved", "lead", "volume")]
+
+
+def test_a_gate_that_holds_records_a_rejection_without_failing(badging_env):
+    # The revocation gate: the refusal is a decision the revoke task reads, not a red run.
+    operator(Gate.REVOCATION, stops_run=False).execute_complete(
+        context(), event("Reject", user={"id": "7", "name": "ops"}))
+    assert recorded(badging_env) == [("rejected", "ops"), ("rejected", "ops", "revocation")]
+
+
+def test_a_gate_that_holds_lets_a_backfill_pass_to_be_held(badging_env):
+    assert run_check(context("backfill"), Gate.REVOCATION, asking, "accept_revocations",
+                     "revocation_gate", stops_run=False) == "revocation_gate.passed"
+    assert recorded(badging_env)[0] == ("refused_unattended", "operator1")

@@ -95,7 +95,7 @@ def test_every_field_of_the_connection_form_reaches_the_client(monkeypatch):
     values = {
         "organization_id": "org-1", "earner_id_secret": "k3y-value", "rate_limit_per_s": 7.5,
         "rate_limit_burst": 3, "locale": "es", "suppress_badge_notification_email": True,
-        "connect_timeout": 2, "read_timeout": 9,
+        "suppress_revoke_notification_email": True, "connect_timeout": 2, "read_timeout": 9,
     }
     assert set(values) == set(CREDLY_CONN_FIELDS)  # a new form field needs a line here
     connection_env(monkeypatch, host="https://api.credly.com/v1", password="t", extra=values)
@@ -106,6 +106,13 @@ def test_every_field_of_the_connection_form_reaches_the_client(monkeypatch):
     assert client.timeout == (2.0, 9.0)
     assert (client.transport.limiter.rate_per_s, client.transport.limiter.burst) == (7.5, 3)
     assert hook.earner_id_secret() == "k3y-value"
+    assert hook.suppresses_revoke_notification() is True
+
+
+def test_revocations_notify_earners_unless_the_connection_says_not(monkeypatch):
+    connection_env(monkeypatch, host="http://h/v1", password="t",
+                   extra={"organization_id": "o"})
+    assert CredlyHook("credly_test").suppresses_revoke_notification() is False
 
 
 def test_a_missing_earner_id_secret_is_a_configuration_error(monkeypatch):

@@ -1,0 +1,71 @@
+"""Runs that wait for an operator: the real DAG through `airflow dags test`, answered through
+the REST API of an API server on the same metadata database, as from the UI's Required
+actions (PATCH .../taskInstances/<task>/-1/hitlDetails)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from devstack import airflow_local
+from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
+from devstack.ports import free_port
+
+DAG_ID = airflow_local.DAG_ID
+DAG_DEADLINE_S = 900
+
+
+@pytest.fixture
+def api(airflow_ready) -> Iterator[AirflowApi]:
+    """An API server on the session stack's metadata database (the operator's UI)."""
+    site = AirflowSite(airflow_ready, free_port())
+    services = AirflowServices(site, components=("api-server",), env=site.env())
+    with interrupted_by(signal.SIGTERM), services:
+        yield AirflowApi(site)
+    assert services.leftovers() == [], "an Airflow process outlived the test"
+
+
+def start_dag(stack, day: date, log_path: Path, **params) -> subprocess.Popen:
+    conf = json.dumps({"date": day.isoformat(), **params})
+    out = log_path.open("w")
+    return airflow_local.airflow_process(stack, "dags", "test", DAG_ID, "--conf", conf,
+                                         stdout=out, stderr=subprocess.STDOUT)
+
+
+def waiting_request(api: AirflowApi, process: subprocess.Popen, task_id: str,
+                    timeout: float = 600, not_of_runs: frozenset[str] = frozenset()) -> dict:
+    """The open approval request of the gate task `task_id`, once the run waits for it;
+    requests of the runs in `not_of_runs` (answered earlier) are passed over."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the run ended without waiting for an operator"
+        details = api.get(f"/dags/{DAG_ID}/dagRuns/~/hitlDetails", task_id=task_id)
+        open_ones = [d for d in details["hitl_details"] if not d["response_received"]
+                     and d["task_instance"]["dag_run_id"] not in not_of_runs]
+        if open_ones:
+            return open_ones[0]
+        time.sleep(2)
+    raise TimeoutError("no approval request appeared")
+
+
+def answer(api: AirflowApi, request: dict, task_id: str, option: str) -> dict:
+    run_id = quote(request["task_instance"]["dag_run_id"], safe="")
+    return api.patch(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}/-1/"
+                     "hitlDetails", {"chosen_options": [option], "params_input": {}})
+
+
+def finish(process: subprocess.Popen, log_path: Path) -> tuple[int, str]:
+    code = process.wait(timeout=DAG_DEADLINE_S)
+    return code, log_path.read_text()
+
+
+def succeeded(code: int, output: str) -> bool:
+    return code == 0 and "state=success" in output

@@ -56,14 +56,14 @@ def approvals(stack) -> list[tuple]:
     with psycopg.connect(stack.dsn("badging")) as conn:
         return conn.execute(
             "SELECT logical_date, gate, event, decided_by, summary, detail "
-            "FROM badging.approval ORDER BY decided_at").fetchall()
+            "FROM badging.approval WHERE gate = 'volume' ORDER BY decided_at").fetchall()
 
 
 def gate_audit(stack) -> list[tuple]:
     with psycopg.connect(stack.dsn("badging")) as conn:
         return conn.execute(
             "SELECT event, detail->>'gate', detail->>'decided_by', detail->>'decided_at' "
-            "FROM badging.audit_log WHERE detail ? 'gate' ORDER BY audit_id").fetchall()
+            "FROM badging.audit_log WHERE detail->>'gate' = 'volume' ORDER BY audit_id").fetchall()
 
 
 def summary_approvals(stack, day: date) -> dict:

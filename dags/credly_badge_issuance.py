@@ -13,6 +13,7 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 | `decide_eligibility` | the agency's rules; every row not earning a badge gets one reason in `badging.audit_log` |
 | `plan` | ledger rows `pending` (once per student and assessment, ever); cuts them into batches |
 | `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
+| `sync_credly` | (beside `issue`) brings every live badge's Credly state (`pending`, `accepted`, `rejected`, `revoked`, `expired`, deleted) into the ledger, reading Credly's badge list 50 a page (pool `credly_api`); a badge revoked or deleted in Credly by someone else is marked `revoked` in the ledger, never issued again, and listed in the report for a person to decide. Not in dry runs or backfills |
 | `check_badges` | every issued badge against every live CTIMS row, under today's rules: a badge no live entry justifies for `revocation_grace_days` successive run days gets a planned revocation; a justified badge whose student's name or email was corrected gets a planned `replace` / `move` (docs/recipient-corrections.md; dry runs and backfills only audit `would_revoke` / `would_replace` / `would_move`; a collapsed source blocks the run's revocations and corrections) |
 | `revocation_gate` | more than `max_revocations_without_approval` to revoke → `approve` waits in **Required actions** (per site and reason); Reject or no answer in 12 h holds them for the next run, the rest of the run goes on |
 | `revoke` | revokes the planned badges in Credly (pool `credly_api`), each once; replaces a badge whose name was corrected; revokes an unaccepted badge whose email was corrected (the next sweep issues it to the new address) and leaves an accepted one alone (`email_changed_after_acceptance`); a badge whose entry comes back later is issued again by `plan` |
@@ -119,6 +120,9 @@ VOLUME_GATE_TIMEOUT = timedelta(hours=20)
 # Revocations wait for an operator at most this long, then are held for the next run. It
 # runs beside issue, after the volume gate: 20 h + 12 h stays inside DAGRUN_TIMEOUT.
 REVOCATION_GATE_TIMEOUT = timedelta(hours=12)
+# One try of the Credly sync: 150,000 live badges are about 3,000 list pages, minutes at
+# Credly's usual latency; past an hour it is stuck (its retry reads again).
+SYNC_TIMEOUT = timedelta(hours=1)
 DAGRUN_TIMEOUT = timedelta(hours=36)
 
 
@@ -253,6 +257,17 @@ def credly_badge_issuance():
 
         return tasks.revoke(get_current_context())
 
+    # Before check_badges: a badge someone revoked or deleted in Credly is `revoked` in the
+    # ledger before the check could plan the pipeline's own revoke of it. Beside issue (the
+    # day's new badges are pending: the next run reads them); all_done: a day whose rows
+    # failed still has earlier badges worth reading.
+    @task(pool="credly_api", trigger_rule="all_done", retries=2,
+          retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15),
+          execution_timeout=SYNC_TIMEOUT)
+    def sync_credly() -> dict:
+        from badging import tasks
+        return tasks.sync_credly(get_current_context())
+
     @task(trigger_rule="all_done", retries=1)
     def report() -> dict:
         from badging import tasks
@@ -286,12 +301,14 @@ def credly_badge_issuance():
         accept_param="accept_revocations", response_timeout=REVOCATION_GATE_TIMEOUT,
         stops_run=False)
     revoked = revoke()
+    synced = sync_credly()
     summary, notified = report(), notify_sites()
     staged >> validated >> gate >> decided >> batches
     decided >> checked >> revocation_gate >> revoked
+    decided >> synced >> checked
     [issued, revoked] >> summary >> notified
     [staged, validated, gate, decided, batches, issued, checked, revocation_gate, revoked,
-     summary, notified] >> fail_run_if_a_task_failed()
+     synced, summary, notified] >> fail_run_if_a_task_failed()
 
 
 alerts.without_deadline_in_dag_test(credly_badge_issuance())

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from devstack.credly_sandbox import listing
 from devstack.credly_sandbox.behavior import Behavior, parse_switches
+from devstack.credly_sandbox.earners import Earners, parse_earners
 from devstack.credly_sandbox.faults import FaultInjector, Faults, parse_knobs
 from devstack.credly_sandbox.model import ApiError
 from devstack.credly_sandbox.store import Store
@@ -28,7 +29,8 @@ from devstack.credly_sandbox.store import Store
 log = logging.getLogger(__name__)
 
 ROLES = ("read_write", "read_only")
-EARNER_STATES = ("pending", "accepted", "rejected")
+# What /_sandbox/badges/{id}/state may set: the earner's decisions, and expiry.
+EARNER_STATES = ("pending", "accepted", "rejected", "expired")
 _STATUS_MESSAGES = {
     401: "Unauthorized",
     404: "Not found",
@@ -120,6 +122,7 @@ class Sandbox:
             "peak_in_flight": self.peak_in_flight,
             "faults": self.faults.faults.as_dict(),
             "behavior": self.store.behavior.as_dict(),
+            "earners": self.store.earners.as_dict(),
         }
 
     def set_behavior(self, switches: dict[str, bool]) -> Behavior:
@@ -290,6 +293,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get(org + "/badges")
     async def list_badges(request: Request, org_id: str) -> Response:
         sandbox.authorize(request, org_id)
+        store.let_earners_act()
         params = request.query_params
         filters = listing.parse_filter(
             params.get("filter"),
@@ -316,6 +320,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get(org + "/badges/{badge_id}")
     async def get_badge(request: Request, org_id: str, badge_id: str) -> Response:
         sandbox.authorize(request, org_id)
+        store.let_earners_act()
         return _data(store.render(store.get(badge_id)))
 
     @app.put(org + "/badges/{badge_id}/revoke")
@@ -372,6 +377,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/_sandbox/state")
     async def get_state() -> Response:
+        store.let_earners_act()
         return JSONResponse(sandbox.state())
 
     @app.post("/_sandbox/reset")
@@ -408,6 +414,22 @@ def create_app(settings: Settings) -> FastAPI:
     async def restore_behavior() -> Response:
         return JSONResponse(sandbox.restore_behavior().as_dict())
 
+    @app.get("/_sandbox/earners")
+    async def get_earners() -> Response:
+        return JSONResponse(store.earners.as_dict())
+
+    @app.post("/_sandbox/earners")
+    async def set_earners(request: Request) -> Response:
+        # Badges already waiting are decided with the new knob when their delay passes.
+        store.earners = parse_earners(await _json_body(request), store.earners)
+        log.info("earners now %s", store.earners.as_dict())
+        return JSONResponse(store.earners.as_dict())
+
+    @app.delete("/_sandbox/earners")
+    async def idle_earners() -> Response:
+        store.earners = Earners()
+        return JSONResponse(store.earners.as_dict())
+
     @app.post("/_sandbox/templates")
     async def put_templates(request: Request) -> Response:
         body = await _json_body(request)
@@ -437,6 +459,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/_sandbox/badges")
     async def all_badges(request: Request) -> Response:
+        store.let_earners_act()
         wanted = [f for f in (request.query_params.get("fields") or "").split(",") if f]
         # badge_template_id is flattened in so tests can compare with the ledger directly.
         badges = [
@@ -454,5 +477,17 @@ def create_app(settings: Settings) -> FastAPI:
         if state not in EARNER_STATES:
             raise ApiError(422, f"state must be one of {', '.join(EARNER_STATES)}")
         return JSONResponse({"data": store.render(store.set_state(badge_id, state))})
+
+    # Someone else acting in Credly's web app (not the pipeline): outside /v1, so neither
+    # faults nor the request counters see it.
+    @app.post("/_sandbox/badges/{badge_id}/revoke")
+    async def revoke_by_hand(request: Request, badge_id: str) -> Response:
+        return JSONResponse({"data": store.render(store.revoke(badge_id,
+                                                               await _json_body(request)))})
+
+    @app.delete("/_sandbox/badges/{badge_id}")
+    async def delete_by_hand(badge_id: str) -> Response:
+        store.delete(badge_id)
+        return Response(status_code=204)
 
     return app

@@ -45,8 +45,27 @@ class SandboxControl:
         """The switches as the sandbox was launched."""
         return self._call("DELETE", "behavior")
 
+    def set_earners(self, **knobs: float) -> dict[str, float]:
+        """Earners accept `accept_share` and reject `reject_share` of the pending badges,
+        `delay_s` after each badge's creation (devstack/credly_sandbox/earners.py)."""
+        return self._call("POST", "earners", json=knobs)
+
+    def idle_earners(self) -> dict[str, float]:
+        return self._call("DELETE", "earners")
+
+    def delete_badge(self, badge_id: str) -> None:
+        """Someone deletes a badge in Credly's web app (a data-removal request)."""
+        response = self._http.delete(
+            f"{self.root_url}/_sandbox/badges/{badge_id}", timeout=self._timeout)
+        response.raise_for_status()
+
+    def revoke_badge(self, badge_id: str, reason: str = "Revoked by hand") -> dict[str, Any]:
+        """Someone revokes a badge in Credly's web app, outside the pipeline."""
+        return self._call("POST", f"badges/{badge_id}/revoke", json={"reason": reason})["data"]
+
     def reset(self) -> dict[str, Any]:
-        """No badges, zero counters, no faults, behavior as launched; templates and tokens stay."""
+        """No badges, zero counters, no faults, idle earners, behavior as launched; templates and
+        tokens stay."""
         return self._call("POST", "reset")
 
     def state(self) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from devstack.credly_sandbox import model
 from devstack.credly_sandbox.behavior import Behavior
+from devstack.credly_sandbox.earners import EarnerQueue, Earners
 from devstack.credly_sandbox.model import ApiError
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ class Store:
         self._seq = 0
         self.duplicates_refused = 0
         self.behavior = Behavior()
+        # Earners accepting or rejecting pending badges over time (earners.py).
+        self.earners = Earners()
+        self._undecided = EarnerQueue()
         self._load()
 
     def _load(self) -> None:
@@ -61,7 +65,11 @@ class Store:
             self.templates[template["id"]] = template
         for seq, body in self._db.execute("SELECT seq, body FROM badges ORDER BY seq"):
             self._seq = seq
-            self._index(json.loads(body))
+            badge = json.loads(body)
+            self._index(badge)
+            if badge["state"] == "pending":
+                self._undecided.add(model.parse_time(badge["created_at"], "created_at"),
+                                    badge["id"])
         row = self._db.execute(
             "SELECT value FROM counters WHERE name = 'duplicates_refused'"
         ).fetchone()
@@ -181,6 +189,7 @@ class Store:
         badge = model.new_badge(fields)
         self._save_badge(badge, new=True)
         self._index(badge)
+        self._undecided.add(model.now(), badge["id"])
         return badge
 
     def get(self, badge_id: str) -> dict[str, Any]:
@@ -228,15 +237,34 @@ class Store:
             self._save_badge(badge, new=True)
             self._save_badge(old, new=False)
         self._index(badge)
+        self._undecided.add(model.now(), badge["id"])
         return badge
 
     def set_state(self, badge_id: str, state: str) -> dict[str, Any]:
-        """Earner-side transitions (accept/reject) that only Credly's web app can make."""
+        """Earner-side transitions (accept/reject) that only Credly's web app can make, and
+        expiry (Credly's clock)."""
         badge = self.get(badge_id)
         stamp = model.iso(model.now())
         badge.update(state=state, updated_at=stamp, state_updated_at=stamp)
         self._save_badge(badge, new=False)
         return badge
+
+    def let_earners_act(self) -> int:
+        """Apply the decisions of every earner whose delay has passed (before any read, so a
+        list is consistent with the gets after it); returns how many badges changed."""
+        acted = 0
+        with self._db:
+            self._db.execute("BEGIN")
+            for badge_id, state, when in self._undecided.due(self.earners, model.now()):
+                badge = self.badges.get(badge_id)
+                # Revoked, replaced or deleted meanwhile: nothing left to accept.
+                if badge is None or badge["state"] != "pending" or badge["replacement_badge_id"]:
+                    continue
+                stamp = model.iso(when)
+                badge.update(state=state, updated_at=stamp, state_updated_at=stamp)
+                self._save_badge(badge, new=False)
+                acted += 1
+        return acted
 
     def delete(self, badge_id: str) -> None:
         badge = self.get(badge_id)
@@ -253,6 +281,8 @@ class Store:
         self.order.clear()
         self._by_email.clear()
         self._by_earner.clear()
+        self._undecided.clear()
+        self.earners = Earners()
         self.duplicates_refused = 0
 
     def state_counts(self) -> dict[str, int]:

@@ -72,6 +72,9 @@ class Event(StrEnum):
     EMAIL_CHANGED_AFTER_ACCEPTANCE = "email_changed_after_acceptance"
     WOULD_REPLACE = "would_replace"
     WOULD_MOVE = "would_move"
+    # The sync with Credly (badging/credly_sync.py, docs/credly-sync.md): a badge's Credly
+    # state changed; `detail` holds from, to and by (credly, or pipeline for its own revoke).
+    CREDLY_STATE_CHANGED = "credly_state_changed"
 
 
 class Gate(StrEnum):
@@ -140,6 +143,10 @@ class Reason(StrEnum):
     # Why an issued, justified badge is changed (lifecycle/plan_corrections.sql).
     NAME_CORRECTED = "name_corrected"
     EMAIL_CORRECTED = "email_corrected"
+    # Why a planned revocation was cancelled by the sync: someone revoked or deleted the
+    # badge in Credly first (sync/apply.sql).
+    REVOKED_IN_CREDLY = "revoked_in_credly"
+    DELETED_IN_CREDLY = "deleted_in_credly"
 
 
 # The rules eligibility/decide.sql applies, in its order; the SQL and this tuple must agree
@@ -167,6 +174,9 @@ LIFECYCLE_REASONS = (Reason.ENTRY_REMOVED, Reason.ENTRY_REASSIGNED)
 # The reasons of a name or email correction (lifecycle/plan_corrections.sql).
 CORRECTION_REASONS = (Reason.NAME_CORRECTED, Reason.EMAIL_CORRECTED)
 
+# The reasons the sync cancels a planned revocation with (sync/apply.sql).
+SYNC_REASONS = (Reason.REVOKED_IN_CREDLY, Reason.DELETED_IN_CREDLY)
+
 
 # What the earner reads in Credly beside a revoked badge.
 REVOCATION_TEXT = "Certification record corrected by the issuing school"
@@ -187,6 +197,32 @@ class RevocationState(StrEnum):
     REPLACED = "replaced"
     MOVED = "moved"
     KEPT = "kept"
+
+
+class CredlyState(StrEnum):
+    """`badging.issuance.credly_state`: the badge's state in Credly as the last sync saw it
+    (docs/credly-sync.md). Pending and accepted badges are live (read again by every sync);
+    the others are final."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    # Credly answers 404: deleted there (a data-removal request, or by hand).
+    DELETED = "deleted"
+
+
+# Read by every sync; the rest are final and never read again.
+LIVE_CREDLY_STATES = (CredlyState.PENDING, CredlyState.ACCEPTED)
+# The states Credly's list can be filtered by that end a badge's life there.
+LISTED_FINAL_CREDLY_STATES = (CredlyState.REJECTED, CredlyState.REVOKED, CredlyState.EXPIRED)
+# Gone from the earner: the ledger row becomes `revoked` (by someone else, when the pipeline
+# has no revocation of it).
+GONE_CREDLY_STATES = frozenset({CredlyState.REVOKED, CredlyState.DELETED})
+
+# Badges unaccepted this many days after issue are listed per site (docs/credly-sync.md).
+UNACCEPTED_AFTER_DAYS = 30
 
 
 class CorrectionAction(StrEnum):

@@ -134,6 +134,26 @@ def revoke(context: dict[str, Any]) -> dict[str, int]:
                              suppress_notification=suppress)
 
 
+def sync_credly(context: dict[str, Any]) -> dict[str, Any]:
+    """Every live badge's Credly state into the ledger (docs/credly-sync.md).
+
+    Scheduled and manual runs sync; dry runs change no ledger and backfills would read the
+    same badges once per day of history, so neither does.
+    """
+    from badging.constants import RUN_TYPE_BACKFILL
+    from badging.credly.hook import CredlyHook
+    from badging.credly_sync import sync
+    from badging.errors import ConfigurationError, CredlyAuthError
+
+    run = RunInfo.from_context(context)
+    run_type = str(context["dag_run"].run_type)
+    if run.dry_run or run_type == RUN_TYPE_BACKFILL:
+        log.info("no Credly sync in a %s run (dry_run %s)", run_type, run.dry_run)
+        return {}
+    with _no_retry_for(ConfigurationError, CredlyAuthError):
+        return sync(run, CredlyHook(CREDLY_CONN_ID).get_conn()).as_xcom()
+
+
 def report(context: dict[str, Any]) -> dict[str, Any]:
     from dataclasses import asdict
 

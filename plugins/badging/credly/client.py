@@ -220,6 +220,29 @@ class CredlyClient:
             params["sort"] = sort
         return self.transport.paged(self._url("badges"), params)
 
+    def list_badges(
+        self,
+        states: Sequence[str],
+        sort: str,
+        on_page: Callable[[], None] | None = None,
+    ) -> Iterator[IssuedBadge]:
+        """Yield the organization's badges in these states, 50 a page, in ``sort`` order.
+
+        Args:
+            states: Credly states, e.g. ``["pending", "accepted"]``.
+            sort: Credly sort expression, e.g. ``"created_at"`` or ``"-state_updated_at"``.
+            on_page: runs once per page read.
+
+        Returns:
+            An iterator of badges (no recipient data kept); pages are read as it is consumed.
+
+        Raises:
+            CredlyAuthError, CredlyInvalidRequest, CredlyRetryableError: as for any call.
+        """
+        params = {"filter": encode_filter({"state": list(states)}), "sort": sort}
+        for item in self.transport.paged(self._url("badges"), params, on_page):
+            yield IssuedBadge.from_api(item)
+
     def _lookup_existing(self, req: BadgeRequest) -> tuple[IssuedBadge | None, str | None]:
         """Find the earner's live badge for req's template by template and email.
 

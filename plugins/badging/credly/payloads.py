@@ -125,11 +125,12 @@ class IssuedBadge:
 
     Attributes:
         id: the Credly badge UUID.
-        state: ``pending``, ``accepted``, ``rejected`` or ``revoked``.
+        state: ``pending``, ``accepted``, ``rejected``, ``revoked`` or ``expired``.
         template_id: the badge template UUID.
         issuer_earner_id: the surrogate we sent, or None for badges issued without one.
         issued_at: when Credly says it was issued (UTC), if readable.
         replacement_badge_id: set on a badge that another badge replaced.
+        state_updated_at: when Credly says the state last changed (an acceptance's time).
     """
 
     id: str
@@ -138,6 +139,7 @@ class IssuedBadge:
     issuer_earner_id: str | None
     issued_at: datetime | None
     replacement_badge_id: str | None = None
+    state_updated_at: datetime | None = None
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> IssuedBadge:
@@ -161,6 +163,7 @@ class IssuedBadge:
             issuer_earner_id=data.get("issuer_earner_id") or None,
             issued_at=_parse_timestamp(data.get("issued_at")),
             replacement_badge_id=data.get("replacement_badge_id") or None,
+            state_updated_at=_parse_timestamp(data.get("state_updated_at")),
         )
 
 

@@ -364,8 +364,16 @@ class CredlyTransport:
             log.info("Credly lookup found the result of a lost response [badge %s]", badge_key)
         return found
 
-    def paged(self, url: str, params: Mapping[str, Any] | None) -> Iterator[dict[str, Any]]:
-        """Yield every item of a paged list, following metadata.next_page_url until null."""
+    def paged(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None,
+        on_page: Callable[[], None] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield every item of a paged list, following metadata.next_page_url until null.
+
+        ``on_page`` runs once per page read (a sync counts its requests with it).
+        """
         seen: set[str] = set()
         next_url: str | None = url
         next_params = params
@@ -374,6 +382,8 @@ class CredlyTransport:
                 raise CredlyTransient("Credly's pagination went round in a loop")
             seen.add(next_url)
             body = self.get(next_url, next_params)
+            if on_page is not None:
+                on_page()
             yield from body.get("data") or []
             metadata = body.get("metadata") or {}
             link = metadata.get("next_page_url")

@@ -20,7 +20,9 @@ from badging.constants import (
     LIFECYCLE_REASONS,
     PLAN_REASONS,
     PROGRAM_LAUNCH,
+    SYNC_REASONS,
     TERMINAL_EVENTS,
+    CredlyState,
     Delivery,
     Event,
     Reason,
@@ -31,8 +33,9 @@ from badging.constants import (
 SQL = Path(__file__).resolve().parents[3] / "include" / "sql"
 # Which enum a column's literals belong to: a staged decision is an audit event name.
 COLUMNS = {"state": State, "decision": Event, "event": Event, "reason": Reason,
-           "delivery": Delivery, "revocation_state": RevocationState}
-_NAMES = "state|decision|event|reason|delivery|revocation_state"
+           "delivery": Delivery, "revocation_state": RevocationState,
+           "credly_state": CredlyState}
+_NAMES = "state|decision|event|reason|delivery|revocation_state|credly_state"
 _COLUMN = rf"(?:\b\w+\.)?(?P<col>{_NAMES})\b|%\((?P<param>{_NAMES})\)s"
 _LITERAL = r"'(?P<lit>[^']*)'"
 # `col = 'x'`, `col <> 'x'`, `col IS [NOT] DISTINCT FROM 'x'`
@@ -82,7 +85,8 @@ def test_the_parser_sees_the_statements_that_write_the_vocabulary():
                  "validate/mark_quarantined.sql", "ledger/claim.sql",
                  "ledger/finish_attempt.sql", "plan/reopen_failed.sql",
                  "report/run_counts.sql", "migrations/badging/001_ledger.sql",
-                 "lifecycle/finish_revocation.sql", "lifecycle/justification.sql"):
+                 "lifecycle/finish_revocation.sql", "lifecycle/justification.sql",
+                 "sync/apply.sql", "sync/live_badges.sql"):
         assert ALL_LITERALS[name], name
 
 
@@ -108,12 +112,13 @@ def test_classify_sql_gives_exactly_the_plan_reasons():
 
 def test_the_sql_writes_every_reason_of_the_rules_and_no_other():
     assert _written("reason") == {str(r) for r in (*ELIGIBILITY_REASONS, *PLAN_REASONS,
-                                                   *LIFECYCLE_REASONS, *CORRECTION_REASONS)}
+                                                   *LIFECYCLE_REASONS, *CORRECTION_REASONS,
+                                                   *SYNC_REASONS)}
 
 
 def test_every_reason_is_given_by_a_rule_or_by_issue():
     assert set(Reason) == {*ELIGIBILITY_REASONS, *PLAN_REASONS, *ISSUE_REASONS,
-                           *LIFECYCLE_REASONS, *CORRECTION_REASONS}
+                           *LIFECYCLE_REASONS, *CORRECTION_REASONS, *SYNC_REASONS}
 
 
 def test_the_staged_decisions_are_exactly_the_decision_events():
@@ -134,6 +139,13 @@ def test_the_revocation_check_constraint_allows_exactly_the_revocation_states():
     check = re.search(r"CHECK\s*\(\s*revocation_state\s+IN\s*\((?P<list>[^)]*)\)", text)
     assert check
     assert set(re.findall(_LITERAL, check["list"])) == {str(s) for s in RevocationState}
+
+
+def test_the_credly_state_check_constraint_allows_exactly_the_credly_states():
+    text = _text(SQL / "migrations" / "badging" / "008_credly_sync.sql")
+    check = re.search(r"CHECK\s*\(\s*credly_state\s+IN\s*\((?P<list>[^)]*)\)", text)
+    assert check
+    assert set(re.findall(_LITERAL, check["list"])) == {str(s) for s in CredlyState}
 
 
 def test_the_approval_check_constraint_allows_exactly_the_gate_decisions():

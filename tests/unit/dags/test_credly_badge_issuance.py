@@ -119,6 +119,10 @@ def test_every_task_has_an_owner_and_retries(parsed):
 def test_issue_runs_in_the_credly_pool_and_report_always_runs(parsed):
     assert parsed["tasks"]["issue"]["pool"] == "credly_api"
     assert parsed["tasks"]["report"]["trigger_rule"] == "all_done"
+    # The sync reads Credly whatever the day's rows did, inside the same pool.
+    assert parsed["tasks"]["sync_credly"]["pool"] == "credly_api"
+    assert parsed["tasks"]["sync_credly"]["trigger_rule"] == "all_done"
+    assert parsed["tasks"]["sync_credly"]["execution_timeout"] <= 3600
     assert parsed["tasks"]["fail_run_if_a_task_failed"]["trigger_rule"] == "one_failed"
 
 

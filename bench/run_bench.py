@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from badging.run import extract_window
+from bench import credly_sync
 from bench.harness import (
     Bench,
     bench_stack,
@@ -266,6 +267,8 @@ def table(results: dict[str, Any]) -> str:
         rows.append(("sandbox ceiling (zero latency, 8 threads)",
                      f"{results['sandbox_rps']:.0f} req/s", f"> C/L = {needed:.0f} req/s",
                      _check(results["sandbox_rps"], needed, True)))
+    if "sync" in results:
+        rows += credly_sync.table_rows(results["sync"])
     head = ("measure", "median", "goal / note", "met")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
     lines = [" | ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)),
@@ -289,7 +292,13 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=500, help="the DAG's default")
-    parser.add_argument("--only", default="stages,issue,dag,empty,sandbox",
+    parser.add_argument("--sync-badges", type=int, default=150_000,
+                        help="live badges the Credly sync reads")
+    parser.add_argument("--sync-final-share", type=float, default=0.01,
+                        help="share of badges their earners reject before the daily sync")
+    parser.add_argument("--sync-deleted", type=int, default=20,
+                        help="badges deleted in Credly before the daily sync")
+    parser.add_argument("--only", default="stages,issue,dag,empty,sandbox,sync",
                         help="comma-separated sections to run")
     parser.add_argument("--budget-s", type=float, default=570.0,
                         help="stop adding stage rounds past this many seconds")
@@ -314,8 +323,9 @@ def main() -> None:
         migrating = threading.Thread(target=bench.prepare_airflow)
         if only & {"dag", "empty"}:
             migrating.start()
-        bench.seed(SeedParams(SEED_FROM, SEED_TO, rows=max(sizes) + 2000, dirty_rate=0.05,
-                              seed=2026))
+        if only & {"stages", "issue", "dag", "empty"}:
+            bench.seed(SeedParams(SEED_FROM, SEED_TO, rows=max(sizes) + 2000,
+                                  dirty_rate=0.05, seed=2026))
         if only & {"dag", "empty"}:
             migrating.join()
         if only & {"issue", "dag"}:
@@ -355,6 +365,13 @@ def main() -> None:
             if half and stages["totals"][top] and stages["totals"][half]:
                 results["linearity_200k_over_100k"] = round(
                     stages["totals"][top] / stages["totals"][half], 3)
+        if "sync" in only:
+            found = credly_sync.measure_sync(bench, args.sync_badges, args.sync_final_share,
+                                             args.sync_deleted)
+            note(f"  credly sync: {found}")
+            results["sync"] = found
+            for name in ("sync_150k_seconds", "sync_requests", "sync_floor"):
+                results[name] = found[name]
     results["load_1m"]["end"] = load_1m()
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")

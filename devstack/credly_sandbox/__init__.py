@@ -8,7 +8,14 @@ for what it proves:
 - there are no users: Credly's "same user" duplicate rule is not modelled;
 - unknown filter or sort keys answer 422; `issuer_earner_id` filtering works here but is
   unconfirmed on Credly;
-- badges stay `pending` until `/_sandbox/badges/{id}/state` changes them;
+- badges stay `pending` until `/_sandbox/badges/{id}/state` changes them, or the earners'
+  knob (`/_sandbox/earners`: accept and reject shares, a delay; earners.py) has them accepted
+  or rejected, which happens when the API is next read, not on a clock; `expired` is set
+  only through `/_sandbox/badges/{id}/state`, never from `expires_at`;
+- `sort=-state_updated_at` (the sync's list of final badges) works here; whether Credly sorts
+  by it is unconfirmed (the sync falls back to one GET per badge if Credly refuses it);
+- someone else's revoke or delete in Credly's web app is `/_sandbox/badges/{id}/revoke` and
+  `DELETE /_sandbox/badges/{id}` (no faults, not counted);
 - every error, injected 5xx and 429 included, uses the JSON error envelope; a lost response
   answers 502 (the connection is not dropped); Retry-After is whole seconds;
 - no webhooks, no template API (templates come from `--templates` or `/_sandbox/templates`),

@@ -85,6 +85,8 @@ class Sandbox:
         self.in_flight = 0
         self.peak_in_flight = 0
         self._decoded: dict[str, str | None] = {}
+        # The last badge list query, (store version, filter, sort), and its records.
+        self.listed: tuple[tuple | None, list[dict[str, Any]]] = (None, [])
 
     def _token_from(self, header: str | None) -> str | None:
         if not header:
@@ -307,13 +309,14 @@ def create_app(settings: Settings) -> FastAPI:
                 "public",
             ),
         )
-        records = listing.sort_records(
-            listing.filter_badges(store, filters),
-            params.get("sort") or listing.DEFAULT_BADGE_SORT,
-            listing.BADGE_SORTS,
-        )
+        sort = params.get("sort") or listing.DEFAULT_BADGE_SORT
+        key = (store.version, params.get("filter"), sort)
+        if sandbox.listed[0] != key:
+            # Unchanged badges, the same query: the next page of a walk reuses the list.
+            sandbox.listed = (key, listing.sort_records(
+                listing.filter_badges(store, filters), sort, listing.BADGE_SORTS))
         chunk, metadata = listing.paginate(
-            records, params.get("page"), params.get("per"), _page_url(request)
+            sandbox.listed[1], params.get("page"), params.get("per"), _page_url(request)
         )
         return _data([store.render(badge) for badge in chunk], metadata=metadata)
 
@@ -484,6 +487,16 @@ def create_app(settings: Settings) -> FastAPI:
     async def revoke_by_hand(request: Request, badge_id: str) -> Response:
         return JSONResponse({"data": store.render(store.revoke(badge_id,
                                                                await _json_body(request)))})
+
+    @app.post("/_sandbox/badges/bulk")
+    async def issue_many(request: Request) -> Response:
+        body = await _json_body(request)
+        count = body.get("count") if isinstance(body, dict) else None
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= 500_000:
+            raise ApiError(422, "count must be an integer from 1 to 500000")
+        ids = store.issue_many(count, str(body.get("badge_template_id") or ""))
+        log.info("issued %d badges in bulk", count)
+        return JSONResponse({"ids": ids})
 
     @app.delete("/_sandbox/badges/{badge_id}")
     async def delete_by_hand(badge_id: str) -> Response:

@@ -63,6 +63,11 @@ class SandboxControl:
         """Someone revokes a badge in Credly's web app, outside the pipeline."""
         return self._call("POST", f"badges/{badge_id}/revoke", json={"reason": reason})["data"]
 
+    def issue_many(self, count: int, template_id: str) -> list[str]:
+        """`count` pending badges of one template for made-up earners (the bench's seed)."""
+        return self._call("POST", "badges/bulk",
+                          json={"count": count, "badge_template_id": template_id})["ids"]
+
     def reset(self) -> dict[str, Any]:
         """No badges, zero counters, no faults, idle earners, behavior as launched; templates and
         tokens stay."""

@@ -13,6 +13,9 @@ HISTORY_RUNS = 30
 # Series colours: issued, revoked, quarantined, then one per ineligibility reason
 # (colour-blind safe first, then greys).
 ISSUED_COLOUR, REVOKED_COLOUR, QUARANTINED_COLOUR = "#1b7837", "#252525", "#d73027"
+# Badges their earners accepted in Credly that day (the sync's changes; docs/credly-sync.md).
+ACCEPTED_COLOUR = "#a6dba0"
+ACCEPTED_SERIES = "accepted in Credly"
 REASON_COLOURS = ("#4575b4", "#fdae61", "#74add1", "#f46d43", "#abd9e9", "#fee090",
                   "#8073ac", "#b35806", "#542788", "#999999", "#bbbbbb", "#666666")
 _LEFT, _RIGHT_MARGIN, _BOTTOM, _PLOT_MARGIN = 56, 10, 46, 66
@@ -68,8 +71,9 @@ def nice_step(raw: float) -> int:
 
 def geometry(history: list[dict[str, Any]], *, width: int = 1120,
              height: int = 300) -> Chart | None:
-    """Stacked bars per day: issued, revoked (only in a history with revocations),
-    quarantined, ineligible by reason; None without history.
+    """Stacked bars per day: issued, revoked (only in a history with revocations), accepted
+    in Credly (only in a history with acceptances), quarantined, ineligible by reason; None
+    without history.
 
     Args:
         history: report/history.sql rows, oldest first (without "revoked": none).
@@ -83,6 +87,8 @@ def geometry(history: list[dict[str, Any]], *, width: int = 1120,
     # Most histories never revoke: no empty series in their legend.
     if any(h.get("revoked") for h in history):
         series.append((str(Event.REVOKED), REVOKED_COLOUR, lambda h: h.get("revoked", 0)))
+    if any(h.get("accepted") for h in history):
+        series.append((ACCEPTED_SERIES, ACCEPTED_COLOUR, lambda h: h.get("accepted", 0)))
     series.append((str(Event.QUARANTINED), QUARANTINED_COLOUR, lambda h: h["quarantined"]))
     series += [(f"{Event.INELIGIBLE}: {r}", REASON_COLOURS[i % len(REASON_COLOURS)],
                 lambda h, r=r: (h["ineligible_by_reason"] or {}).get(r, 0))

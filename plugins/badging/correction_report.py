@@ -14,7 +14,7 @@ import jinja2
 import psycopg
 
 from badging import db, extract, sql
-from badging.constants import TERMINAL_EVENTS, Event, Reason
+from badging.constants import TERMINAL_EVENTS, UNACCEPTED_AFTER_DAYS, Event, Reason
 from badging.correction_chart import HISTORY_RUNS, Chart, geometry
 from badging.report_location import ReportLocation
 from badging.run import RunInfo
@@ -84,11 +84,31 @@ REASON_ACTIONS = {
     Reason.NAME_CORRECTED: "Nothing: the badge was replaced by one with the corrected name.",
     Reason.EMAIL_CORRECTED: "Nothing: an unaccepted badge was sent again to the corrected "
                             "address; an accepted one stays with its earner.",
+    Reason.REVOKED_IN_CREDLY: "Someone revoked the badge in Credly: CareerTech decides "
+                              "whether it is issued again.",
+    Reason.DELETED_IN_CREDLY: "Someone deleted the badge in Credly: CareerTech decides "
+                              "whether it is issued again.",
 }
 ACTIONS: dict[str, str] = {**CHECK_ACTIONS, **REASON_ACTIONS}
 # The revocations a site is shown (report/revocations.sql outcomes), in this order.
 REVOCATION_STATES = {"revoked": "revoked", "held": "held for approval",
                      "would_revoke": "would be revoked (dry run or backfill)"}
+
+
+@dataclass(frozen=True)
+class AcceptanceRow:
+    """A site's badges of one program and assessment as Credly has them (view
+    badging.acceptance); `rate` and `median_days` None when there is nothing to say."""
+
+    program: str
+    assessment: str
+    badges: int
+    accepted: int
+    pending: int
+    rejected: int
+    gone: int
+    rate: float | None
+    median_days: float | None
 
 
 # A group of a site's rows: (outcome, reason, assessment code, program code).
@@ -104,6 +124,13 @@ class SiteSection:
     groups: dict[GroupKey, list[int]] = field(default_factory=lambda: defaultdict(list))
     warnings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     revocations: list[tuple[int, str, str]] = field(default_factory=list)
+    # After issuance (report/acceptance.sql, unaccepted.sql, changed_in_credly.sql;
+    # docs/credly-sync.md): acceptance per program and assessment, the badges unaccepted
+    # after UNACCEPTED_AFTER_DAYS (certification id, assessment, days), and the badges
+    # revoked or deleted in Credly by someone else (certification id, assessment, state).
+    acceptance: list[AcceptanceRow] = field(default_factory=list)
+    unaccepted: list[tuple[int, str, int]] = field(default_factory=list)
+    changed_in_credly: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def to_review(self) -> int:
@@ -164,6 +191,7 @@ def collect(conn: psycopg.Connection, run: RunInfo) -> CorrectionData:
     for cert_id, site_code, reason, state in revocations:
         if state in REVOCATION_STATES:
             section(site_code).revocations.append((cert_id, reason, state))
+    collect_acceptance(conn, section)
     problems = []
     for suite, _severity, success, reason, result in db.execute(
             conn, "report/dq_results.sql", params):
@@ -175,6 +203,21 @@ def collect(conn: psycopg.Connection, run: RunInfo) -> CorrectionData:
     names = [c.name for c in cursor.description]
     history = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     return CorrectionData(run, dict(sorted(sites.items())), problems, history)
+
+
+def collect_acceptance(conn: psycopg.Connection, section) -> None:
+    """Each site's acceptance, unaccepted badges and badges changed in Credly by someone
+    else, into `section(site_code)` (docs/credly-sync.md)."""
+    for site, program, assessment, *counts, rate, median in db.execute(
+            conn, "report/acceptance.sql"):
+        section(site).acceptance.append(AcceptanceRow(
+            program, assessment, *counts, None if rate is None else float(rate),
+            None if median is None else round(float(median), 1)))
+    for site, cert_id, assessment, days in db.execute(
+            conn, "report/unaccepted.sql", {"days": UNACCEPTED_AFTER_DAYS}):
+        section(site).unaccepted.append((cert_id, assessment, days))
+    for site, cert_id, assessment, state in db.execute(conn, "report/changed_in_credly.sql"):
+        section(site).changed_in_credly.append((cert_id, assessment, state))
 
 
 def _table_level_failures(result: dict[str, Any]) -> list[str]:
@@ -274,6 +317,9 @@ class SiteView:
     groups: list[GroupRow]
     warnings: list[WarningRow]
     revocations: list[RevokedRow] = field(default_factory=list)
+    acceptance: list[AcceptanceRow] = field(default_factory=list)
+    unaccepted: list[tuple[int, str, int]] = field(default_factory=list)
+    changed_in_credly: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -301,6 +347,7 @@ class ReportView:
     glance: list[tuple[str, str | None, int, int, int]]
     sites: list[SiteView]
     revocations: list[tuple[str, int]]
+    unaccepted_after_days: int = UNACCEPTED_AFTER_DAYS
 
 
 @dataclass(frozen=True)
@@ -353,7 +400,8 @@ def site_view(section: SiteSection, names: extract.Names | None = None) -> SiteV
                    for cert_id, reason, state in sorted(
                        section.revocations, key=lambda r: (order.index(r[2]), r[1], r[0]))]
     return SiteView(section.site, names.sites.get(section.site), section.to_review, groups,
-                    warnings, revocations)
+                    warnings, revocations, section.acceptance, section.unaccepted,
+                    section.changed_in_credly)
 
 
 def _glance(data: CorrectionData) -> list[tuple[str, str | None, int, int, int]]:

@@ -9,7 +9,7 @@ from datetime import UTC
 from psycopg.types.json import Jsonb
 
 from badging import correction_report, data_docs, db
-from badging.constants import TERMINAL_EVENTS, Event
+from badging.constants import TERMINAL_EVENTS, UNACCEPTED_AFTER_DAYS, Event
 from badging.errors import ReportNotWritten, RunNeedsAttention
 from badging.report_location import ReportLocation
 from badging.run import RunInfo
@@ -63,6 +63,10 @@ class RunSummary:
     reissued: int = 0
     # Why the run's check let nothing be revoked (a collapsed source), or None.
     revocations_blocked: str | None = None
+    # The ledger's badges as Credly has them (report/acceptance_totals.sql,
+    # docs/credly-sync.md): synced, accepted, pending, rejected, acceptance_rate,
+    # median_days_to_accept, unaccepted (after UNACCEPTED_AFTER_DAYS), changed_in_credly.
+    acceptance: dict[str, float | int | None] = field(default_factory=dict)
 
     def problems(self) -> list[str]:
         """Why a person must look at this run; empty when it is green."""
@@ -92,6 +96,10 @@ class RunSummary:
                          "next run asks again")
         if self.revocations_blocked:
             found.append(f"revocations blocked: {self.revocations_blocked}")
+        if self.acceptance.get("changed_in_credly"):
+            found.append(f"{self.acceptance['changed_in_credly']} badges revoked or deleted in "
+                         "Credly by someone else: a person decides (badging."
+                         "credly_external_change, the correction report)")
         return found
 
     def table(self) -> str:
@@ -105,6 +113,11 @@ class RunSummary:
         lines.append(f"{'after issuance':<28}{'badges':>8}")
         for name in REVOCATION_COUNTS.values():
             lines.append(f"{name:<28}{getattr(self, name):>8}")
+        if self.acceptance.get("synced"):
+            lines.append(f"{'in Credly':<28}{'badges':>8}")
+            for name in ("synced", "accepted", "pending", "rejected", "unaccepted",
+                         "changed_in_credly"):
+                lines.append(f"{name:<28}{self.acceptance.get(name) or 0:>8}")
         return "\n".join(lines)
 
 
@@ -155,6 +168,8 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         for key, name in REVOCATION_COUNTS.items():
             setattr(summary, name, revocations[key])
         summary.revocations_blocked = revocations["blocked"]
+        summary.acceptance = db.execute(conn, "report/acceptance_totals.sql",
+                                        {"days": UNACCEPTED_AFTER_DAYS}).fetchone()[0]
         db.execute(conn, "report/upsert_summary.sql", {
             **{k: v for k, v in asdict(summary).items() if k != "ineligible_by_reason"},
             "ineligible_by_reason": Jsonb(summary.ineligible_by_reason),
@@ -162,6 +177,8 @@ def summarise(run: RunInfo, *, max_failed_share: float,
             "run_id": run.run_id, "logical_date": run.day, "window_start": run.window_start,
             "window_end": run.window_end, "dry_run": run.dry_run,
         })
+        db.execute(conn, "report/set_acceptance.sql",
+                   {"run_id": run.run_id, "acceptance": Jsonb(summary.acceptance)})
         # The gates' decisions (who let the day through, when): badging/approval.py.
         db.execute(conn, "approval/summary_approvals.sql", {"run_id": run.run_id})
         gates = [_gate_line(*row) for row in db.execute(conn, "approval/run_approvals.sql",

@@ -86,3 +86,15 @@ SELECT coalesce(i.site_code, '') AS site_code,
 FROM badging.issuance i
 WHERE i.credly_state IS NOT NULL AND i.issued_at IS NOT NULL
 GROUP BY 1, 2, 3;
+
+-- Issued badges still pending in Credly, with how long since the pipeline issued them: the
+-- report lists per site those past constants.UNACCEPTED_AFTER_DAYS (certification ids only,
+-- so instructors can nudge the student or fix the address).
+CREATE OR REPLACE VIEW badging.unaccepted_badge AS
+SELECT i.issuance_id, i.certification_id, i.site_code, i.program_code, i.assessment_code,
+       i.issued_at, floor(extract(epoch FROM now() - i.issued_at) / 86400)::int AS days_unaccepted
+FROM badging.issuance i
+WHERE i.state = 'issued' AND i.credly_state = 'pending' AND i.issued_at IS NOT NULL;
+
+-- The run's acceptance figures as its report saw them (report/acceptance_totals.sql).
+ALTER TABLE badging.run_summary ADD COLUMN IF NOT EXISTS acceptance jsonb NOT NULL DEFAULT '{}';

@@ -317,8 +317,9 @@ def main() -> None:
                                "issuance": {}}
     started = time.perf_counter()
     with bench_stack(keep=args.keep) as bench:
-        note(f"stack up (postgres :{bench.stack.pg_port}, sandbox :{bench.stack.sandbox_port});"
-             f" seeding {max(sizes)} rows, migrating Airflow")
+        note(f"stack up (postgres :{bench.stack.pg_port}, sandbox :{bench.stack.sandbox_port})"
+             + (f"; seeding {max(sizes)} rows" if only & {"stages", "issue", "dag", "empty"}
+                else "") + ("; migrating Airflow" if only & {"dag", "empty"} else ""))
         # Airflow's metadata migration and the seed are independent: overlap them.
         migrating = threading.Thread(target=bench.prepare_airflow)
         if only & {"dag", "empty"}:

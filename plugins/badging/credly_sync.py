@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from psycopg.types.json import Jsonb
@@ -37,13 +37,13 @@ class SyncResult:
     """What one sync did (counts only: XCom and the sync's row in badging.credly_sync)."""
 
     live_before: int = 0
-    # Credly requests: list pages (live, final) and single lookups.
+    # Credly requests: list pages of live and of final badges, then single lookups.
     live_pages: int = 0
     final_pages: int = 0
+    # The new Credly state of each changed badge, and how many changed.
+    changes: dict[str, int] = field(default_factory=dict)
     lookups: int = 0
     changed: int = 0
-    # The new Credly state of each changed badge.
-    changes: dict[str, int] = field(default_factory=dict)
     pipeline_revoked: int = 0
 
     @property
@@ -51,10 +51,7 @@ class SyncResult:
         return self.live_pages + self.final_pages + self.lookups
 
     def as_xcom(self) -> dict[str, object]:
-        return {"live_before": self.live_before, "requests": self.requests,
-                "live_pages": self.live_pages, "final_pages": self.final_pages,
-                "lookups": self.lookups, "changed": self.changed, "changes": self.changes,
-                "pipeline_revoked": self.pipeline_revoked}
+        return asdict(self) | {"requests": self.requests}
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,9 @@ with `accept_volume` on. Backfill runs never wait: outside the band they end red
   network or database); the retry takes the rows again. A lock timeout or statement timeout
   in any task's log is a database session limit (repository `docs/bounds.md`): something
   held a row or ran far too long; the retry usually passes.
+- `sync_credly` — Credly unreachable or throttling past the retries: nothing was written (the
+  ledger keeps the last states) and `check_badges` waits for the next run; clear the task
+  once Credly answers. A 401/403: rotate the token in `credly_api`, then clear.
 - `report` — names what is wrong: failed badges (`audit_log` event `failed`, `last_error` in
   `badging.issuance`; fix, then re-run with `retry_failed`), badges still pending, or badges
   open in the ledger for more than 3 days (every run retries them; `last_error` says why).

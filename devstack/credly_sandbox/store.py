@@ -146,6 +146,8 @@ class Store:
                 )
         for record in records:
             self.templates[record["id"]] = record
+        # A template's name is matched by the list's `query` filter.
+        self.version += 1
         return len(records)
 
     def render(self, badge: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from badging.correction_chart import geometry, nice_step
 from badging.correction_report import (
     CHECK_ACTIONS,
     REASON_ACTIONS,
+    AcceptanceRow,
     Coded,
     CorrectionData,
     GroupRow,
@@ -241,3 +242,30 @@ def test_the_chart_has_a_revoked_series_only_when_a_day_revoked():
     # Days without revocations draw no empty segment.
     assert len(chart_.bars[0].segments) == 4
     assert "revoked" not in [name for name, _colour in geometry(_data(3).history).legend]
+
+
+def test_the_chart_has_an_accepted_series_only_when_earners_accepted():
+    history = _data(3).history
+    history[2]["accepted"] = 9
+    chart_ = geometry(history)
+    assert [name for name, _colour in chart_.legend][:2] == ["issued", "accepted in Credly"]
+    assert chart_.bars[2].segments[1].title == f"{DAY}: accepted in Credly 9"
+    assert "accepted in Credly" not in [n for n, _c in geometry(_data(3).history).legend]
+
+
+def test_each_site_shows_its_acceptance_unaccepted_badges_and_credly_changes():
+    data = _data()
+    site = data.sites["425416001"]
+    site.acceptance.append(AcceptanceRow("P100", "CTTC12345", 10, 6, 2, 1, 1, 0.6, 2.5))
+    site.unaccepted.append((77, "CTTC12345", 41))
+    site.changed_in_credly.append((78, "CTTC12345", "deleted"))
+    page = render(data)
+    assert '<tr class="acceptance" data-site="425416001" data-program="P100" ' \
+        'data-assessment="CTTC12345">' in page
+    assert "60 %" in page
+    assert "Badges not accepted 30 days after issue" in page
+    assert '<tr class="unaccepted" data-site="425416001"><td class="ids">77</td>' in page
+    assert '<tr class="changed-in-credly" data-site="425416001" data-state="deleted">' \
+        '<td class="ids">78</td>' in page
+    # A site without them has no such sections.
+    assert "Badges in Credly" not in render(_data())

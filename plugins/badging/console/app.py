@@ -1,0 +1,186 @@
+"""The console's FastAPI app, mounted by the plugin at /badging (docs/console.md).
+
+Every route needs an Airflow user who may read the DAG: Airflow's own dependency
+(`requires_access_dag`, the auth manager's decision) guards the whole app, because Airflow
+does not protect an app a plugin mounts. A Bearer token or the UI's session cookie both work.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from badging.console import runs as console_runs
+from badging.console import source, trail
+from badging.console.links import Links
+from badging.constants import DAG_ID
+
+log = logging.getLogger(__name__)
+
+MOUNT = "/badging"
+# Form and JSON bodies of the student lookup are a few bytes; refuse anything larger.
+MAX_BODY = 4096
+
+
+def create_app() -> FastAPI:
+    """The console app: HTML pages and the same data as JSON, all behind Airflow's auth."""
+    # An internal module of Airflow (pinned 3.3.2; tests/e2e/test_console.py holds it to
+    # 401 without a user, 403 without the right, 200 with it).
+    from airflow.api_fastapi.core_api.security import requires_access_dag
+
+    app = FastAPI(title="Badging console", docs_url=None, redoc_url=None, openapi_url=None,
+                  dependencies=[Depends(requires_access_dag("GET", param_dag_id=DAG_ID))])
+
+    @app.exception_handler(source.ConsoleUnavailable)
+    def unavailable(request: Request, exc: source.ConsoleUnavailable) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=503)
+        return _page(request, "console/unavailable.html.j2", "unavailable", status_code=503,
+                     problem=str(exc))
+
+    @app.exception_handler(console_runs.ReportNotFound)
+    def not_found(request: Request, exc: console_runs.ReportNotFound) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.get("/", response_class=HTMLResponse)
+    def lookup_page(request: Request, certification_id: int | None = None) -> Response:
+        trails = []
+        if certification_id is not None:
+            with source.reading() as conn:
+                trails = [trail.certification_trail(conn, certification_id, _links(request))]
+        return _page(request, "console/lookup.html.j2", "lookup", trails=trails,
+                     typed=certification_id, kind="certification")
+
+    # By POST: a student id in a URL would land in the API server's access log.
+    @app.post("/", response_class=HTMLResponse)
+    async def student_page(request: Request) -> Response:
+        form = parse_qs((await _body(request)).decode("utf-8", "replace"))
+        typed = (form.get("student_id") or [""])[0].strip()
+        trails = await _student_trails(request, _as_id(typed))
+        return _page(request, "console/lookup.html.j2", "lookup", trails=trails, typed=typed,
+                     kind="student")
+
+    @app.get("/api/certifications/{certification_id}")
+    def certification_json(request: Request, certification_id: int) -> dict[str, Any]:
+        with source.reading() as conn:
+            found = trail.certification_trail(conn, certification_id, _links(request))
+        return _jsonable(found.to_json())
+
+    @app.post("/api/students")
+    async def student_json(request: Request) -> dict[str, Any]:
+        import json
+
+        try:
+            typed = json.loads(await _body(request)).get("student_id")
+        except (ValueError, AttributeError):
+            raise HTTPException(422, 'send {"student_id": <number>}') from None
+        trails = await _student_trails(request, _as_id(str(typed)))
+        return _jsonable({"certifications": [t.to_json() for t in trails]})
+
+    @app.get("/runs", response_class=HTMLResponse)
+    def runs_page(request: Request) -> Response:
+        with source.reading() as conn:
+            rows = console_runs.runs(conn, _links(request))
+        return _page(request, "console/runs.html.j2", "runs", runs=rows)
+
+    @app.get("/api/runs")
+    def runs_json(request: Request) -> dict[str, Any]:
+        with source.reading() as conn:
+            rows = console_runs.runs(conn, _links(request))
+        return _jsonable({"runs": [{**r.summary, "run_link": r.run_link,
+                                    "correction_report": r.report_link,
+                                    "data_docs": r.data_docs_link} for r in rows]})
+
+    @app.get("/sites", response_class=HTMLResponse)
+    def sites_page(request: Request) -> Response:
+        with source.reading() as conn:
+            rows = console_runs.sites(conn, _links(request))
+        return _page(request, "console/sites.html.j2", "sites", sites=rows)
+
+    @app.get("/api/sites")
+    def sites_json(request: Request) -> dict[str, Any]:
+        with source.reading() as conn:
+            rows = console_runs.sites(conn, _links(request))
+        return _jsonable({"sites": [{**vars(r), "open_items": r.open_items} for r in rows]})
+
+    @app.get("/runs/{run_id}/correction-report", response_class=HTMLResponse)
+    def correction_report(run_id: str) -> Response:
+        with source.reading() as conn:
+            body = console_runs.correction_report(conn, run_id)
+        return HTMLResponse(body, headers=_REPORT_HEADERS)
+
+    @app.get("/runs/{run_id}/data-docs")
+    def data_docs(request: Request, run_id: str) -> Response:
+        with source.reading() as conn:
+            index = console_runs.data_docs_index(conn, run_id)
+        return RedirectResponse(f"{_links(request).console}/data-docs/{index}", 303)
+
+    @app.get("/data-docs/{name:path}")
+    def data_docs_file(name: str) -> Response:
+        from fastapi.responses import FileResponse
+
+        path = console_runs.data_docs_files().get(name)
+        if path is None:
+            raise HTTPException(404, "no such Data Docs file")
+        return FileResponse(path, headers=_REPORT_HEADERS)
+
+    return app
+
+
+# Reports are our own pages: nothing in them may frame or load another origin.
+_REPORT_HEADERS = {"X-Content-Type-Options": "nosniff",
+                   "Content-Security-Policy": "default-src 'self' 'unsafe-inline' data:"}
+
+
+def _links(request: Request) -> Links:
+    return Links.from_root_path(request.scope.get("root_path", ""), MOUNT)
+
+
+def _wants_json(request: Request) -> bool:
+    return "/api/" in request.url.path
+
+
+async def _body(request: Request) -> bytes:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise HTTPException(413, "request body too large")
+    return body
+
+
+def _as_id(typed: str) -> int:
+    if not typed.isdigit() or len(typed) > 18:
+        # Never echo the value: it may be a student id.
+        raise HTTPException(422, "an id is digits only")
+    return int(typed)
+
+
+async def _student_trails(request: Request, student_id: int) -> list[trail.Trail]:
+    from starlette.concurrency import run_in_threadpool
+
+    def read() -> list[trail.Trail]:
+        with source.reading() as conn:
+            return [trail.certification_trail(conn, cid, _links(request))
+                    for cid in trail.student_certifications(conn, student_id)]
+
+    return await run_in_threadpool(read)
+
+
+def _page(request: Request, template: str, title: str, *, status_code: int = 200,
+          **values: Any) -> HTMLResponse:
+    from badging.correction_report import templates
+    from badging.report import STAGING_RETENTION_DAYS
+
+    html = templates().get_template(template).render(
+        links=_links(request), path=request.url.path, title=f"Badging: {title}",
+        retention_days=STAGING_RETENTION_DAYS, **values)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def _jsonable(value: Any) -> Any:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(value)

@@ -1,0 +1,22 @@
+"""The console plugin imports cheaply: Airflow loads it in every component."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+PLUGINS = Path(__file__).resolve().parents[4] / "plugins"
+
+
+def test_importing_the_plugin_builds_no_app_and_imports_no_database_driver():
+    probe = (f"import sys; sys.path.insert(0, {str(PLUGINS)!r}); import badging_console as p; "
+             "assert p.BadgingConsolePlugin.fastapi_apps[0]['app']._app is None; "
+             "heavy = {'fastapi', 'psycopg', 'badging.console.app'} & set(sys.modules); "
+             "assert not heavy, sorted(heavy)")
+    subprocess.run([sys.executable, "-c", probe], check=True)
+
+
+def test_airflow_loads_only_the_plugin_file_from_plugins():
+    ignored = (PLUGINS / ".airflowignore").read_text().split()
+    assert "badging/" in ignored

@@ -10,12 +10,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+import psycopg
 import pytest
 import requests
 
 from devstack.airflow_services import ADMIN, AirflowServices, AirflowSite, interrupted_by
 from devstack.ports import free_port
-from devstack.seed import SeedParams
+from devstack.seed import SeedParams, run_seed
 
 DAY = date(2026, 5, 12)
 SEED = SeedParams(date_from=date(2026, 5, 1), date_to=date(2026, 5, 12), rows=300,
@@ -25,7 +26,7 @@ NOBODY = "nobody"
 ROUTES = ("/badging/", "/badging/runs", "/badging/sites", "/badging/api/runs",
           "/badging/api/sites", "/badging/api/certifications/1",
           "/badging/runs/any/correction-report", "/badging/runs/any/data-docs",
-          "/badging/data-docs/index.html")
+          "/badging/data_docs/index.html")
 
 
 @dataclass
@@ -100,9 +101,135 @@ def test_every_route_needs_an_airflow_user_who_may_read_the_dag(api_only):
     assert api_only.get("/badging/runs/none/correction-report",
                         api_only.admin_token).status_code == 404
     # (requests itself resolves a plain "../"; these reach the route as written.)
-    for path in ("/badging/data-docs/..%2F..%2Fairflow_secrets.json",
-                 "/badging/data-docs/%2e%2e/%2e%2e/airflow_secrets.json",
-                 "/badging/data-docs//etc/passwd", "/badging/data-docs/%2Fetc%2Fpasswd"):
+    for path in ("/badging/data_docs/..%2F..%2Fairflow_secrets.json",
+                 "/badging/data_docs/%2e%2e/%2e%2e/airflow_secrets.json",
+                 "/badging/data_docs//etc/passwd", "/badging/data_docs/%2Fetc%2Fpasswd"):
         assert api_only.get(path, api_only.admin_token).status_code == 404, path
     # The API server's other routes are unaffected by the plugin.
     assert api_only.get("/api/v2/monitor/health").status_code == 200
+
+
+@pytest.fixture
+def ran_day(clean_stack, airflow_ready, run_dag, sandbox):
+    """A seeded day run by the real DAG: quarantined, ineligible and issued entries."""
+    run_seed(SEED, clean_stack.dsn("ctims"), clean_stack.dsn("badging"))
+    clean_stack.sync_templates()
+    result = run_dag(DAY, lookback_days=3)
+    assert result.succeeded, result.output[-4000:]
+    return clean_stack
+
+
+@pytest.fixture
+def airflow(ran_day) -> Iterator[Console]:
+    """`make airflow`: every component (API server, scheduler, DAG processor, triggerer)."""
+    yield from _airflow(ran_day)
+
+
+def _one_of_each(stack) -> dict[str, int]:
+    """A certification per outcome, from the audit log (not from the console's queries)."""
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return dict(conn.execute("""
+            SELECT DISTINCT ON (event) event, certification_id FROM badging.audit_log
+            WHERE event IN ('quarantined', 'ineligible', 'issued')
+            ORDER BY event, certification_id""").fetchall())
+
+
+def _personal_data(stack, certification_id: int) -> list[str]:
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        row = conn.execute("""
+            SELECT s.first_name, s.last_name, s.email, s.student_id::text
+            FROM ctims.realtime_certifications c JOIN ctims.students s USING (student_id)
+            WHERE c.certification_id = %s""", (certification_id,)).fetchone()
+    # Short names (Ava, Le) are ordinary substrings of a page; the rest are not.
+    return [v.strip() for v in row[:3] if v and len(v.strip()) >= 5]
+
+
+@pytest.mark.browser
+def test_an_operator_finds_out_why_in_the_badging_page(airflow, chromium):
+    ids = _one_of_each(airflow.site.stack)
+    assert set(ids) == {"quarantined", "ineligible", "issued"}, ids
+
+    # The same data as JSON, for scripts.
+    issued = airflow.get(f"/badging/api/certifications/{ids['issued']}",
+                         airflow.admin_token).json()
+    [badge] = issued["badges"]
+    assert badge["fields"]["state"] == "issued"
+    assert badge["fields"]["credly_badge_id"]
+    assert issued["headline"].startswith("Badge issued")
+    assert "student_id" not in json.dumps(issued)
+    for certification_id in ids.values():
+        html = airflow.get(f"/badging/?certification_id={certification_id}",
+                           airflow.admin_token)
+        assert html.status_code == 200, html.text[-2000:]
+    runs = airflow.get("/badging/api/runs", airflow.admin_token).json()["runs"]
+    assert [r["logical_date"] for r in runs] == [DAY.isoformat()]
+
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        _log_in(page, airflow.site)
+        page.get_by_role("link", name="Badging").click()
+        console = page.frame_locator("iframe")
+        console.get_by_role("heading", name="Why did this student get no badge?").wait_for()
+        shown = {}
+        for outcome, certification_id in ids.items():
+            console.locator("input[name=certification_id]").fill(str(certification_id))
+            console.locator("input[name=certification_id]").press("Enter")
+            trail = console.locator(f"#certification-{certification_id}")
+            trail.wait_for()
+            shown[outcome] = trail.inner_text()
+            _screenshot(page, f"console_lookup_{outcome}")
+            for value in _personal_data(airflow.site.stack, certification_id):
+                assert value not in shown[outcome], "a name or email shown unmasked"
+        assert "Quarantined: the entry failed" in shown["quarantined"]
+        assert "What to do:" in shown["quarantined"]
+        assert "Not eligible:" in shown["ineligible"]
+        assert f"Badge issued (Credly badge {badge['fields']['credly_badge_id']}" \
+            in shown["issued"]
+        assert "***@" in shown["issued"]  # the email, masked
+        # Each step links to its run in Airflow.
+        run_link = console.locator("section.trail table.events a").first
+        assert "/dags/credly_badge_issuance/runs/" in run_link.get_attribute("href")
+
+        console.get_by_role("link", name="Runs").click()
+        console.locator("table.runs a.correction-report").first.click()
+        console.get_by_role("heading", name="Real-Time entries to correct").wait_for()
+        _screenshot(page, "console_correction_report")
+        # The report's own links to the run's Data Docs work where the console serves it.
+        console.get_by_role("link", name="Data Docs: realtime_rows").first.click()
+        console.locator("nav.navbar a.navbar-brand").wait_for()
+        _screenshot(page, "console_data_docs")
+        page.goto(f"{airflow.site.url}/plugin/badging")
+        console.get_by_role("link", name="Sites").click()
+        console.locator("table.sites").wait_for()
+        _screenshot(page, "console_sites")
+
+        # The DAG's Trigger form: the params, each with its description.
+        page.goto(f"{airflow.site.url}/dags/credly_badge_issuance")
+        page.get_by_role("button", name="Trigger").first.click()
+        form = page.get_by_role("dialog")
+        form.wait_for()
+        _screenshot(page, "trigger_form")
+        text = form.inner_text()
+        for description in ("Also take rows changed this many days before the day",
+                            "Decide and audit (would_issue) without calling Credly"):
+            assert description in text
+    finally:
+        context.close()
+
+
+def _log_in(page, site: AirflowSite) -> None:
+    username, password = site.login
+    page.goto(f"{site.url}/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(lambda url: "/auth/" not in url)
+
+
+def _screenshot(page, name: str) -> None:
+    from tests.fixtures.browser import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

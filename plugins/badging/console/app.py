@@ -18,6 +18,7 @@ from badging.console import runs as console_runs
 from badging.console import source, trail
 from badging.console.links import Links
 from badging.constants import DAG_ID
+from badging.data_docs import SITE_FOLDER as DATA_DOCS
 
 log = logging.getLogger(__name__)
 
@@ -117,23 +118,27 @@ def create_app() -> FastAPI:
     def data_docs(request: Request, run_id: str) -> Response:
         with source.reading() as conn:
             index = console_runs.data_docs_index(conn, run_id)
-        return RedirectResponse(f"{_links(request).console}/data-docs/{index}", 303)
+        return RedirectResponse(f"{_links(request).console}/{DATA_DOCS}/{index}", 303)
 
-    @app.get("/data-docs/{name:path}")
+    # The site's own folder name, so the correction report's relative links to the run's
+    # Data Docs pages (../../data_docs/…) land here when the console serves the report.
+    @app.get(f"/{DATA_DOCS}/{{name:path}}")
     def data_docs_file(name: str) -> Response:
         from fastapi.responses import FileResponse
 
         path = console_runs.data_docs_files().get(name)
         if path is None:
             raise HTTPException(404, "no such Data Docs file")
-        return FileResponse(path, headers=_REPORT_HEADERS)
+        return FileResponse(path, headers={"X-Content-Type-Options": "nosniff"})
 
     return app
 
 
-# Reports are our own pages: nothing in them may frame or load another origin.
+# The correction report is one page with inline CSS and SVG and no scripts (docs/
+# offline-reports.md): it may load nothing, from anywhere.
 _REPORT_HEADERS = {"X-Content-Type-Options": "nosniff",
-                   "Content-Security-Policy": "default-src 'self' 'unsafe-inline' data:"}
+                   "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                              "img-src data:"}
 
 
 def _links(request: Request) -> Links:

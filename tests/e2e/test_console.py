@@ -134,6 +134,12 @@ def _one_of_each(stack) -> dict[str, int]:
             ORDER BY event, certification_id""").fetchall())
 
 
+def _student_of(stack, certification_id: int) -> int:
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        return conn.execute("SELECT student_id FROM ctims.realtime_certifications "
+                            "WHERE certification_id = %s", (certification_id,)).fetchone()[0]
+
+
 def _personal_data(stack, certification_id: int) -> list[str]:
     with psycopg.connect(stack.dsn("ctims")) as conn:
         row = conn.execute("""
@@ -161,6 +167,16 @@ def test_an_operator_finds_out_why_in_the_badging_page(airflow, chromium):
         html = airflow.get(f"/badging/?certification_id={certification_id}",
                            airflow.admin_token)
         assert html.status_code == 200, html.text[-2000:]
+    # By student: a POST, so the id stays out of URLs and the API server's access log.
+    student_id = _student_of(airflow.site.stack, ids["issued"])
+    by_student = _http().post(f"{airflow.site.url}/badging/api/students", timeout=60,
+                              json={"student_id": student_id},
+                              headers={"Authorization": f"Bearer {airflow.admin_token}"})
+    assert by_student.status_code == 200, by_student.text[-2000:]
+    assert ids["issued"] in [c["certification_id"] for c in by_student.json()["certifications"]]
+    form = _http().post(f"{airflow.site.url}/badging/", data={"student_id": str(student_id)},
+                        cookies={"_token": airflow.admin_token}, timeout=60)
+    assert f'id="certification-{ids["issued"]}"' in form.text
     runs = airflow.get("/badging/api/runs", airflow.admin_token).json()["runs"]
     assert [r["logical_date"] for r in runs] == [DAY.isoformat()]
 

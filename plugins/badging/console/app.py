@@ -8,6 +8,7 @@ does not protect an app a plugin mounts. A Bearer token or the UI's session cook
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -49,10 +50,8 @@ def create_app() -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def lookup_page(request: Request, certification_id: int | None = None) -> Response:
-        trails = []
-        if certification_id is not None:
-            with source.reading() as conn:
-                trails = [trail.certification_trail(conn, certification_id, _links(request))]
+        trails = [] if certification_id is None else [
+            _read(trail.certification_trail, certification_id, _links(request))]
         return _page(request, "console/lookup.html.j2", "lookup", trails=trails,
                      typed=certification_id, kind="certification")
 
@@ -67,8 +66,7 @@ def create_app() -> FastAPI:
 
     @app.get("/api/certifications/{certification_id}")
     def certification_json(request: Request, certification_id: int) -> dict[str, Any]:
-        with source.reading() as conn:
-            found = trail.certification_trail(conn, certification_id, _links(request))
+        found = _read(trail.certification_trail, certification_id, _links(request))
         return _jsonable(found.to_json())
 
     @app.post("/api/students")
@@ -82,42 +80,18 @@ def create_app() -> FastAPI:
         trails = await _student_trails(request, _as_id(str(typed)))
         return _jsonable({"certifications": [t.to_json() for t in trails]})
 
-    @app.get("/runs", response_class=HTMLResponse)
-    def runs_page(request: Request) -> Response:
-        with source.reading() as conn:
-            rows = console_runs.runs(conn, _links(request))
-        return _page(request, "console/runs.html.j2", "runs", runs=rows)
-
-    @app.get("/api/runs")
-    def runs_json(request: Request) -> dict[str, Any]:
-        with source.reading() as conn:
-            rows = console_runs.runs(conn, _links(request))
-        return _jsonable({"runs": [{**r.summary, "run_link": r.run_link,
-                                    "correction_report": r.report_link,
-                                    "data_docs": r.data_docs_link} for r in rows]})
-
-    @app.get("/sites", response_class=HTMLResponse)
-    def sites_page(request: Request) -> Response:
-        with source.reading() as conn:
-            rows = console_runs.sites(conn, _links(request))
-        return _page(request, "console/sites.html.j2", "sites", sites=rows)
-
-    @app.get("/api/sites")
-    def sites_json(request: Request) -> dict[str, Any]:
-        with source.reading() as conn:
-            rows = console_runs.sites(conn, _links(request))
-        return _jsonable({"sites": [{**vars(r), "open_items": r.open_items} for r in rows]})
+    # /runs and /sites, each a page and the same rows as JSON under /api/.
+    _listing(app, "runs", console_runs.runs)
+    _listing(app, "sites", console_runs.sites)
 
     @app.get("/runs/{run_id}/correction-report", response_class=HTMLResponse)
     def correction_report(run_id: str) -> Response:
-        with source.reading() as conn:
-            body = console_runs.correction_report(conn, run_id)
+        body = _read(console_runs.correction_report, run_id)
         return HTMLResponse(body, headers=_REPORT_HEADERS)
 
     @app.get("/runs/{run_id}/data-docs")
     def data_docs(request: Request, run_id: str) -> Response:
-        with source.reading() as conn:
-            index = console_runs.data_docs_index(conn, run_id)
+        index = _read(console_runs.data_docs_index, run_id)
         return RedirectResponse(f"{_links(request).console}/{DATA_DOCS}/{index}", 303)
 
     # The site's own folder name, so the correction report's relative links to the run's
@@ -139,6 +113,25 @@ def create_app() -> FastAPI:
 _REPORT_HEADERS = {"X-Content-Type-Options": "nosniff",
                    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                               "img-src data:"}
+
+
+def _listing(app: FastAPI, name: str, reader: Callable[..., list[Any]]) -> None:
+    """GET /<name> (the page console/<name>.html.j2) and GET /api/<name> (JSON)."""
+
+    @app.get(f"/{name}", response_class=HTMLResponse, name=f"{name}_page")
+    def page(request: Request) -> Response:
+        rows = _read(reader, _links(request))
+        return _page(request, f"console/{name}.html.j2", name, **{name: rows})
+
+    @app.get(f"/api/{name}", name=f"{name}_json")
+    def as_json(request: Request) -> dict[str, Any]:
+        return _jsonable({name: [row.to_json() for row in _read(reader, _links(request))]})
+
+
+def _read(reader: Callable[..., Any], *args: Any) -> Any:
+    """reader(conn, *args) in a read-only session of its own."""
+    with source.reading() as conn:
+        return reader(conn, *args)
 
 
 def _links(request: Request) -> Links:

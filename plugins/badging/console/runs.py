@@ -25,6 +25,10 @@ class RunRow:
     report_link: str | None
     data_docs_link: str | None
 
+    def to_json(self) -> dict[str, Any]:
+        return {**self.summary, "run_link": self.run_link,
+                "correction_report": self.report_link, "data_docs": self.data_docs_link}
+
 
 @dataclass(frozen=True)
 class SiteRow:
@@ -41,6 +45,9 @@ class SiteRow:
     @property
     def open_items(self) -> int:
         return self.quarantined + self.ineligible_to_fix + self.revocations_open
+
+    def to_json(self) -> dict[str, Any]:
+        return {**vars(self), "open_items": self.open_items}
 
 
 def runs(conn: Any, links: Links, limit: int = MAX_RUNS) -> list[RunRow]:

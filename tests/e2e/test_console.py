@@ -81,6 +81,8 @@ def test_every_route_needs_an_airflow_user_who_may_read_the_dag(api_only):
         assert api_only.get(path).status_code == 401, path
         assert api_only.get(path, "not-a-jwt").status_code == 403, path
         assert api_only.get(path, api_only.nobody_token).status_code == 403, path
+    # A page opened without a session says where to log in (and comes back).
+    assert "/auth/login" in api_only.get("/badging/sites/012345678").text
     # The student lookup is a POST (a student id stays out of URLs and access logs).
     post = _http().post(f"{api_only.site.url}/badging/api/students", json={"student_id": 7},
                         timeout=30)
@@ -131,7 +133,17 @@ def _one_of_each(stack) -> dict[str, int]:
         return dict(conn.execute("""
             SELECT DISTINCT ON (event) event, certification_id FROM badging.audit_log
             WHERE event IN ('quarantined', 'ineligible', 'issued')
+              -- a quarantined entry with a site to show on its site's page
+              AND (event <> 'quarantined' OR certification_id IN (
+                   SELECT certification_id FROM badging.quarantine
+                   WHERE site_code ~ '^[0-9]{9}$'))
             ORDER BY event, certification_id""").fetchall())
+
+
+def _quarantined_site(stack, certification_id: int) -> str:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return conn.execute("SELECT site_code FROM badging.quarantine "
+                            "WHERE certification_id = %s", (certification_id,)).fetchone()[0]
 
 
 def _student_of(stack, certification_id: int) -> int:
@@ -177,6 +189,10 @@ def test_an_operator_finds_out_why_in_the_badging_page(airflow, chromium):
     form = _http().post(f"{airflow.site.url}/badging/", data={"student_id": str(student_id)},
                         cookies={"_token": airflow.admin_token}, timeout=60)
     assert f'id="certification-{ids["issued"]}"' in form.text
+    # The page each technology center's morning list links to lists its quarantined entry.
+    site = _quarantined_site(airflow.site.stack, ids["quarantined"])
+    items = airflow.get(f"/badging/api/sites/{site}", airflow.admin_token).json()["items"]
+    assert ids["quarantined"] in [item["certification_id"] for item in items]
     runs = airflow.get("/badging/api/runs", airflow.admin_token).json()["runs"]
     assert [r["logical_date"] for r in runs] == [DAY.isoformat()]
 
@@ -195,6 +211,8 @@ def test_an_operator_finds_out_why_in_the_badging_page(airflow, chromium):
             trail.wait_for()
             shown[outcome] = trail.inner_text()
             _screenshot(page, f"console_lookup_{outcome}")
+            # The README's picture (docs/img/console-lookup.png is a copy of one).
+            trail.screenshot(path=str(_screenshots() / f"console_trail_{outcome}.png"))
             for value in _personal_data(airflow.site.stack, certification_id):
                 assert value not in shown[outcome], "a name or email shown unmasked"
         assert "Quarantined: the entry failed" in shown["quarantined"]
@@ -243,9 +261,13 @@ def _log_in(page, site: AirflowSite) -> None:
     page.wait_for_url(lambda url: "/auth/" not in url)
 
 
-def _screenshot(page, name: str) -> None:
+def _screenshots():
     from tests.fixtures.browser import SCREENSHOTS
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+def _screenshot(page, name: str) -> None:
     page.wait_for_timeout(300)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(_screenshots() / f"{name}.png"), full_page=True)

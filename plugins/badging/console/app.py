@@ -13,7 +13,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from badging.console import runs as console_runs
 from badging.console import source, trail
@@ -43,6 +45,18 @@ def create_app() -> FastAPI:
             return JSONResponse({"detail": str(exc)}, status_code=503)
         return _page(request, "console/unavailable.html.j2", "unavailable", status_code=503,
                      problem=str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def refused(request: Request, exc: StarletteHTTPException) -> Response:
+        # A page opened without an Airflow session (e.g. from a site's morning list): still
+        # 401, with the way to Airflow's login and back.
+        if exc.status_code != 401 or _wants_json(request):
+            return await http_exception_handler(request, exc)
+        from airflow.api_fastapi.app import get_auth_manager
+
+        login = get_auth_manager().get_url_login(next_url=str(request.url))
+        return _page(request, "console/login.html.j2", "log in", status_code=401,
+                     login=login)
 
     @app.exception_handler(console_runs.ReportNotFound)
     def not_found(request: Request, exc: console_runs.ReportNotFound) -> Response:
@@ -83,6 +97,20 @@ def create_app() -> FastAPI:
     # /runs and /sites, each a page and the same rows as JSON under /api/.
     _listing(app, "runs", console_runs.runs)
     _listing(app, "sites", console_runs.sites)
+
+    # The address each technology center's morning list links to (notify.console_url).
+    @app.get("/sites/{site_code}", response_class=HTMLResponse)
+    def site_page(request: Request, site_code: str) -> Response:
+        links = _links(request)
+        items, listed = _read(_site, site_code, links)
+        return _page(request, "console/site.html.j2", f"site {site_code}", site=listed,
+                     site_code=site_code, items=items)
+
+    @app.get("/api/sites/{site_code}")
+    def site_json(request: Request, site_code: str) -> dict[str, Any]:
+        items, listed = _read(_site, site_code, _links(request))
+        return _jsonable({"site": listed.to_json() if listed else {"site_code": site_code},
+                          "items": [item.to_json() for item in items]})
 
     @app.get("/runs/{run_id}/correction-report", response_class=HTMLResponse)
     def correction_report(run_id: str) -> Response:
@@ -126,6 +154,12 @@ def _listing(app: FastAPI, name: str, reader: Callable[..., list[Any]]) -> None:
     @app.get(f"/api/{name}", name=f"{name}_json")
     def as_json(request: Request) -> dict[str, Any]:
         return _jsonable({name: [row.to_json() for row in _read(reader, _links(request))]})
+
+
+def _site(conn: Any, site_code: str, links: Links) -> tuple[list[Any], Any]:
+    """A site's open items, and its row of the Sites page (None when staging has none)."""
+    listed = [row for row in console_runs.sites(conn, links) if row.site_code == site_code]
+    return console_runs.site_items(conn, site_code, links), (listed[0] if listed else None)
 
 
 def _read(reader: Callable[..., Any], *args: Any) -> Any:

@@ -69,17 +69,57 @@ def fixable_reasons() -> list[str]:
     return [str(r) for r in Reason if not REASON_ACTIONS[r].startswith("Nothing")]
 
 
+def _open_item_params() -> dict[str, Any]:
+    return {"quarantined": str(Event.QUARANTINED), "ineligible": str(Event.INELIGIBLE),
+            "fixable_reasons": fixable_reasons(),
+            "open_revocation_states": [str(s) for s in OPEN_REVOCATION_STATES]}
+
+
 def sites(conn: Any, links: Links) -> list[SiteRow]:
     """Per site, the open items and the newest correction report that covers it."""
-    params = {"quarantined": str(Event.QUARANTINED), "ineligible": str(Event.INELIGIBLE),
-              "fixable_reasons": fixable_reasons(),
-              "open_revocation_states": [str(s) for s in OPEN_REVOCATION_STATES]}
+    params = _open_item_params()
     return [SiteRow(row["site_code"] or "(no site code)", row["quarantined"],
                     row["ineligible_to_fix"], row["revocations_open"], row["latest_run_id"],
                     row["latest_day"],
                     links.correction_report(row["latest_run_id"]) + f"#site-{row['site_code']}"
                     if row["has_report"] else None)
             for row in source.rows(conn, "console/sites.sql", params)]
+
+
+@dataclass(frozen=True)
+class SiteItem:
+    """One open item of a site: an entry to fix, or a badge whose revocation is stuck."""
+
+    certification_id: int | None
+    outcome: str
+    reason: str | None
+    action: str | None
+    assessment_code: str | None
+    program_code: str | None
+    day: Any
+    run_id: str
+    lookup_link: str | None
+    run_link: str
+
+    def to_json(self) -> dict[str, Any]:
+        return vars(self)
+
+
+def site_items(conn: Any, site_code: str, links: Links) -> list[SiteItem]:
+    """The open items of one site (what its morning list links to), newest first."""
+    from badging.console.trail import action_for
+
+    found = []
+    for row in source.rows(conn, "console/site_items.sql",
+                           {"site_code": site_code, **_open_item_params()}):
+        reason = ", ".join(row["expectations"]) if row["expectations"] else row["reason"]
+        cid = row["certification_id"]
+        found.append(SiteItem(cid, row["outcome"], reason, action_for(reason),
+                              row["assessment_code"], row["program_code"],
+                              row["logical_date"], row["run_id"],
+                              links.certification(cid) if cid else None,
+                              links.run(row["run_id"])))
+    return found
 
 
 class ReportNotFound(Exception):

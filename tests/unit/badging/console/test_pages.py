@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from badging.console.links import Links
-from badging.console.runs import RunRow, SiteRow
+from badging.console.runs import RunRow, SiteItem, SiteRow
 from badging.console.trail import AuditStep, Badge, Correction, Staged, Trail
 from badging.correction_report import templates
 
@@ -65,3 +65,20 @@ def test_runs_sites_and_the_unavailable_page_render():
     site = SiteRow("123456789", 2, 1, 0, "r1", date(2026, 5, 12), "/x#site-123456789")
     assert "<b>3</b>" in _render("sites.html.j2", sites=[site])
     assert "cannot read the badging database" in _render("unavailable.html.j2", problem="x")
+
+
+def test_a_sites_page_lists_its_open_items_with_what_to_do():
+    item = SiteItem(180, "quarantined", "email_present", "Enter the email.", "CTTC1", "P1",
+                    date(2026, 5, 12), "r1", LINKS.certification(180), LINKS.run("r1"))
+    site = SiteRow("123456789", 1, 0, 0, "r1", date(2026, 5, 12), "/x#site-123456789")
+    html = _render("site.html.j2", site=site, site_code="123456789", items=[item])
+    assert '<a href="/badging/?certification_id=180">180</a>' in html
+    assert "Enter the email." in html
+    assert "Nothing open." in _render("site.html.j2", site=None, site_code="1", items=[])
+
+
+def test_the_morning_lists_link_is_the_sites_page():
+    from badging.notify import console_url
+
+    assert console_url("https://airflow.example.org/", "012345678") == \
+        "https://airflow.example.org/badging/sites/012345678"

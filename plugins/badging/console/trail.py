@@ -17,7 +17,8 @@ from badging.constants import Event, State
 # The ledger columns the console shows; a column added later (credly_state, credly_state_at:
 # the Credly state columns planned beside this console) shows once the migration adds it.
 BADGE_COLUMNS = ("issuance_id", "assessment_code", "certification_id", "state",
-                 "credly_state", "credly_state_at", "credly_badge_id", "attempts", "last_error",
+                 "credly_state", "credly_state_at", "credly_state_changed_at",
+                 "credly_badge_id", "attempts", "last_error",
                  "planned_run_id", "issued_run_id", "issued_at", "unjustified_since",
                  "unjustified_reason", "created_at", "updated_at")
 # A student's trail lists at most this many certifications, and a trail this many events.

@@ -9,6 +9,7 @@ from badging.console.trail import (
     AuditStep,
     Badge,
     Staged,
+    _badge,
     _headline,
     action_for,
     mask_email,
@@ -77,3 +78,14 @@ def test_the_headline_of_an_ineligible_entry_still_in_staging():
 
 def test_nothing_known_says_so():
     assert _headline([], [], [])[0].startswith("No run has seen this certification")
+
+
+def test_a_credly_state_column_shows_once_the_ledger_has_it():
+    row = {"issuance_id": 1, "state": "issued", "credly_badge_id": "b", "planned_run_id": "r",
+           "student_id": 42, "earner_id": "e", "recipient_digest": "d"}
+    before = _badge(row, LINKS)
+    assert (before.credly_state, before.credly_state_recorded) == ("issued", False)
+    assert not {"student_id", "earner_id", "recipient_digest"} & set(before.fields)
+    after = _badge({**row, "credly_state": "accepted", "credly_state_at": AT}, LINKS)
+    assert (after.credly_state, after.credly_state_recorded) == ("accepted", True)
+    assert after.fields["credly_state_at"] == AT

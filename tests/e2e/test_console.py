@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -57,9 +58,11 @@ def _token(site: AirflowSite, username: str, password: str) -> str:
     return response.json()["access_token"]
 
 
-def _airflow(stack, components: tuple[str, ...] | None = None) -> Iterator[Console]:
+@contextmanager
+def _airflow(stack, components: tuple[str, ...] | None = None,
+             **env_overrides: str) -> Iterator[Console]:
     site = AirflowSite(stack, free_port())
-    env = site.env(use_job_schedule=False)
+    env = site.env(use_job_schedule=False) | env_overrides
     env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = f"{ADMIN}:admin,{NOBODY}:"
     passwords = json.loads(site.passwords_file.read_text()) | {NOBODY: "nobody-password"}
     site.passwords_file.write_text(json.dumps(passwords))
@@ -73,7 +76,8 @@ def _airflow(stack, components: tuple[str, ...] | None = None) -> Iterator[Conso
 @pytest.fixture
 def api_only(clean_stack, airflow_ready) -> Iterator[Console]:
     """An API server (the console's only host) on an empty ledger."""
-    yield from _airflow(clean_stack, ("api-server",))
+    with _airflow(clean_stack, ("api-server",)) as console:
+        yield console
 
 
 def test_every_route_needs_an_airflow_user_who_may_read_the_dag(api_only):
@@ -111,6 +115,21 @@ def test_every_route_needs_an_airflow_user_who_may_read_the_dag(api_only):
     assert api_only.get("/api/v2/monitor/health").status_code == 200
 
 
+def test_the_page_says_so_when_the_badging_database_is_down(clean_stack, airflow_ready):
+    closed = f"postgresql://badging@127.0.0.1:{free_port()}/badging"
+    with _airflow(clean_stack, ("api-server",), AIRFLOW_CONN_BADGING_DB=closed) as console:
+        page = console.get("/badging/", console.admin_token, params={"certification_id": 1})
+        assert page.status_code == 503
+        assert "cannot read the badging database" in page.text
+        assert "OperationalError" in page.text
+        as_json = console.get("/badging/api/runs", console.admin_token)
+        assert as_json.status_code == 503
+        assert as_json.json()["detail"].startswith("the badging database is not reachable")
+        # Airflow itself is unaffected, and anonymous requests are still refused first.
+        assert console.get("/api/v2/monitor/health").status_code == 200
+        assert console.get("/badging/api/runs").status_code == 401
+
+
 @pytest.fixture
 def ran_day(clean_stack, airflow_ready, run_dag, sandbox):
     """A seeded day run by the real DAG: quarantined, ineligible and issued entries."""
@@ -124,7 +143,8 @@ def ran_day(clean_stack, airflow_ready, run_dag, sandbox):
 @pytest.fixture
 def airflow(ran_day) -> Iterator[Console]:
     """`make airflow`: every component (API server, scheduler, DAG processor, triggerer)."""
-    yield from _airflow(ran_day)
+    with _airflow(ran_day) as console:
+        yield console
 
 
 def _one_of_each(stack) -> dict[str, int]:

@@ -97,6 +97,15 @@ def test_every_route_needs_an_airflow_user_who_may_read_the_dag(api_only):
     assert ok.json() == {"runs": []}
     trail = api_only.get("/badging/api/certifications/1", api_only.admin_token).json()
     assert trail["found"] is False
+    # Ids beyond a bigint, and a student id that is not one, are refused before any query
+    # (and not echoed).
+    assert api_only.get(f"/badging/api/certifications/{2**63}",
+                        api_only.admin_token).status_code == 422
+    refused = _http().post(f"{api_only.site.url}/badging/api/students", timeout=30,
+                           json={"student_id": "12x45"},
+                           headers={"Authorization": f"Bearer {api_only.admin_token}"})
+    assert refused.status_code == 422
+    assert "12x45" not in refused.text
     assert api_only.get("/badging/runs", api_only.admin_token).status_code == 200
     # The UI's session cookie authenticates too (the page is shown in the UI's iframe).
     page = _http().get(f"{api_only.site.url}/badging/", timeout=30,

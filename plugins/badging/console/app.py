@@ -7,12 +7,11 @@ does not protect an app a plugin mounts. A Bearer token or the UI's session cook
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -23,11 +22,11 @@ from badging.console.links import Links
 from badging.constants import DAG_ID
 from badging.data_docs import SITE_FOLDER as DATA_DOCS
 
-log = logging.getLogger(__name__)
-
 MOUNT = "/badging"
 # Form and JSON bodies of the student lookup are a few bytes; refuse anything larger.
 MAX_BODY = 4096
+# Ids are Postgres bigints: a larger number is refused before it reaches a query.
+MAX_ID = 2**63 - 1
 
 
 def create_app() -> FastAPI:
@@ -63,7 +62,8 @@ def create_app() -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
     @app.get("/", response_class=HTMLResponse)
-    def lookup_page(request: Request, certification_id: int | None = None) -> Response:
+    def lookup_page(request: Request, certification_id: Annotated[
+            int | None, Query(ge=0, le=MAX_ID)] = None) -> Response:
         trails = [] if certification_id is None else [
             _read(trail.certification_trail, certification_id, _links(request))]
         return _page(request, "console/lookup.html.j2", "lookup", trails=trails,
@@ -79,7 +79,8 @@ def create_app() -> FastAPI:
                      kind="student")
 
     @app.get("/api/certifications/{certification_id}")
-    def certification_json(request: Request, certification_id: int) -> dict[str, Any]:
+    def certification_json(request: Request, certification_id: Annotated[
+            int, Path(ge=0, le=MAX_ID)]) -> dict[str, Any]:
         found = _read(trail.certification_trail, certification_id, _links(request))
         return _jsonable(found.to_json())
 
@@ -184,7 +185,7 @@ async def _body(request: Request) -> bytes:
 
 
 def _as_id(typed: str) -> int:
-    if not typed.isdigit() or len(typed) > 18:
+    if not typed.isdigit() or int(typed) > MAX_ID:
         # Never echo the value: it may be a student id.
         raise HTTPException(422, "an id is digits only")
     return int(typed)

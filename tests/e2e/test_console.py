@@ -255,6 +255,8 @@ def test_an_operator_finds_out_why_in_the_badging_page(airflow, chromium):
         assert "/dags/credly_badge_issuance/runs/" in run_link.get_attribute("href")
 
         console.get_by_role("link", name="Runs").click()
+        console.locator("table.runs a.correction-report").first.wait_for()
+        _screenshot(page, "console_runs")
         console.locator("table.runs a.correction-report").first.click()
         console.get_by_role("heading", name="Real-Time entries to correct").wait_for()
         _screenshot(page, "console_correction_report")

@@ -15,6 +15,7 @@ CTIMS (docs/recipient-corrections.md): `badging.revocation.action` replace or mo
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -56,6 +57,10 @@ LIVE_SUFFIX = "#live"
 # A live CTIMS total below this share of the previous check's is a broken source (a
 # truncated or half-loaded table), not corrections: the run revokes nothing.
 COLLAPSE_SHARE = 0.9
+# How often `revoke` looks again at a change another holder has in flight.
+_HELD_POLL_SECONDS = 2.0
+# The outcome of a change another holder has in flight (or took over from this one).
+HELD_ELSEWHERE = "held_elsewhere"
 
 
 @dataclass(frozen=True)
@@ -209,6 +214,12 @@ class RevocationRow:
         self.attempt = row[0]
         return row[1]
 
+    def held_by_other(self) -> bool:
+        """Another holder has it in flight (a live run, or a dead one until its lease ends)."""
+        state = db.execute(self._conn, "lifecycle/revocation_state.sql",
+                           {"revocation_id": self.revocation_id}).fetchone()
+        return state is not None and state[0] == RevocationState.IN_FLIGHT
+
     def fence(self) -> None:
         if db.execute(self._conn, "lifecycle/renew_revocation.sql", self._params()).rowcount == 0:
             raise ClaimLost(f"{self.key}: the claim was taken over")
@@ -261,6 +272,7 @@ def revoke(run: RunInfo, client: CredlyClient, *, run_type: str, suppress_notifi
                   if action != CorrectionAction.REVOKE and live is not None}
         found = recipients(wanted) if wanted else {}
         counts: Counter[str] = Counter()
+        held: list[tuple[RevocationRow, Call]] = []
         with Heartbeat(conninfo, run):
             for revocation_id, certification_id, action, live, template_id in rows:
                 row = RevocationRow(conn, run, revocation_id, certification_id)
@@ -270,12 +282,40 @@ def revoke(run: RunInfo, client: CredlyClient, *, run_type: str, suppress_notifi
                     call = _mover(client, suppress_notification)
                 else:
                     call = _revoker(client, suppress_notification)
-                counts[_settle(row, client, call)] += 1
+                outcome = _settle(row, client, call)
+                if outcome == HELD_ELSEWHERE:
+                    held.append((row, call))
+                else:
+                    counts[outcome] += 1
+            counts.update(_settle_held(held, client))
     log.info("revocations and corrections: %s", dict(counts))
-    if counts["retry_later"]:
-        raise BatchIncomplete(f"{counts['retry_later']} of {len(rows)} revocations are still "
-                              f"retryable {dict(counts)}")
+    unsettled = counts["retry_later"] + counts[HELD_ELSEWHERE]
+    if unsettled:
+        raise BatchIncomplete(f"{unsettled} of {len(rows)} revocations are still retryable "
+                              f"or held elsewhere {dict(counts)}")
     return dict(counts)
+
+
+def _settle_held(held: list[tuple[RevocationRow, Call]], client: CredlyClient) -> Counter[str]:
+    """Wait for changes another holder has in flight: a live one finishes them, a dead one's
+    lease runs out (twice the lease is enough for either); then settle or take them over.
+    What is still held at the end counts as held_elsewhere (the task's retry comes back)."""
+    counts: Counter[str] = Counter()
+    if held:
+        log.info("%d revocations are in flight elsewhere; waiting for them", len(held))
+    deadline = time.monotonic() + 2 * LEASE_SECONDS
+    while held and time.monotonic() < deadline:
+        time.sleep(_HELD_POLL_SECONDS)
+        still = []
+        for row, call in held:
+            outcome = _settle(row, client, call)
+            if outcome == HELD_ELSEWHERE:
+                still.append((row, call))
+            else:
+                counts[outcome] += 1
+        held = still
+    counts[HELD_ELSEWHERE] += len(held)
+    return counts
 
 
 @dataclass(frozen=True)
@@ -339,11 +379,11 @@ def _settle(row: RevocationRow, client: CredlyClient, call: Call) -> str:
     client.wait_until_callable()
     badge_id = row.claim()
     if badge_id is None:
-        return "settled_earlier"
+        return HELD_ELSEWHERE if row.held_by_other() else "settled_earlier"
     try:
         done = call(row, badge_id)
     except ClaimLost:
-        return "held_elsewhere"
+        return HELD_ELSEWHERE
     except CredlyAuthError as error:
         row.finish(RevocationState.PLANNED, Event.RETRY_LATER, error_label(error))
         raise

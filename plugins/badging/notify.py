@@ -30,7 +30,7 @@ def base_url() -> str:
 
 
 def console_url(base: str, site_code: str) -> str:
-    """The site's page in the Badging console (planned, not built yet: docs/notifications.md)."""
+    """The site's page in the Badging console (docs/console.md): its open items."""
     return f"{base.rstrip('/')}/badging/sites/{quote(site_code, safe='')}"
 
 

@@ -4,136 +4,35 @@ deleted and entered again keeps its badge; a badge whose entry comes back is iss
 A corrected name replaces the badge; a corrected email moves an unaccepted badge to the new
 address and leaves an accepted one alone (docs/recipient-corrections.md).
 
-Each correction is made here in CTIMS as an instructor's fix would be (the changed row's
-updated_at on the day after issuance); what each must become is decided by the test from
-the kind of correction, never read from the pipeline's tables.
+The corrections and the readings of their effects are in tests/e2e/corrections.py.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 import psycopg
-import pytest
 
-from badging.constants import AGENCY_TZ
-from devstack.seed import SeedParams, run_seed
+from tests.e2e.corrections import (
+    EXPECTED_REASONS,
+    FIRST,
+    SECOND,
+    THIRD,
+    audited,
+    correct,
+    fix_student,
+    in_sandbox,
+    ledger_badge,
+    revocations,
+    revoke_then_enter_again,
+    revoked_in_sandbox,
+    single_badge_students,
+    single_entry_badges,
+    soft_delete,
+)
 from tests.e2e.hitl import answer, finish, start_dag, succeeded, waiting_request
 from tests.e2e.outcomes import assert_sandbox_matches_ledger, ledger
-
-SEED = SeedParams(date_from=date(2026, 4, 1), date_to=date(2026, 4, 10), rows=220,
-                  dirty_rate=0.0, seed=13)
-ISSUE_DAY = date(2026, 4, 10)
-# The corrections are entered the day after; the runs of that day and the next find them.
-FIRST, SECOND, THIRD = (ISSUE_DAY + timedelta(days=n) for n in (1, 2, 3))
-# What each correction costs the badge, as the check names it (docs/lifecycle.md).
-EXPECTED_REASONS = {"soft_delete": "deleted", "hard_delete": "entry_removed",
-                    "reassigned": "entry_reassigned",
-                    "dated_before_enrollment": "no_aligned_program"}
-
-
-def at_noon(day: date) -> datetime:
-    return datetime.combine(day, time(12), AGENCY_TZ)
-
-
-@pytest.fixture
-def issued(clean_stack, run_dag, sandbox):
-    run_seed(SEED, clean_stack.dsn("ctims"), clean_stack.dsn("badging"))
-    clean_stack.sync_templates()
-    result = run_dag(ISSUE_DAY, lookback_days=10)
-    assert result.succeeded, result.output[-4000:]
-    assert ledger(clean_stack)["issued"] >= 10
-    return clean_stack
-
-
-def single_entry_badges(stack, n: int) -> list[tuple[int, int, int, str]]:
-    """n issued badges whose student and assessment have exactly one CTIMS entry:
-    (issuance_id, certification_id, student_id, credly_badge_id)."""
-    with psycopg.connect(stack.dsn("badging")) as conn:
-        badges = conn.execute("SELECT issuance_id, certification_id, student_id, credly_badge_id "
-                              "FROM badging.issuance WHERE state = 'issued' "
-                              "ORDER BY issuance_id").fetchall()
-    with psycopg.connect(stack.dsn("ctims")) as conn:
-        alone = {cert for (cert,) in conn.execute("""
-            SELECT min(certification_id) FROM ctims.realtime_certifications
-            GROUP BY student_id, upper(btrim(assessment_code)) HAVING count(*) = 1""")}
-    chosen = [b for b in badges if b[1] in alone][:n]
-    assert len(chosen) == n
-    return chosen
-
-
-def enter_again(conn: psycopg.Connection, certification_id: int, when: datetime) -> int:
-    """A copy of the entry under a new id, entered at `when`; returns the new id."""
-    return conn.execute("""
-        INSERT INTO ctims.realtime_certifications (
-            certification_id, student_id, assessment_code, site_code, program_code,
-            test_date, entered_at, updated_at)
-        SELECT (SELECT max(certification_id) + 1 FROM ctims.realtime_certifications),
-               student_id, assessment_code, site_code, program_code, test_date, %(when)s,
-               %(when)s
-        FROM ctims.realtime_certifications WHERE certification_id = %(id)s
-        RETURNING certification_id""", {"id": certification_id, "when": when}).fetchone()[0]
-
-
-# Each correction as the statement CTIMS would see (the row's updated_at moves with it).
-CORRECTIONS = {
-    "soft_delete": "UPDATE ctims.realtime_certifications SET deleted_at = %(when)s, "
-                   "updated_at = %(when)s WHERE certification_id = %(id)s",
-    "hard_delete": "DELETE FROM ctims.realtime_certifications WHERE certification_id = %(id)s",
-    "reassigned": "UPDATE ctims.realtime_certifications SET assessment_code = 'NOT-LISTED', "
-                  "updated_at = %(when)s WHERE certification_id = %(id)s",
-    "dated_before_enrollment": "UPDATE ctims.realtime_certifications "
-                               "SET test_date = DATE '2021-06-01', "
-                     "updated_at = %(when)s WHERE certification_id = %(id)s",
-}
-
-
-def correct(stack, badges: dict[str, tuple], day: date) -> None:
-    """Apply each kind of correction to its badge's entry, as of noon on `day`; the
-    `reentered` one is deleted and entered again five minutes later."""
-    when = at_noon(day)
-    with psycopg.connect(stack.dsn("ctims")) as conn:
-        for kind, statement in CORRECTIONS.items():
-            conn.execute(statement, {"when": when, "id": badges[kind][1]})
-        conn.execute(CORRECTIONS["soft_delete"], {"when": when, "id": badges["reentered"][1]})
-        enter_again(conn, badges["reentered"][1], when + timedelta(minutes=5))
-
-
-def soft_delete(stack, badges: list[tuple], day: date) -> None:
-    with psycopg.connect(stack.dsn("ctims")) as conn:
-        for badge in badges:
-            conn.execute(CORRECTIONS["soft_delete"], {"when": at_noon(day), "id": badge[1]})
-
-
-def revoke_then_enter_again(stack, run_dag) -> tuple[int, str, object]:
-    """One badge's entry deleted, the badge revoked after the grace days, then the entry
-    entered again: (issuance id, the revoked Credly badge id, the last run's result)."""
-    [badge] = single_entry_badges(stack, 1)
-    soft_delete(stack, [badge], FIRST)
-    assert run_dag(FIRST, lookback_days=0).succeeded
-    assert run_dag(SECOND, lookback_days=0).succeeded
-    with psycopg.connect(stack.dsn("ctims")) as conn:
-        enter_again(conn, badge[1], at_noon(THIRD))
-    return badge[0], badge[3], run_dag(THIRD, lookback_days=0)
-
-
-def revocations(stack) -> dict[int, tuple[str, str, str, int]]:
-    """Per issuance: (revocation_state, reason, credly_badge_id, attempts)."""
-    with psycopg.connect(stack.dsn("badging")) as conn:
-        return {row[0]: row[1:] for row in conn.execute(
-            "SELECT issuance_id, revocation_state, reason, credly_badge_id, attempts "
-            "FROM badging.revocation ORDER BY revocation_id")}
-
-
-def audited(stack, event: str) -> Counter:
-    with psycopg.connect(stack.dsn("badging")) as conn:
-        return Counter(row[0] for row in conn.execute(
-            "SELECT issuance_id FROM badging.audit_log WHERE event = %s", (event,)))
-
-
-def revoked_in_sandbox(sandbox) -> set[str]:
-    return {b["id"] for b in sandbox.badges() if b["state"] == "revoked"}
 
 
 def test_corrected_entries_lose_their_badges_after_the_grace_days_once(issued, run_dag,
@@ -199,41 +98,6 @@ def test_when_credly_refuses_a_new_badge_after_a_revoke_the_row_fails_saying_so(
             (issuance_id,)).fetchone()
     assert (state, error) == ("failed", "CredlyUnresolvedDuplicate (HTTP 422)")
     assert_sandbox_matches_ledger(issued, sandbox)
-
-
-def single_badge_students(stack, n: int) -> list[tuple[int, int, int, str]]:
-    """n issued badges of students who hold no other badge (a name or email fix touches only
-    it): (issuance_id, certification_id, student_id, credly_badge_id)."""
-    with psycopg.connect(stack.dsn("badging")) as conn:
-        chosen = conn.execute("""
-            SELECT issuance_id, certification_id, student_id, credly_badge_id
-            FROM badging.issuance i
-            WHERE state = 'issued'
-              AND NOT EXISTS (SELECT 1 FROM badging.issuance o
-                              WHERE o.student_id = i.student_id
-                                AND o.issuance_id <> i.issuance_id)
-            ORDER BY issuance_id LIMIT %s""", (n,)).fetchall()
-    assert len(chosen) == n
-    return chosen
-
-
-def fix_student(stack, student_id: int, *, last_name: str | None = None,
-                email: str | None = None) -> None:
-    """A registrar's fix of the student's last name or email in CTIMS."""
-    with psycopg.connect(stack.dsn("ctims")) as conn:
-        conn.execute("UPDATE ctims.students SET last_name = coalesce(%(last_name)s, last_name), "
-                     "email = coalesce(%(email)s, email) WHERE student_id = %(id)s",
-                     {"last_name": last_name, "email": email, "id": student_id})
-
-
-def ledger_badge(stack, issuance_id: int) -> tuple[str, str | None]:
-    with psycopg.connect(stack.dsn("badging")) as conn:
-        return conn.execute("SELECT state, credly_badge_id FROM badging.issuance "
-                            "WHERE issuance_id = %s", (issuance_id,)).fetchone()
-
-
-def in_sandbox(sandbox) -> dict[str, dict]:
-    return {b["id"]: b for b in sandbox.badges()}
 
 
 def test_a_corrected_name_replaces_the_badge_once(issued, run_dag, sandbox):

@@ -17,8 +17,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.e2e import test_corrections
-from tests.e2e.test_corrections import (
+# The corrections' CTIMS edits; their `issued` day (the same seed, one run) is a fixture of
+# tests/e2e/corrections.py, a plugin of tests/conftest.py.
+from tests.e2e.corrections import (
     FIRST,
     SECOND,
     THIRD,
@@ -27,9 +28,6 @@ from tests.e2e.test_corrections import (
     single_entry_badges,
     soft_delete,
 )
-
-# The corrections' issued day (the same seed, one run), a fixture here too.
-issued = test_corrections.issued
 
 
 def ledger_rows(stack) -> dict[int, dict]:

@@ -1,7 +1,8 @@
 -- Plans the revocation of every badge unjustified for `grace_days` successive run days
--- (audit revoke_planned), and gives this run every revocation still open, planned or held
--- by earlier runs: its gate and revoke task decide them all (a data-modifying WITH runs
--- whether or not the statement reads it).
+-- (audit revoke_planned), and gives this run every revocation still open, planned, held or
+-- in flight in earlier runs: its gate and revoke task decide them all (a data-modifying WITH
+-- runs whether or not the statement reads it). One in flight in a run that died stays
+-- claimed until its lease runs out; this run's revoke task then takes it over.
 WITH due AS (
     INSERT INTO badging.revocation (issuance_id, credly_badge_id, site_code, reason,
                                     planned_run_id, run_id)
@@ -16,7 +17,7 @@ WITH due AS (
 taken AS (
     UPDATE badging.revocation r
     SET run_id = %(run_id)s, updated_at = now()
-    WHERE r.revocation_state IN ('planned', 'held') AND r.run_id <> %(run_id)s
+    WHERE r.revocation_state IN ('planned', 'held', 'in_flight') AND r.run_id <> %(run_id)s
     RETURNING r.revocation_id
 )
 INSERT INTO badging.audit_log (run_id, logical_date, task_id, map_index, try_number,

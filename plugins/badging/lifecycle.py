@@ -301,8 +301,9 @@ def _settle_held(held: list[tuple[RevocationRow, Call]], client: CredlyClient) -
     lease runs out (twice the lease is enough for either); then settle or take them over.
     What is still held at the end counts as held_elsewhere (the task's retry comes back)."""
     counts: Counter[str] = Counter()
-    if held:
-        log.info("%d revocations are in flight elsewhere; waiting for them", len(held))
+    if not held:
+        return counts
+    log.info("%d revocations are in flight elsewhere; waiting for them", len(held))
     deadline = time.monotonic() + 2 * LEASE_SECONDS
     while held and time.monotonic() < deadline:
         time.sleep(_HELD_POLL_SECONDS)
@@ -314,7 +315,8 @@ def _settle_held(held: list[tuple[RevocationRow, Call]], client: CredlyClient) -
             else:
                 counts[outcome] += 1
         held = still
-    counts[HELD_ELSEWHERE] += len(held)
+    if held:
+        counts[HELD_ELSEWHERE] = len(held)
     return counts
 
 

@@ -59,8 +59,12 @@ airflow: install
 
 # The fault matrix and the Celery run have their own targets; a fast fault slice is in `test`,
 # and the browser tests (-m browser) are in it too.
+# Two test processes (TEST_WORKERS=1 for one): the end-to-end tests are CPU-bound Airflow
+# runs, so two cores finish them in about two thirds of the time. Each process starts its
+# own stack; a file's tests stay on one process (their module fixtures are shared).
+TEST_WORKERS ?= 2
 test: install browser
-	$(PY) -m pytest -m "not faults and not distributed"
+	$(PY) -m pytest -m "not faults and not distributed" -n $(TEST_WORKERS) --dist loadfile
 
 test-faults: install
 	$(PY) -m pytest -m faults

@@ -40,9 +40,15 @@ def _ensure_os_user(name: str) -> pwd.struct_passwd:
     except KeyError:
         pass
     # A system account without a home or a login shell: it only owns the data directory.
-    result = subprocess.run(
-        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-        capture_output=True, text=True, check=False)
+    # Test processes start their stacks at once (make test): a concurrent useradd holds the
+    # passwd or group file's lock for a moment (exit 1 or 10), so try again briefly.
+    for _ in range(20):
+        result = subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+            capture_output=True, text=True, check=False)
+        if result.returncode not in (1, 10):
+            break
+        time.sleep(0.5)
     if result.returncode not in (0, 9):  # 9: created meanwhile by a concurrent caller
         raise DevstackError(
             f"cannot create the OS user {name!r} that runs PostgreSQL as root "

@@ -24,15 +24,12 @@ from badging.run import AGENCY_TZ, extract_window
 from devstack import airflow_local
 from devstack.ports import free_port
 from devstack.seed import SeedParams
-from devstack.stack import REPO, Stack, StackPaths
+from devstack.stack import REPO, RUN_TABLES, Stack, StackPaths
 
 # Run as modules from the repo root, like the bench itself (`python -m bench.run_bench`).
 WORKER = "bench.stage_worker"
 DAG_TEST = "bench.dag_test_day"
-# Everything a run leaves in badging_db; the audit log refuses DELETE, so TRUNCATE it.
-_RUN_TABLES = ("badging.run_batch", "badging.issuance", "badging.staged_certification",
-               "badging.quarantine", "badging.run_summary", "badging.audit_log",
-               "badging.site_list", "badging.task_failure")
+
 
 
 def load_1m() -> float:
@@ -64,7 +61,7 @@ class Bench:
     def reset_runs(self) -> None:
         """Empty staging, ledger and audit: every measured run starts from the same state."""
         with psycopg.connect(self.stack.dsn("badging"), autocommit=True) as conn:
-            conn.execute(f"TRUNCATE {', '.join(_RUN_TABLES)}")
+            conn.execute(f"TRUNCATE {', '.join(RUN_TABLES)}")
             conn.execute("VACUUM ANALYZE badging.staged_certification")
 
     def window_ending(self, rows: int, end: datetime) -> datetime:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from badging.run import extract_window
-from bench import credly_sync
+from bench import credly_sync, scheduler
 from bench.harness import (
     Bench,
     bench_stack,
@@ -29,10 +29,15 @@ from devstack.stack import REPO
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
 STAGES = ("extract", "validate", "eligibility", "plan")
+# Sections that need the seeded history, and those that need Airflow's metadata database.
+SEEDED = {"stages", "issue", "dag", "empty", "scheduler", "backfill"}
+AIRFLOW = {"dag", "empty", "scheduler", "backfill"}
 # History the stage sizes are cut from: every window ends at the seed's last day.
 SEED_FROM, SEED_TO = date(2025, 3, 1), date(2025, 12, 31)
 # A weekday with ordinary volume for the issuance runs, and a day the seed never touches.
 ISSUE_DAY, EMPTY_DAY = date(2025, 11, 14), date(2024, 1, 2)
+# Ordinary days the backfill measure processes (inside the seed, before ISSUE_DAY's window).
+BACKFILL_FROM, BACKFILL_DAYS = date(2025, 10, 1), 20
 ISSUE_TIMEOUT_S = 600.0
 
 
@@ -184,6 +189,28 @@ def efficiency(result: dict[str, Any], latency_ms: float, concurrency: int) -> N
     result["efficiency"] = round(ideal / result["seconds"], 3)
 
 
+# --- what operators wait for ------------------------------------------------------------
+
+def measure_scheduler(bench: Bench, only: set[str], results: dict[str, Any], lookback: int,
+                      latency_ms: float, concurrency: int) -> None:
+    """The day and the backfill through `make airflow`'s scheduler (bench/scheduler.py)."""
+    note("starting make airflow's components (LocalExecutor)")
+    with scheduler.scheduler(bench) as api:
+        if "scheduler" in only:
+            day = scheduler.measure_day(bench, api, ISSUE_DAY, lookback=lookback,
+                                        latency_ms=latency_ms, concurrency=concurrency)
+            note(f"  scheduler day: {day}")
+            results["scheduler_day"] = day
+            results["scheduler_day_seconds"] = day["seconds"]
+            results["scheduler_day_efficiency"] = day["efficiency"]
+        if "backfill" in only:
+            backfill = scheduler.measure_backfill(bench, api, BACKFILL_FROM, BACKFILL_DAYS,
+                                                  latency_ms=latency_ms)
+            note(f"  backfill: {backfill}")
+            results["backfill"] = backfill
+            results["backfill_runs_per_min"] = backfill["runs_per_min"]
+
+
 # --- 3. and 4. ---------------------------------------------------------------------------
 
 def measure_empty_day(bench: Bench, reps: int) -> list[dict[str, float]]:
@@ -269,6 +296,19 @@ def table(results: dict[str, Any]) -> str:
                      _check(results["sandbox_rps"], needed, True)))
     if "sync" in results:
         rows += credly_sync.table_rows(results["sync"])
+    if "scheduler_day" in results:
+        day = results["scheduler_day"]
+        rows.append((f"day through the scheduler (N={day['badges']}, {day['slots']} slots × "
+                     f"C={p['concurrency']}, {day['issue_tasks']} issue tasks)",
+                     f"{day['seconds']:.1f} s", f"ideal {day['ideal_seconds']:.1f} s", ""))
+        rows.append(("  efficiency ideal/actual, scheduler", f"{day['efficiency']:.3f}",
+                     "≥ 0.625 (within 1.6×)", _check(day["efficiency"], 0.625, True)))
+    if "backfill" in results:
+        backfill = results["backfill"]
+        rows.append((f"backfill of {backfill['days']} ordinary days "
+                     f"(max_active_runs {backfill['max_active_runs']})",
+                     f"{backfill['runs_per_min']:.1f} runs/min", "≥ 20 runs/min",
+                     _check(backfill["runs_per_min"], 20, True)))
     head = ("measure", "median", "goal / note", "met")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
     lines = [" | ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)),
@@ -298,7 +338,8 @@ def main() -> None:
                         help="share of badges their earners reject before the daily sync")
     parser.add_argument("--sync-deleted", type=int, default=20,
                         help="badges deleted in Credly before the daily sync")
-    parser.add_argument("--only", default="stages,issue,dag,empty,sandbox,sync",
+    parser.add_argument("--only",
+                        default="stages,issue,dag,empty,sandbox,sync,scheduler,backfill",
                         help="comma-separated sections to run")
     parser.add_argument("--budget-s", type=float, default=570.0,
                         help="stop adding stage rounds past this many seconds")
@@ -318,18 +359,18 @@ def main() -> None:
     started = time.perf_counter()
     with bench_stack(keep=args.keep) as bench:
         note(f"stack up (postgres :{bench.stack.pg_port}, sandbox :{bench.stack.sandbox_port})"
-             + (f"; seeding {max(sizes)} rows" if only & {"stages", "issue", "dag", "empty"}
-                else "") + ("; migrating Airflow" if only & {"dag", "empty"} else ""))
+             + (f"; seeding {max(sizes)} rows" if only & SEEDED
+                else "") + ("; migrating Airflow" if only & AIRFLOW else ""))
         # Airflow's metadata migration and the seed are independent: overlap them.
         migrating = threading.Thread(target=bench.prepare_airflow)
-        if only & {"dag", "empty"}:
+        if only & AIRFLOW:
             migrating.start()
-        if only & {"stages", "issue", "dag", "empty"}:
+        if only & SEEDED:
             bench.seed(SeedParams(SEED_FROM, SEED_TO, rows=max(sizes) + 2000,
                                   dirty_rate=0.05, seed=2026))
-        if only & {"dag", "empty"}:
+        if only & AIRFLOW:
             migrating.join()
-        if only & {"issue", "dag"}:
+        if only & {"issue", "dag", "scheduler"}:
             lookback = bench.lookback_for_badges(ISSUE_DAY, args.badges + 50)
             params["issue_lookback_days"] = lookback
             shape = (args.latency_ms, args.concurrency)
@@ -343,8 +384,12 @@ def main() -> None:
                 efficiency(dag, *shape)
                 note(f"  dags test: {dag}")
                 results["issuance"]["dag"] = dag
+        if only & {"issue", "dag"}:
             first = results["issuance"].get("direct") or results["issuance"]["dag"]
             results["issuance_efficiency"] = first["efficiency"]
+        if only & {"scheduler", "backfill"}:
+            measure_scheduler(bench, only, results, lookback if "scheduler" in only else 0,
+                              args.latency_ms, args.concurrency)
         if "empty" in only:
             runs = measure_empty_day(bench, args.reps)
             results["empty_day_runs"] = runs

@@ -14,7 +14,7 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 | `plan` | ledger rows `pending` (once per student and assessment, ever); cuts them into batches |
 | `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
 | `sync_credly` | (beside `issue`) brings every live badge's Credly state (`pending`, `accepted`, `rejected`, `revoked`, `expired`, deleted) into the ledger, reading Credly's badge list 50 a page (pool `credly_api`); a badge revoked or deleted in Credly by someone else is marked `revoked` in the ledger, never issued again, and listed in the report for a person to decide. Not in dry runs or backfills |
-| `check_badges` | every issued badge against every live CTIMS row, under today's rules: a badge no live entry justifies for `revocation_grace_days` successive run days gets a planned revocation; a justified badge whose student's name or email was corrected gets a planned `replace` / `move` (docs/recipient-corrections.md; dry runs and backfills only audit `would_revoke` / `would_replace` / `would_move`; a collapsed source blocks the run's revocations and corrections) |
+| `check_badges` | every issued badge against every live CTIMS row, under today's rules: a badge no live entry justifies for `revocation_grace_days` successive run days gets a planned revocation; a justified badge whose student's name or email was corrected gets a planned `replace` / `move` (docs/recipient-corrections.md; dry runs only audit `would_revoke` / `would_replace` / `would_move`, backfills skip the check; a collapsed source blocks the run's revocations and corrections) |
 | `revocation_gate` | more than `max_revocations_without_approval` to revoke → `approve` waits in **Required actions** (per site and reason); Reject or no answer in 12 h holds them for the next run, the rest of the run goes on |
 | `revoke` | revokes the planned badges in Credly (pool `credly_api`), each once; replaces a badge whose name was corrected; revokes an unaccepted badge whose email was corrected (the next sweep issues it to the new address) and leaves an accepted one alone (`email_changed_after_acceptance`); a badge whose entry comes back later is issued again by `plan` |
 | `report` | `badging.run_summary`, the summary table in its log, Great Expectations Data Docs and the correction report for technology centers under `BADGING_REPORT_DIR`; red if a badge failed or is still pending, or a revocation failed for good |
@@ -179,10 +179,14 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
                               description="Try again badges that failed for good in earlier "
                                           "runs (e.g. after a template was fixed)."),
         # Each issue task costs a process start and a tail: 500 badges keep that small even
-        # at low latency, and a peak day (5,000) still fills a 4-slot pool.
+        # at low latency; a day's batches are cut in full waves of the pool (pool_slots).
         "batch_size": Param(500, type="integer", minimum=1,
-                            description="Badges per issue task (grows if a day would need more "
-                                        "than 200 tasks)."),
+                            description="Most badges per issue task (grows if a day would need "
+                                        "more than 200 tasks)."),
+        # Tasks cannot read a pool's size: the deployment's value, kept beside pools.json.
+        "pool_slots": Param(4, type="integer", minimum=1,
+                            description="Slots of the credly_api pool: issue tasks come in full "
+                                        "waves of it (none under 50 badges)."),
         "concurrency": Param(8, type="integer", minimum=1, maximum=64,
                              description="Credly calls in flight inside one issue task."),
         "accept_volume": Param(False, type="boolean",

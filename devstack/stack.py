@@ -25,6 +25,14 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parents[1]
 DATABASES = ("ctims", "badging", "airflow")
+# Everything the DAG's runs write in badging_db (not the seeded templates and site contacts,
+# nor the migrations' bookkeeping): what the tests and the bench empty between runs, in one
+# TRUNCATE (the audit log refuses DELETE row by row; TRUNCATE is the deliberate reset).
+RUN_TABLES = ("badging.run_batch", "badging.issuance", "badging.staged_certification",
+              "badging.quarantine", "badging.run_summary", "badging.dq_result",
+              "badging.dq_row_warning", "badging.approval", "badging.site_list",
+              "badging.task_failure", "badging.revocation", "badging.badge_check",
+              "badging.credly_sync", "badging.audit_log")
 
 
 @dataclass(frozen=True)

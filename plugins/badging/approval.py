@@ -109,12 +109,14 @@ def run_check(context: dict[str, Any], gate: Gate, check: Callable[[dict[str, An
     """
     from airflow.sdk.exceptions import AirflowFailException
 
+    from badging.run import run_type
+
     found = check(context)
     context["ti"].xcom_push(key=CHECK_KEY, value=found.as_xcom())
     dag_run = context["dag_run"]
     decision = unattended_decision(
         found, accepted=bool(context["params"].get(accept_param)),
-        backfill=str(getattr(dag_run.run_type, "value", dag_run.run_type)) == BACKFILL)
+        backfill=run_type(context) == BACKFILL)
     log.info("%s gate: %s", gate, found.summary)
     if decision is None:
         log.info("%s gate: asking an operator (Required actions in the UI)", gate)

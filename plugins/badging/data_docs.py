@@ -1,4 +1,4 @@
-"""Data Docs: a GX site rebuilt from the scrubbed results validate stored in the database."""
+"""Data Docs: a GX site written from the scrubbed results validate stored in the database."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ SITE_NAME = "badging"
 KEEP_RUNS = 30
 # GX names a result page after its batch; one batch per run here.
 _BATCH_ID = "staged-realtime_certifications"
+INDEX = f"{SITE_FOLDER}/index.html"
 
 
 @dataclass(frozen=True)
@@ -31,17 +32,21 @@ class DocsSite:
     run_pages: dict[str, str]
 
 
-def build(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
-          keep_runs: int = KEEP_RUNS) -> DocsSite:
-    """Rebuild the Data Docs site from the last `keep_runs` runs' stored results.
+def publish(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
+            keep_runs: int = KEEP_RUNS) -> DocsSite:
+    """Write the run's Data Docs pages and the site's index, and record the pages.
 
-    The results come from badging.dq_result, not from files, so the report task can run
-    on any worker; they were scrubbed of offending values before they were stored.
+    The results come from badging.dq_result, not from files, so any worker can write the
+    site; they were scrubbed of offending values before they were stored. Only the run's
+    own result pages (and the suites' pages) are rendered: the pages of earlier runs are on
+    the site already. A site without its index (a new location) gets every stored run.
+    `validate` calls this while Great Expectations is loaded; `report` only when a run's
+    pages are missing (docs/data-docs.md).
 
     Args:
-        conn: a badging_db connection.
+        conn: a badging_db connection; the pages are recorded in it (committed).
         location: where the site goes (its `data_docs` folder).
-        run_id: the run whose result pages to return.
+        run_id: the run whose result pages to write.
         keep_runs: how many runs the index lists.
 
     Returns:
@@ -62,7 +67,8 @@ def build(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
     )
 
     stored = db.execute(conn, "report/recent_dq_results.sql", {"runs": keep_runs}).fetchall()
-    for suite_name in sorted({suite for _, suite, _ in stored}):
+    suites = sorted({suite for _, suite, _ in stored})
+    for suite_name in suites:
         context.suites.add(gx.ExpectationSuite(**load_suite(suite_name)))
     this_run = {}
     for stored_run, suite_name, result in stored:
@@ -75,15 +81,36 @@ def build(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
         context.validation_results_store.set(key, ExpectationSuiteValidationResult(**result))
         if stored_run == run_id:
             this_run[suite_name] = key
+    incremental = location.exists(f"{SITE_FOLDER}/index.html")
     with location.writing(SITE_FOLDER) as folder:
         context.add_data_docs_site(SITE_NAME, site_config(folder))
-        context.build_data_docs(site_names=[SITE_NAME])
+        # The index is rebuilt from every stored result either way (it lists them all).
+        only = ([*this_run.values(), *(ExpectationSuiteIdentifier(name=s) for s in suites)]
+                if incremental else None)
+        context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=only)
         pages = {}
         for suite_name, key in this_run.items():
             [site] = context.get_docs_sites_urls(resource_identifier=key, site_name=SITE_NAME)
             page = Path(unquote(urlsplit(site["site_url"]).path)).resolve().relative_to(
                 folder.resolve())
             pages[suite_name] = f"{SITE_FOLDER}/{page.as_posix()}"
-    index = location.url(f"{SITE_FOLDER}/index.html")
-    log.info("Data Docs rebuilt from %d stored results: %s", len(stored), index)
+    for suite_name, page in pages.items():
+        db.execute(conn, "report/set_docs_page.sql",
+                   {"run_id": run_id, "suite": suite_name, "docs_page": page})
+    conn.commit()
+    index = location.url(INDEX)
+    log.info("Data Docs: %s the run's %d pages (%d stored results in the index): %s",
+             "added" if incremental else "rebuilt the site with", len(pages), len(stored), index)
     return DocsSite(index, pages)
+
+
+def run_pages(conn: psycopg.Connection, location: ReportLocation, run_id: str) -> DocsSite:
+    """The run's Data Docs, written by `validate`; written here if they are missing (the
+    report folder failed during validate, or results came from an older release)."""
+    found = dict(db.execute(conn, "report/docs_pages.sql", {"run_id": run_id}).fetchall())
+    if not found:
+        # Nothing validated in this run (it stopped before validate): the site as it is.
+        return DocsSite(location.url(INDEX), {})
+    if None in found.values():
+        return publish(conn, location, run_id)
+    return DocsSite(location.url(INDEX), found)

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 # Mapped tasks stay far below Airflow's [core] max_map_length (1024) whatever the volume:
 # past this many batches, batches grow instead.
 MAX_BATCHES = 200
+# The fewest badges worth a batch of their own when batches are split to fill the pool.
+MIN_BATCH = 50
 # A claim not renewed for this long belongs to a dead worker, and anyone may take it over.
 # A live holder renews its claims every HEARTBEAT_SECONDS (Heartbeat) and right before each
 # Credly write (LedgerRow.renew), so its longest gap between renewals is a heartbeat or one
@@ -50,11 +52,23 @@ class Batch:
         return {"batch_no": self.batch_no, "size": self.size, "of": self.of}
 
 
-def batch_size_for(planned: int, preferred: int, max_batches: int = MAX_BATCHES) -> int:
-    """The preferred batch size, grown when it would need more than `max_batches` batches."""
+def batch_size_for(planned: int, preferred: int, slots: int = 1,
+                   max_batches: int = MAX_BATCHES) -> int:
+    """The batch size: at most `preferred` (grown past `max_batches` batches), and batches
+    in full waves of the pool's `slots`, so the last wave leaves no slot idle while it drains.
+
+    Filling a wave splits the badges further only while each batch keeps MIN_BATCH badges:
+    a task's start costs more than a few calls.
+    """
     if preferred < 1:
         raise ValueError(f"param 'batch_size' must be >= 1, got {preferred}")
-    return max(preferred, math.ceil(planned / max_batches))
+    if slots < 1:
+        raise ValueError(f"param 'pool_slots' must be >= 1, got {slots}")
+    size = max(preferred, math.ceil(planned / max_batches))
+    natural = math.ceil(planned / size)
+    full_waves = min(math.ceil(natural / slots) * slots, max_batches)
+    batches = max(natural, min(full_waves, planned // MIN_BATCH))
+    return math.ceil(planned / batches) if batches > natural else size
 
 
 def earner_id(secret: str, student_id: int) -> str:
@@ -86,7 +100,8 @@ def _insert_pending(conn: psycopg.Connection, params: dict[str, Any], secret: st
     db.execute(conn, "plan/insert_pending.sql", params)
 
 
-def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, retry_failed: bool = False,
+def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, pool_slots: int = 1,
+         retry_failed: bool = False,
          badging: str = db.BADGING_CONN_ID) -> tuple[list[Batch], dict[str, int]]:
     """Record every eligible badge in the ledger as pending (once) and cut the badges this
     run issues into batches: its own, and every badge still open from earlier runs.
@@ -109,7 +124,7 @@ def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, retry_failed: 
         db.execute(conn, "plan/clear_batches.sql", params)
         db.execute(conn, "plan/take_open_rows.sql", params)
         taken = db.execute(conn, "plan/count_planned.sql", params).fetchone()[0]
-        params["batch_size"] = batch_size_for(taken, batch_size)
+        params["batch_size"] = batch_size_for(taken, batch_size, pool_slots)
         db.execute(conn, "plan/assign_batches.sql", params)
         audit.record_decisions(conn, run, _PLAN_EVENTS)
         sizes = db.execute(conn, "plan/batches.sql", params).fetchall()
@@ -136,9 +151,14 @@ def refuse_templates_allowing_duplicates(client: CredlyClient, template_ids: lis
     Raises:
         ConfigurationError: naming the first such template.
     """
+    if not template_ids:
+        return
+    # The organization's templates in one paged list, not a GET per template: a day of many
+    # assessments needs a couple of hundred, seconds of Credly's latency before any batch.
+    # A template Credly does not list is the batch's to refuse (not found), not this check's.
+    allows = {t["id"]: bool(t.get("allow_duplicate_badges")) for t in client.list_templates()}
     for template_id in template_ids:
-        template = client.get_template(template_id)
-        if template is not None and template.get("allow_duplicate_badges"):
+        if allows.get(template_id):
             raise ConfigurationError(
                 f"Credly template {template_id} allows duplicate badges: a lost response "
                 f"could become a second badge. Turn allow_duplicate_badges off in Credly, "

@@ -47,7 +47,7 @@ from badging.errors import (
 )
 from badging.extract import Recipient, recipients, stage_all_rows
 from badging.ledger import LEASE_SECONDS, Heartbeat, recipient_digests
-from badging.run import RunInfo
+from badging.run import RunInfo, run_type
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ def revocation_check(context: dict[str, Any]) -> Check:
     `max_revocations_without_approval` badges (the form shows them per site and reason)."""
     run = RunInfo.from_context(context)
     limit = int(context["params"]["max_revocations_without_approval"])
-    if not may_revoke(run, str(context["dag_run"].run_type)):
+    if not may_revoke(run, run_type(context)):
         return Check(ask=False, summary="a dry run or backfill revokes nothing", body="")
     rows = open_revocations(run.run_id)
     total = sum(n for _, _, n in rows)

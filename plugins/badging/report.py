@@ -130,8 +130,9 @@ def _gate_line(gate: str, event: str, by: str | None, at) -> str:
 def summarise(run: RunInfo, *, max_failed_share: float,
               badging: str = db.BADGING_CONN_ID, ctims: str = db.CTIMS_CONN_ID,
               location: ReportLocation | None = None) -> RunSummary:
-    """Count the run's outcomes, write badging.run_summary, the correction report and Data
-    Docs, and purge old staging (even when a report cannot be written).
+    """Count the run's outcomes, write badging.run_summary and the correction report (and the
+    run's Data Docs pages if validate could not), and purge old staging (even when a report
+    cannot be written).
 
     Args:
         run: the run reported on.
@@ -213,8 +214,9 @@ def summarise(run: RunInfo, *, max_failed_share: float,
 
 def _write_reports(conn, run: RunInfo, summary: RunSummary, location: ReportLocation,
                    ctims: str) -> None:
-    """Build Data Docs and the correction report, and record where they are (committed)."""
-    docs = data_docs.build(conn, location, run.run_id)
+    """Write the correction report (and the run's Data Docs if validate could not), and
+    record where they are (committed)."""
+    docs = data_docs.run_pages(conn, location, run.run_id)
     summary.data_docs_location = docs.index
     summary.report_location = correction_report.write(conn, run, location,
                                                       docs_pages=docs.run_pages, ctims=ctims)

@@ -45,6 +45,15 @@ class ReportLocation:
             return f"{self.root.rstrip('/')}/{relative}"
         return str(Path(self.root).resolve() / relative)
 
+    def exists(self, relative: str) -> bool:
+        """Whether `relative` is there under the root already."""
+        if not self.remote:
+            return (Path(self.root) / relative).exists()
+        import fsspec
+
+        fs, path = fsspec.core.url_to_fs(self.url(relative))
+        return fs.exists(path)
+
     @contextmanager
     def writing(self, folder: str) -> Iterator[Path]:
         """A local folder to write `folder` (relative to the root) into; published on exit.

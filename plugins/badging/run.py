@@ -88,3 +88,13 @@ class RunInfo:
             dry_run=bool(params["dry_run"]), task_id=ti.task_id, map_index=map_index,
             try_number=ti.try_number or 1, clear_number=getattr(dag_run, "clear_number", 0) or 0,
         )
+
+
+def run_type(context: dict[str, Any]) -> str:
+    """The run's type as Airflow names it: "scheduled", "manual", "backfill", ...
+
+    The Task SDK hands tasks an enum whose str() is "DagRunType.BACKFILL", not its value:
+    compare this, never str(dag_run.run_type).
+    """
+    value = context["dag_run"].run_type
+    return str(getattr(value, "value", value))

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from badging.run import RunInfo
+from badging.run import RunInfo, run_type
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,13 @@ def _no_retry_for(*errors: type[Exception]):
         yield
     except errors as error:
         raise AirflowFailException(str(error)) from error
+
+
+def _backfill(context: dict[str, Any]) -> bool:
+    """Whether the run is a backfill's (checked before a task imports what it would use)."""
+    from badging.constants import RUN_TYPE_BACKFILL
+
+    return run_type(context) == RUN_TYPE_BACKFILL
 
 
 def extract(context: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +76,7 @@ def plan(context: dict[str, Any]) -> list[dict[str, int]]:
         secret = hook.earner_id_secret()
         batches, _ = plan_badges(run, earner_id_secret=secret,
                                  batch_size=int(params["batch_size"]),
+                                 pool_slots=int(params["pool_slots"]),
                                  retry_failed=bool(params["retry_failed"]))
         if batches:
             refuse_templates_allowing_duplicates(hook.get_conn(), batch_templates(run))
@@ -92,7 +100,15 @@ def issue(context: dict[str, Any], batch: dict[str, int]) -> dict[str, int]:
 
 
 def check_badges(context: dict[str, Any]) -> dict[str, Any]:
-    """Every issued badge against the live CTIMS rows; plans revocations (docs/lifecycle.md)."""
+    """Every issued badge against the live CTIMS rows; plans revocations (docs/lifecycle.md).
+
+    Not in backfills: they never revoke, and a backfill of history would read every live
+    CTIMS row once per day it loads; the next scheduled or manual run checks every badge.
+    """
+    if _backfill(context):
+        log.info("no check of the live badges in a backfill: the next scheduled or manual "
+                 "run checks every one")
+        return {}
     from dataclasses import asdict
 
     from badging.credly.hook import CredlyHook
@@ -107,7 +123,7 @@ def check_badges(context: dict[str, Any]) -> dict[str, Any]:
         secret = CredlyHook(CREDLY_CONN_ID).earner_id_secret()
     found = check(run, grace_days=int(params["revocation_grace_days"]),
                   program_launch=date.fromisoformat(params["program_launch"]),
-                  counted=may_revoke(run, str(context["dag_run"].run_type)),
+                  counted=may_revoke(run, run_type(context)),
                   digest_secret=secret)
     return asdict(found)
 
@@ -130,7 +146,7 @@ def revoke(context: dict[str, Any]) -> dict[str, int]:
         # Either the connection (a deployment's policy) or the run's param may ask.
         suppress = (bool(context["params"]["suppress_revoke_notification_email"])
                     or hook.suppresses_revoke_notification())
-        return revoke_badges(run, hook.get_conn(), run_type=str(context["dag_run"].run_type),
+        return revoke_badges(run, hook.get_conn(), run_type=run_type(context),
                              suppress_notification=suppress)
 
 
@@ -140,16 +156,15 @@ def sync_credly(context: dict[str, Any]) -> dict[str, Any]:
     Scheduled and manual runs sync; dry runs change no ledger and backfills would read the
     same badges once per day of history, so neither does.
     """
-    from badging.constants import RUN_TYPE_BACKFILL
+    run = RunInfo.from_context(context)
+    if run.dry_run or _backfill(context):
+        log.info("no Credly sync in a %s run (dry_run %s)", run_type(context),
+                 run.dry_run)
+        return {}
     from badging.credly.hook import CredlyHook
     from badging.credly_sync import sync
     from badging.errors import ConfigurationError, CredlyAuthError
 
-    run = RunInfo.from_context(context)
-    run_type = str(context["dag_run"].run_type)
-    if run.dry_run or run_type == RUN_TYPE_BACKFILL:
-        log.info("no Credly sync in a %s run (dry_run %s)", run_type, run.dry_run)
-        return {}
     with _no_retry_for(ConfigurationError, CredlyAuthError):
         return sync(run, CredlyHook(CREDLY_CONN_ID).get_conn()).as_xcom()
 
@@ -172,15 +187,13 @@ def notify_sites(context: dict[str, Any]) -> dict[str, Any]:
     Scheduled and manual runs send (`send_site_lists`); backfills and dry runs never do. New
     lists need the run's rows all decided (decide_eligibility succeeded).
     """
-    from badging.constants import RUN_TYPE_BACKFILL
+    run = RunInfo.from_context(context)
+    if run.dry_run or _backfill(context) or not context["params"]["send_site_lists"]:
+        log.info("no morning lists from this run (%s run, dry_run %s, send_site_lists %s)",
+                 run_type(context), run.dry_run, context["params"]["send_site_lists"])
+        return {"sent": 0}
     from badging.notify import send_site_lists
 
-    run = RunInfo.from_context(context)
-    run_type = str(context["dag_run"].run_type)
-    if run.dry_run or run_type == RUN_TYPE_BACKFILL or not context["params"]["send_site_lists"]:
-        log.info("no morning lists from this run (%s run, dry_run %s, send_site_lists %s)",
-                 run_type, run.dry_run, context["params"]["send_site_lists"])
-        return {"sent": 0}
     decided = context["ti"].xcom_pull(task_ids="decide_eligibility") is not None
     if not decided:
         log.warning("the run's rows were not all decided: no new lists, earlier ones retried")

@@ -297,7 +297,8 @@ def validate(run: RunInfo, *, max_failed_share: float, validation_prefix: str,
     """Quarantine the run's staged rows that break the row suite; record every suite's result.
 
     Warning-level failures are recorded per row (badging.dq_row_warning) for the correction
-    report; each suite's scrubbed result goes to badging.dq_result for Data Docs.
+    report; each suite's scrubbed result goes to badging.dq_result, and its Data Docs page is
+    written (badging/data_docs.py) before any error is raised.
 
     Raises:
         DataQualityError: more than `max_failed_share` of the rows failed, or a table-level
@@ -325,6 +326,8 @@ def validate(run: RunInfo, *, max_failed_share: float, validation_prefix: str,
                 f"{len(rows.by_row)} of {checked} rows ({share:.0%}) failed validation, above "
                 f"the {max_failed_share:.0%} threshold: the feed looks broken")
         _record(conn, run, outcomes, reasons)
+        conn.commit()
+        _write_data_docs(conn, run)
     outcome = ValidationOutcome(
         checked=checked, quarantined=len(rows.by_row), failed_share=share,
         failed_checks=rows.check_counts(), warned=len(warnings.by_row),
@@ -337,6 +340,23 @@ def validate(run: RunInfo, *, max_failed_share: float, validation_prefix: str,
     if failed:
         raise DataQualityError(failed)
     return outcome
+
+
+def _write_data_docs(conn, run: RunInfo) -> None:
+    """The run's Data Docs pages, while GX is loaded (report then needs no GX).
+
+    Never fails validation: a folder that cannot be written is the report task's to report
+    (it writes the missing pages, or ends red with ReportNotWritten).
+    """
+    from badging import data_docs
+    from badging.report_location import ReportLocation
+
+    try:
+        data_docs.publish(conn, ReportLocation.configured(), run.run_id)
+    except Exception as error:  # whatever it is, the report task shows it
+        conn.rollback()
+        log.warning("Data Docs not written now (%s): the report task writes them",
+                    type(error).__name__)
 
 
 def _record(conn, run: RunInfo, outcomes: dict[str, SuiteOutcome],

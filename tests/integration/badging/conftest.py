@@ -28,6 +28,14 @@ def stage(stack, run: RunInfo) -> int:
                    badging=stack.dsn("badging"))
 
 
+@pytest.fixture(autouse=True)
+def report_dir(tmp_path, monkeypatch):
+    """Where validate writes Data Docs: the test's own folder, which the tests also give the
+    report task (ReportLocation(tmp_path)), so the correction report's links resolve."""
+    monkeypatch.setenv("BADGING_REPORT_DIR", str(tmp_path))
+    return tmp_path
+
+
 @pytest.fixture
 def seeded(clean_stack):
     clean_stack.seed(SEED)

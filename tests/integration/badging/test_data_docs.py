@@ -1,4 +1,4 @@
-"""Data Docs on real Postgres: the site rebuilt from stored, scrubbed results of recent runs."""
+"""Data Docs on real Postgres: the site written from stored, scrubbed results of recent runs."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.integration.badging.conftest import run_info, stage
 def test_the_site_has_a_page_per_suite_and_no_student_data(seeded, validated, tmp_path):
     location = ReportLocation(str(tmp_path))
     with psycopg.connect(seeded.dsn("badging")) as conn:
-        site = data_docs.build(conn, location, validated.run_id)
+        site = data_docs.publish(conn, location, validated.run_id)
         emails = {e for (e,) in conn.execute(
             "SELECT email FROM badging.staged_certification WHERE email LIKE '%%@%%'")}
     assert site.index == str(tmp_path / "data_docs" / "index.html")
@@ -37,14 +37,62 @@ def test_the_index_keeps_the_latest_runs_only(seeded, validated, tmp_path):
     location = ReportLocation(str(tmp_path))
     index = tmp_path / "data_docs" / "index.html"
     with psycopg.connect(seeded.dsn("badging")) as conn:
-        assert data_docs.build(conn, location, validated.run_id, keep_runs=2).run_pages
+        assert data_docs.publish(conn, location, validated.run_id, keep_runs=2).run_pages
         assert f"__{validated.run_id}" in index.read_text(encoding="utf-8")
-        assert data_docs.build(conn, location, validated.run_id, keep_runs=1).run_pages == {}
-        assert set(data_docs.build(conn, location, later.run_id, keep_runs=1).run_pages) \
+        assert data_docs.publish(conn, location, validated.run_id, keep_runs=1).run_pages == {}
+        assert set(data_docs.publish(conn, location, later.run_id, keep_runs=1).run_pages) \
             == set(validate.SUITES)
     text = index.read_text(encoding="utf-8")
     assert f"__{later.run_id}" in text
     assert f"__{validated.run_id}" not in text
+
+
+def _pages(seeded, run_id: str) -> dict[str, str | None]:
+    with psycopg.connect(seeded.dsn("badging")) as conn:
+        return dict(conn.execute("SELECT suite, docs_page FROM badging.dq_result "
+                                 "WHERE run_id = %s", (run_id,)).fetchall())
+
+
+def test_validate_writes_its_run_pages_and_a_later_run_adds_only_its_own(
+        seeded, validated, report_dir):
+    first = _pages(seeded, validated.run_id)
+    assert set(first) == set(validate.SUITES)
+    for page in first.values():
+        assert (report_dir / page).is_file()
+    untouched = {page: (report_dir / page).stat().st_mtime_ns for page in first.values()}
+    later = run_info("second-run")
+    stage(seeded, later)
+    validate.validate(later, max_failed_share=1.0, validation_prefix="test",
+                      badging=seeded.dsn("badging"))
+    second = _pages(seeded, later.run_id)
+    assert set(second) == set(validate.SUITES)
+    assert not set(second.values()) & set(first.values())
+    # The earlier run's pages were not rendered again; the index lists both runs.
+    assert {page: (report_dir / page).stat().st_mtime_ns for page in first.values()} \
+        == untouched
+    index = (report_dir / "data_docs" / "index.html").read_text(encoding="utf-8")
+    assert f"__{validated.run_id}" in index
+    assert f"__{later.run_id}" in index
+
+
+def test_a_folder_validate_cannot_write_leaves_the_pages_to_the_report_task(
+        seeded, tmp_path, monkeypatch):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the report folder should be")
+    monkeypatch.setenv("BADGING_REPORT_DIR", str(blocked))
+    run = run_info("blocked-docs")
+    stage(seeded, run)
+    outcome = validate.validate(run, max_failed_share=1.0, validation_prefix="test",
+                                badging=seeded.dsn("badging"))
+    assert outcome.checked > 0
+    assert set(_pages(seeded, run.run_id).values()) == {None}
+    location = ReportLocation(str(tmp_path / "reports-fixed"))
+    with psycopg.connect(seeded.dsn("badging")) as conn:
+        site = data_docs.run_pages(conn, location, run.run_id)
+    assert set(site.run_pages) == set(validate.SUITES)
+    assert _pages(seeded, run.run_id) == site.run_pages
+    for page in site.run_pages.values():
+        assert (tmp_path / "reports-fixed" / page).is_file()
 
 
 class _Assets(HTMLParser):
@@ -70,7 +118,7 @@ def _loads(page: Path) -> list[str]:
 
 def test_every_asset_a_page_loads_is_a_file_of_the_site(seeded, validated, tmp_path):
     with psycopg.connect(seeded.dsn("badging")) as conn:
-        site = data_docs.build(conn, ReportLocation(str(tmp_path)), validated.run_id)
+        site = data_docs.publish(conn, ReportLocation(str(tmp_path)), validated.run_id)
     pages = [tmp_path / "data_docs" / "index.html"] + [tmp_path / p for p in
                                                         site.run_pages.values()]
     for page in pages:

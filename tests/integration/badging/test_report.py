@@ -103,7 +103,7 @@ def test_old_staging_is_purged_even_when_no_report_can_be_written(seeded, valida
     blocker.write_text("not a folder")
     with pytest.raises(ReportNotWritten, match="could not write the reports") as raised:
         summarise(validated, max_failed_share=1.0, badging=seeded.dsn("badging"),
-                  location=ReportLocation(str(blocker / "reports")))
+                  ctims=_ctims(seeded), location=ReportLocation(str(blocker / "reports")))
     assert "NotADirectoryError" in str(raised.value)
     with psycopg.connect(seeded.dsn("badging")) as conn:
         runs = {r[0] for r in conn.execute(

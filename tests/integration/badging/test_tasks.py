@@ -46,6 +46,20 @@ def _through_plan(**params) -> list[dict[str, int]]:
     return _xcom(tasks.plan(task_context("plan", run_id=RUN_ID, **params)))
 
 
+def test_a_backfill_run_syncs_checks_and_mails_nothing(stack_env, sandbox):
+    # The worker's run_type is the Task SDK's enum: str() of it is not "backfill".
+    def context(task_id: str, run_type: str) -> dict:
+        return task_context(task_id, run_id=f"{run_type}__tasks", run_type=run_type,
+                            date=DAY.isoformat())
+
+    assert tasks.sync_credly(context("sync_credly", "backfill")) == {}
+    assert tasks.check_badges(context("check_badges", "backfill")) == {}
+    assert tasks.notify_sites(context("notify_sites", "backfill")) == {"sent": 0}
+    assert tasks.revocation_check(context("revocation_gate.check", "backfill")).ask is False
+    # The same tasks in a manual run do their work.
+    assert tasks.sync_credly(context("sync_credly", "manual"))
+
+
 def test_a_day_through_the_task_bodies_ends_as_the_seed_says(stack_env, sandbox):
     batches = _through_plan(batch_size=7)
     assert batches

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from badging.ledger import MAX_BATCHES, batch_size_for, recipient_digests
+from badging.ledger import MAX_BATCHES, MIN_BATCH, batch_size_for, recipient_digests
 
 
 @pytest.mark.parametrize("planned", [0, 1, 249, 250, 5_000, 50_000, 150_000, 1_000_000])
@@ -18,6 +18,26 @@ def test_batches_never_exceed_the_cap(planned):
 
 def test_small_days_keep_the_preferred_size():
     assert batch_size_for(1_000, preferred=100) == 100
+
+
+@pytest.mark.parametrize(("planned", "batches"), [
+    (5_000, 12),   # 10 batches of 500 would leave 2 of 4 slots idle in the last wave
+    (4_000, 8),    # already full waves
+    (600, 4),      # one wave over every slot
+    (120, 2),      # split only while each batch keeps MIN_BATCH badges
+    (30, 1),
+    (0, 0),
+])
+def test_batches_come_in_full_waves_of_the_pool(planned, batches):
+    size = batch_size_for(planned, preferred=500, slots=4)
+    assert size <= 500
+    assert math.ceil(planned / size) == batches
+    if batches > 1:
+        assert planned / batches >= MIN_BATCH
+
+
+def test_one_slot_keeps_the_preferred_size():
+    assert batch_size_for(1_000, preferred=7, slots=1) == 7
 
 
 def test_a_batch_size_below_one_is_refused():

@@ -41,7 +41,7 @@ def publish(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
     own result pages (and the suites' pages) are rendered: the pages of earlier runs are on
     the site already. A site without its index (a new location) gets every stored run.
     `validate` calls this while Great Expectations is loaded; `report` only when a run's
-    pages are missing (docs/data-docs.md).
+    pages are missing (docs/run-cost.md).
 
     Args:
         conn: a badging_db connection; the pages are recorded in it (committed).
@@ -81,7 +81,7 @@ def publish(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
         context.validation_results_store.set(key, ExpectationSuiteValidationResult(**result))
         if stored_run == run_id:
             this_run[suite_name] = key
-    incremental = location.exists(f"{SITE_FOLDER}/index.html")
+    incremental = location.exists(INDEX)
     with location.writing(SITE_FOLDER) as folder:
         context.add_data_docs_site(SITE_NAME, site_config(folder))
         # The index is rebuilt from every stored result either way (it lists them all).

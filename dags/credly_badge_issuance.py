@@ -11,7 +11,7 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 | `validate` | Great Expectations: `realtime_rows` (failing rows go to `badging.quarantine`), `realtime_rows_warnings` (reported only), `realtime_table` (columns, types). Fails the run (no retry) if more than `max_failed_share` of rows fail or a table check fails: a broken feed; the one-line reason is in the log and `run_summary.dq_reason` |
 | `volume_gate` | `check` compares the day's row count with its calendar-aware band and counts rows repeating already-entered certifications (a replayed feed). Outside the band or replay-like → `approve` waits in **Required actions** for an operator (the form shows the count, the band and how it was computed, rows per site against their usual share, the duplicate share); otherwise `passed` at once |
 | `decide_eligibility` | the agency's rules; every row not earning a badge gets one reason in `badging.audit_log` |
-| `plan` | ledger rows `pending` (once per student and assessment, ever); cuts them into batches |
+| `plan` | ledger rows `pending` (once per student and assessment, ever); with `adopt_existing`, records badges Credly already holds as `adopted`; cuts the rest into batches |
 | `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
 | `sync_credly` | (beside `issue`) brings every live badge's Credly state (`pending`, `accepted`, `rejected`, `revoked`, `expired`, deleted) into the ledger, reading Credly's badge list 50 a page (pool `credly_api`); a badge revoked or deleted in Credly by someone else is marked `revoked` in the ledger, never issued again, and listed in the report for a person to decide. Not in dry runs or backfills |
 | `check_badges` | every issued badge against every live CTIMS row, under today's rules: a badge no live entry justifies for `revocation_grace_days` successive run days gets a planned revocation; a justified badge whose student's name or email was corrected gets a planned `replace` / `move` (docs/recipient-corrections.md; dry runs only audit `would_revoke` / `would_replace` / `would_move`, backfills skip the check; a collapsed source blocks the run's revocations and corrections) |
@@ -34,6 +34,14 @@ site is switched off in `badging.site_contact.lists_enabled`.
 **Manual run:** leave `date` empty to process the run's data interval (or, without one,
 yesterday in Chicago); set it to process that day. `dry_run` does everything but Credly
 calls and ledger changes and audits `would_issue`.
+
+**History load** (a new deployment, years of entries, many badged already by hand or by
+Credly's bulk upload): one manual run with `date` (first day), `date_to` (last day),
+`adopt_existing` and `accept_volume` on (a range mails no site lists; the correction
+report lists its entries to fix).
+`plan` reads Credly's badges once and records those it already holds as `adopted` (by
+issuer_earner_id, then by email unless another student shares it); only the rest is issued.
+Every adopted badge has an `adopted` row in `badging.audit_log`.
 
 **Corrections.** A badge stays while at least one live CTIMS entry of the student and
 assessment earns it. An entry deleted, hard-deleted, moved to another student or assessment,
@@ -134,7 +142,8 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone=AGENCY_TIMEZONE),
     start_date=pendulum.datetime(PROGRAM_LAUNCH.year, PROGRAM_LAUNCH.month, PROGRAM_LAUNCH.day,
                                  tz=AGENCY_TIMEZONE),
-    # History is loaded by backfill, not by the scheduler catching up on deploy.
+    # History is loaded by one run over a range (date, date_to; docs/history-load.md), not
+    # by the scheduler catching up on deploy.
     catchup=False,
     # Runs of different days may overlap safely (the ledger settles shared rows); the
     # credly_api pool, not this number, bounds the load on Credly. A backfill brings its
@@ -166,6 +175,15 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
         "date": Param(None, type=["null", "string"], format="date", title="Day to process",
                       description=f"YYYY-MM-DD, {AGENCY_TIMEZONE}. Empty: the run's data interval "
                                   "(or yesterday for a manual run without one)."),
+        "date_to": Param(None, type=["null", "string"], format="date",
+                         title="Last day of a history load",
+                         description="YYYY-MM-DD. Set with 'date' to load every day from "
+                                     "'date' to this one in one run (asks to confirm the "
+                                     "volume unless accept_volume)."),
+        "adopt_existing": Param(False, type="boolean",
+                                description="Before issuing, read Credly's badges once and "
+                                            "record those it already holds (by hand, bulk "
+                                            "upload) as adopted instead of issuing them."),
         "lookback_days": Param(3, type="integer", minimum=0, maximum=60,
                                description="Also take rows changed this many days before the "
                                            "day: late uploads and replication lag."),

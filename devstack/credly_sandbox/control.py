@@ -68,6 +68,12 @@ class SandboxControl:
         return self._call("POST", "badges/bulk",
                           json={"count": count, "badge_template_id": template_id})["ids"]
 
+    def import_badges(self, payloads: Sequence[dict[str, Any]]) -> list[str]:
+        """Badges Credly holds from before the pipeline (its bulk upload, or issued by hand):
+        issue payloads (recipient_email, names, badge_template_id, optional issuer_earner_id),
+        no duplicate check. Returns their ids in order."""
+        return self._call("POST", "badges/bulk", json={"badges": list(payloads)})["ids"]
+
     def reset(self) -> dict[str, Any]:
         """No badges, zero counters, no faults, idle earners, behavior as launched; templates and
         tokens stay."""

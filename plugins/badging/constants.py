@@ -42,6 +42,8 @@ class Event(StrEnum):
     ISSUE_ATTEMPT = "issue_attempt"
     ISSUED = "issued"
     ALREADY_ISSUED = "already_issued"
+    # Credly already held the badge (a history load; docs/history-load.md): recorded, not sent.
+    ADOPTED = "adopted"
     FAILED = "failed"
     REVOKED = "revoked"
     WOULD_ISSUE = "would_issue"
@@ -103,6 +105,7 @@ TERMINAL_EVENTS = frozenset({
     Event.INELIGIBLE,
     Event.ISSUED,
     Event.ALREADY_ISSUED,
+    Event.ADOPTED,
     Event.FAILED,
     Event.WOULD_ISSUE,
 })

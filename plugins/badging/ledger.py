@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -101,13 +102,17 @@ def _insert_pending(conn: psycopg.Connection, params: dict[str, Any], secret: st
 
 
 def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, pool_slots: int = 1,
-         retry_failed: bool = False,
+         retry_failed: bool = False, adopt: Callable[[RunInfo], object] | None = None,
          badging: str = db.BADGING_CONN_ID) -> tuple[list[Batch], dict[str, int]]:
     """Record every eligible badge in the ledger as pending (once) and cut the badges this
     run issues into batches: its own, and every badge still open from earlier runs.
 
     In a dry run the ledger is only read: rows that would be issued are audited
     `would_issue` and there are no batches.
+
+    Args:
+        adopt: called with the run once its badges are taken, before they are cut into
+            batches (badging/adoption.py: badges Credly already holds leave the batches).
 
     Returns:
         The batches, and the count of the run's rows per decision.
@@ -123,6 +128,10 @@ def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, pool_slots: in
         db.execute(conn, "plan/classify.sql", params)
         db.execute(conn, "plan/clear_batches.sql", params)
         db.execute(conn, "plan/take_open_rows.sql", params)
+    # Committed: an adoption reads Credly for a while, and holds no ledger row meanwhile.
+    if adopt is not None and not run.dry_run:
+        adopt(run)
+    with db.connect(badging) as conn:
         taken = db.execute(conn, "plan/count_planned.sql", params).fetchone()[0]
         params["batch_size"] = batch_size_for(taken, batch_size, pool_slots)
         db.execute(conn, "plan/assign_batches.sql", params)

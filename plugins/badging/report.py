@@ -37,6 +37,8 @@ class RunSummary:
     planned: int = 0
     issued: int = 0
     already_issued: int = 0
+    # Credly already held the badge: recorded, not sent (docs/history-load.md).
+    adopted: int = 0
     failed: int = 0
     still_pending: int = 0
     would_issue: int = 0
@@ -105,7 +107,7 @@ class RunSummary:
     def table(self) -> str:
         lines = [f"{'outcome':<28}{'rows':>8}"]
         for name in ("staged", "quarantined", "ineligible", "planned", "issued",
-                     "already_issued", "failed", "still_pending", "would_issue",
+                     "already_issued", "adopted", "failed", "still_pending", "would_issue",
                      "swept_issued", "swept_failed"):
             lines.append(f"{name:<28}{getattr(self, name):>8}")
         for reason, count in sorted(self.ineligible_by_reason.items()):

@@ -30,7 +30,28 @@ def processing_day(date_param: str | None, interval_start: datetime | None,
     return run_after.astimezone(AGENCY_TZ).date() - timedelta(days=1)
 
 
-def extract_window(day: date, lookback_days: int) -> tuple[datetime, datetime]:
+def loaded_days(day: date, date_param: str | None, date_to_param: str | None) -> tuple[date, date]:
+    """The first and last day a run processes: its day alone, or a history load's range from
+    the `date` param to `date_to` (docs/history-load.md).
+
+    Raises:
+        ValueError: `date_to` is not YYYY-MM-DD, is before `date`, or has no `date`.
+    """
+    if not date_to_param:
+        return day, day
+    if not date_param:
+        raise ValueError("param 'date_to' needs 'date', the first day of the range")
+    try:
+        last = date.fromisoformat(date_to_param.strip())
+    except ValueError:
+        raise ValueError(f"param 'date_to' must be YYYY-MM-DD, got {date_to_param!r}") from None
+    if last < day:
+        raise ValueError(f"param 'date_to' ({last}) is before 'date' ({day})")
+    return day, last
+
+
+def extract_window(day: date, lookback_days: int,
+                   first_day: date | None = None) -> tuple[datetime, datetime]:
     """[start, end) of the change times a run extracts: its day plus the lookback days before.
 
     Raises:
@@ -38,7 +59,8 @@ def extract_window(day: date, lookback_days: int) -> tuple[datetime, datetime]:
     """
     if lookback_days < 0:
         raise ValueError(f"param 'lookback_days' must be >= 0, got {lookback_days}")
-    start = datetime.combine(day - timedelta(days=lookback_days), time(), AGENCY_TZ)
+    start = datetime.combine((first_day or day) - timedelta(days=lookback_days), time(),
+                             AGENCY_TZ)
     end = datetime.combine(day + timedelta(days=1), time(), AGENCY_TZ)
     return start, end
 
@@ -57,6 +79,13 @@ class RunInfo:
     try_number: int = 1
     # Airflow counts how often the run was cleared ("re-run"); the run id stays the same.
     clear_number: int = 0
+    # A history load's first day (`day` is its last); None for a run of one day.
+    first_day: date | None = None
+
+    @property
+    def is_range(self) -> bool:
+        """A history load of several days (docs/history-load.md)."""
+        return self.first_day is not None and self.first_day < self.day
 
     @property
     def issuing_run(self) -> str:
@@ -78,15 +107,18 @@ class RunInfo:
         """Build it from an Airflow task context."""
         params = context["params"]
         dag_run = context["dag_run"]
-        day = processing_day(params.get("date"), context.get("data_interval_start"),
-                             dag_run.run_after)
-        start, end = extract_window(day, int(params["lookback_days"]))
+        first, day = loaded_days(
+            processing_day(params.get("date"), context.get("data_interval_start"),
+                           dag_run.run_after),
+            params.get("date"), params.get("date_to"))
+        start, end = extract_window(day, int(params["lookback_days"]), first)
         ti = context["ti"]
         map_index = ti.map_index if ti.map_index is not None else -1
         return cls(
             run_id=context["run_id"], day=day, window_start=start, window_end=end,
             dry_run=bool(params["dry_run"]), task_id=ti.task_id, map_index=map_index,
             try_number=ti.try_number or 1, clear_number=getattr(dag_run, "clear_number", 0) or 0,
+            first_day=first if first < day else None,
         )
 
 

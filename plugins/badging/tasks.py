@@ -72,12 +72,19 @@ def plan(context: dict[str, Any]) -> list[dict[str, int]]:
     params = context["params"]
     run = RunInfo.from_context(context)
     hook = CredlyHook(CREDLY_CONN_ID)
+    slots, concurrency = int(params["pool_slots"]), int(params["concurrency"])
+    adopt = None
+    if params.get("adopt_existing"):
+        from badging.adoption import adopt as adopt_badges
+
+        # Credly's list read as fast as the pool would issue: slots x concurrency at once.
+        def adopt(run: RunInfo) -> None:
+            adopt_badges(run, hook.get_conn(), concurrency=slots * concurrency)
     with _no_retry_for(ConfigurationError):
         secret = hook.earner_id_secret()
         batches, _ = plan_badges(run, earner_id_secret=secret,
-                                 batch_size=int(params["batch_size"]),
-                                 pool_slots=int(params["pool_slots"]),
-                                 retry_failed=bool(params["retry_failed"]))
+                                 batch_size=int(params["batch_size"]), pool_slots=slots,
+                                 retry_failed=bool(params["retry_failed"]), adopt=adopt)
         if batches:
             refuse_templates_allowing_duplicates(hook.get_conn(), batch_templates(run))
     return [batch.as_xcom() for batch in batches]
@@ -184,13 +191,16 @@ def report(context: dict[str, Any]) -> dict[str, Any]:
 def notify_sites(context: dict[str, Any]) -> dict[str, Any]:
     """Mail each technology center its entries to fix, once per site and day.
 
-    Scheduled and manual runs send (`send_site_lists`); backfills and dry runs never do. New
-    lists need the run's rows all decided (decide_eligibility succeeded).
+    Scheduled and manual runs send (`send_site_lists`); backfills, history loads (years of
+    old entries are no morning list: the correction report holds them) and dry runs never
+    do. New lists need the run's rows all decided (decide_eligibility succeeded).
     """
     run = RunInfo.from_context(context)
-    if run.dry_run or _backfill(context) or not context["params"]["send_site_lists"]:
-        log.info("no morning lists from this run (%s run, dry_run %s, send_site_lists %s)",
-                 run_type(context), run.dry_run, context["params"]["send_site_lists"])
+    if (run.dry_run or run.is_range or _backfill(context)
+            or not context["params"]["send_site_lists"]):
+        log.info("no morning lists from this run (%s run, history load %s, dry_run %s, "
+                 "send_site_lists %s)", run_type(context), run.is_range, run.dry_run,
+                 context["params"]["send_site_lists"])
         return {"sent": 0}
     from badging.notify import send_site_lists
 

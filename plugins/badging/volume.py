@@ -258,12 +258,59 @@ def measure(day: date, *, ctims: str) -> Judgement:
     return judge(volume, band(day, history, history_start=first_day))
 
 
+def range_volume(first: date, last: date, *, ctims: str) -> DayVolume:
+    """The Real-Time rows changed from `first` to `last` (a history load), per site."""
+    from datetime import datetime, time
+
+    from badging import db
+    from badging.constants import AGENCY_TZ
+
+    with db.connect(ctims, read_only=True) as conn:
+        profile = db.execute(conn, "volume/day_profile.sql", {
+            "day_start": datetime.combine(first, time(), AGENCY_TZ),
+            "day_end": datetime.combine(last + timedelta(days=1), time(), AGENCY_TZ),
+        }).fetchall()
+    sites = tuple(SiteVolume(site_code=code, rows=rows, usual_share=share)
+                  for code, rows, _, share in profile)
+    return DayVolume(rows=sum(s.rows for s in sites), duplicates=sum(row[2] for row in profile),
+                     sites=sites)
+
+
+def range_markdown(first: date, last: date, volume: DayVolume) -> str:
+    """The operator's view of a history load: the band judges single days, so a person (or
+    `accept_volume`) confirms the range. Counts and site codes only."""
+    days = (last - first).days + 1
+    lines = [f"**{volume.rows} rows** changed over **{days} days**, {first.isoformat()} to "
+             f"{last.isoformat()}: a history load (docs/history-load.md). The volume band "
+             "judges single days, so a range always asks.", "",
+             f"Rows repeating a certification already entered under another id: "
+             f"{volume.duplicates} ({volume.duplicate_share:.0%}).", "",
+             "| site | rows | share |", "|---|---|---|"]
+    for site in sorted(volume.sites, key=lambda s: -s.rows)[:SITE_ROWS_SHOWN]:
+        share = site.rows / volume.rows if volume.rows else 0.0
+        lines.append(f"| {site.site_code} | {site.rows} | {share:.1%} |")
+    if len(volume.sites) > SITE_ROWS_SHOWN:
+        lines.append(f"| {len(volume.sites) - SITE_ROWS_SHOWN} more sites | | |")
+    lines += ["", "**Approve** to load the range; **Reject** ends the run red, nothing issued."]
+    return "\n".join(lines)
+
+
 def check(context: dict[str, Any]):
-    """The volume gate's check (badging/approval.py): the run's day judged from CTIMS."""
+    """The volume gate's check (badging/approval.py): the run's day judged from CTIMS; a
+    history load's range always asks (or passes with `accept_volume`)."""
     from badging.approval import Check
     from badging.db import CTIMS_CONN_ID
     from badging.run import RunInfo
 
-    judgement = measure(RunInfo.from_context(context).day, ctims=CTIMS_CONN_ID)
+    run = RunInfo.from_context(context)
+    if run.is_range:
+        volume = range_volume(run.first_day, run.day, ctims=CTIMS_CONN_ID)
+        summary = (f"history load of {(run.day - run.first_day).days + 1} days "
+                   f"({run.first_day} to {run.day}): {volume.rows} rows")
+        return Check(ask=True, summary=summary,
+                     body=range_markdown(run.first_day, run.day, volume),
+                     detail={"rows": volume.rows, "duplicates": volume.duplicates,
+                             "ask": True, "summary": summary})
+    judgement = measure(run.day, ctims=CTIMS_CONN_ID)
     return Check(ask=judgement.ask, summary=judgement.summary(), body=judgement.markdown(),
                  detail=judgement.as_xcom())

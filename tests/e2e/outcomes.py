@@ -65,7 +65,7 @@ def terminal_events(stack, run_id: str) -> dict[int, list[tuple[str, str | None]
         rows = conn.execute("""
             SELECT certification_id, event, reason FROM badging.audit_log
             WHERE run_id = %s AND event IN ('quarantined', 'ineligible', 'issued',
-                  'already_issued', 'failed', 'would_issue')
+                  'already_issued', 'adopted', 'failed', 'would_issue')
               AND NOT detail ? 'swept'  -- other runs' badges this run's sweep settled
             ORDER BY audit_id
         """, (run_id,)).fetchall()

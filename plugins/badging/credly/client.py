@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from itertools import islice
 from typing import Any
@@ -37,6 +37,57 @@ _UNRESOLVED_DUPLICATE = {
                     "and several students use the email: a person must decide whose it is",
     None: "Credly reports a duplicate but no matching badge was found",
 }
+
+
+def listed_email(item: Mapping[str, Any]) -> str:
+    """The address a listed badge was issued to, normalised; empty when Credly omits it."""
+    return str(item.get("recipient_email") or "").strip().lower()
+
+
+def earners_badge(
+    listed: Iterable[tuple[IssuedBadge, str]], *, template_id: str, email: str,
+    earner_id: str, email_shared: bool,
+) -> tuple[IssuedBadge | None, str | None]:
+    """Which of Credly's badges is this earner's badge of this template, if any.
+
+    Credly calls a badge a duplicate on the same template and the same email (or user, or
+    earner id). Siblings often share a parent's email, so a badge held under a different
+    issuer_earner_id is not this earner's: taking it would record the wrong badge. A badge
+    with no earner id (issued by hand or by Credly's bulk upload) is the earner's only when no
+    other student uses the email (`email_shared`); otherwise it could be a sibling's, and the
+    obstacle is ``"shared_email"``. A revoked badge is never the earner's live badge.
+
+    Args:
+        listed: candidate badges with the (normalised) email each was issued to, "" unknown.
+
+    Returns:
+        (badge, None) when found, preferring the one with this earner id; otherwise
+        (None, why), why being ``"other_earner"``, ``"shared_email"``, ``"revoked"`` or None
+        when no candidate is this earner's and nothing stands in the way.
+    """
+    email = email.strip().lower()
+    exact = unclaimed = None
+    obstacle = None
+    for badge, badge_email in listed:
+        if badge.template_id and badge.template_id != template_id:
+            continue
+        mine = badge.issuer_earner_id == earner_id
+        # Found under another address: only its earner id makes it this earner's. (A server
+        # filter by email is trusted when Credly leaves the address out of the list.)
+        if not mine and badge_email and badge_email != email:
+            continue
+        if badge.state == REVOKED:
+            obstacle = obstacle or "revoked"
+        elif mine:
+            exact = exact or badge
+        elif badge.issuer_earner_id is None and email_shared:
+            obstacle = obstacle or "shared_email"
+        elif badge.issuer_earner_id is None:
+            unclaimed = unclaimed or badge
+        else:
+            obstacle = "other_earner"
+    found = exact or unclaimed
+    return found, (None if found else obstacle)
 
 
 class CredlyClient:
@@ -220,43 +271,51 @@ class CredlyClient:
             params["sort"] = sort
         return self.transport.paged(self._url("badges"), params)
 
-    def list_badges(
+    def badge_list(
         self,
         states: Sequence[str],
         sort: str,
         on_page: Callable[[], None] | None = None,
-    ) -> Iterator[IssuedBadge]:
-        """Yield the organization's badges in these states, 50 a page, in ``sort`` order.
+        concurrency: int = 1,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield the organization's badges in these states as Credly lists them, 50 a page.
 
         Args:
             states: Credly states, e.g. ``["pending", "accepted"]``.
             sort: Credly sort expression, e.g. ``"created_at"`` or ``"-state_updated_at"``.
             on_page: runs once per page read.
+            concurrency: pages read at once (by page number; for a stable ``sort`` such as
+                ``created_at``, in which new badges come last); 1 follows the links.
 
         Returns:
-            An iterator of badges (no recipient data kept); pages are read as it is consumed.
+            An iterator of raw IssuedBadge dicts (they hold recipient data: do not log them).
 
         Raises:
             CredlyAuthError, CredlyInvalidRequest, CredlyRetryableError: as for any call.
         """
         params = {"filter": encode_filter({"state": list(states)}), "sort": sort}
-        for item in self.transport.paged(self._url("badges"), params, on_page):
+        if concurrency > 1:
+            return self.transport.pages_at_once(self._url("badges"), params, concurrency,
+                                                on_page)
+        return self.transport.paged(self._url("badges"), params, on_page)
+
+    def list_badges(
+        self,
+        states: Sequence[str],
+        sort: str,
+        on_page: Callable[[], None] | None = None,
+        concurrency: int = 1,
+    ) -> Iterator[IssuedBadge]:
+        """The badges of `badge_list`, without their recipient data."""
+        for item in self.badge_list(states, sort, on_page, concurrency):
             yield IssuedBadge.from_api(item)
 
     def _lookup_existing(self, req: BadgeRequest) -> tuple[IssuedBadge | None, str | None]:
-        """Find the earner's live badge for req's template by template and email.
-
-        Credly calls a badge a duplicate on the same template and the same email (or user, or
-        earner id). Siblings often share a parent's email, so a badge held under a different
-        issuer_earner_id is not this earner's: taking it would record the wrong badge. A badge
-        with no earner id (issued by hand before this system) is accepted as the earner's only
-        when no other student uses the email (``req.email_shared``); otherwise it could be a
-        sibling's, and the obstacle is ``"shared_email"``.
+        """Find the earner's live badge for req's template by template and email, under the
+        rules of `earners_badge` (the shared-email care).
 
         Returns:
-            (badge, None) when found; otherwise (None, why), why being ``"other_earner"``,
-            ``"shared_email"``, ``"revoked"`` or None when Credly has nothing for this email
-            and template.
+            (badge, None) when found; otherwise (None, why) as `earners_badge` says.
         """
         filters = {"badge_template_id": req.template_id, "recipient_email": req.recipient_email}
         try:
@@ -265,30 +324,10 @@ class CredlyClient:
             # An email holding "|" or "," cannot be expressed as a filter; Credly's own
             # duplicate check still guards a repeated POST.
             return None, None
-        email = req.recipient_email.strip().lower()
-        exact = unclaimed = None
-        obstacle = None
-        for item in candidates:
-            badge = IssuedBadge.from_api(item)
-            if badge.template_id and badge.template_id != req.template_id:
-                continue
-            # The server filtered by email already; this guards against a looser match
-            # (Credly's filters are not all exact), trusting it when the field is absent.
-            listed = str(item.get("recipient_email") or "").strip().lower()
-            if listed and listed != email:
-                continue
-            if badge.state == REVOKED:
-                obstacle = obstacle or "revoked"
-            elif badge.issuer_earner_id == req.earner_id:
-                exact = exact or badge
-            elif badge.issuer_earner_id is None and req.email_shared:
-                obstacle = obstacle or "shared_email"
-            elif badge.issuer_earner_id is None:
-                unclaimed = unclaimed or badge
-            else:
-                obstacle = "other_earner"
-        found = exact or unclaimed
-        return found, (None if found else obstacle)
+        return earners_badge(
+            ((IssuedBadge.from_api(item), listed_email(item)) for item in candidates),
+            template_id=req.template_id, email=req.recipient_email, earner_id=req.earner_id,
+            email_shared=req.email_shared)
 
     def _lookup_by_earner_id(self, req: BadgeRequest) -> IssuedBadge | None:
         """Find the earner's badge by issuer_earner_id, for a duplicate under an older email.

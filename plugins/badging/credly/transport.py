@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -389,3 +390,40 @@ class CredlyTransport:
             link = metadata.get("next_page_url")
             # The link already carries the filter and page; sending params again would clash.
             next_url, next_params = (self.same_origin(link), None) if link else (None, None)
+
+    def pages_at_once(
+        self,
+        url: str,
+        params: Mapping[str, Any],
+        concurrency: int,
+        on_page: Callable[[], None] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield every item of a paged list, in page order, reading `concurrency` pages at a
+        time by number (Credly's 1-based `page`) once the first page told how many there are.
+
+        For long lists in a stable order (oldest first): 3,000 pages read one after the other
+        are 3,000 round trips. A badge leaving the list while it is read shifts the later pages
+        by one, so one item may be missed; callers treat what they miss as not listed (as with
+        `paged`). Without `metadata.total_pages` it follows the links as `paged` does.
+        """
+        first = self.get(url, {**params, "page": 1})
+        if on_page is not None:
+            on_page()
+        yield from first.get("data") or []
+        metadata = first.get("metadata") or {}
+        total, link = metadata.get("total_pages"), metadata.get("next_page_url")
+        if not link:
+            return
+        if not isinstance(total, int) or isinstance(total, bool) or concurrency < 2:
+            yield from self.paged(self.same_origin(link), None, on_page)
+            return
+
+        def read(page: int) -> list[dict[str, Any]]:
+            return self.get(url, {**params, "page": page}).get("data") or []
+
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="credly-page") as pool:
+            for items in pool.map(read, range(2, total + 1)):
+                # Counted here, in the caller's thread: on_page need not be thread-safe.
+                if on_page is not None:
+                    on_page()
+                yield from items

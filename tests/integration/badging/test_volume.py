@@ -38,3 +38,15 @@ def test_a_replayed_day_is_all_duplicates_and_asks(seeded):
     assert after.volume.duplicates == before.volume.duplicates + replayed
     assert after.ask
     assert "repeat certifications already entered under another id" in after.summary()
+
+
+def test_a_history_load_counts_its_whole_range_and_always_asks(seeded):
+    reader = seeded.dsn("ctims", user="ctims_reader")
+    first, last = SEED.date_from, SEED.date_to
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    whole = volume.range_volume(first, last, ctims=reader)
+    assert whole.rows == sum(volume.measure(day, ctims=reader).volume.rows for day in days) > 0
+    assert sum(s.rows for s in whole.sites) == whole.rows
+    view = volume.range_markdown(first, last, whole)
+    assert f"**{whole.rows} rows** changed over **{len(days)} days**" in view
+    assert "a range always asks" in view

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from badging.run import AGENCY_TZ, RunInfo, extract_window, processing_day
+from badging.run import AGENCY_TZ, RunInfo, extract_window, loaded_days, processing_day
 
 
 def test_the_date_param_wins_over_the_interval():
@@ -62,3 +62,24 @@ def test_a_cleared_run_issues_under_a_new_name_but_keeps_its_run_id():
     assert first.issuing_run == "scheduled__2026-05-12"
     assert cleared.issuing_run == "scheduled__2026-05-12#clear2"
     assert cleared.run_id == first.run_id
+
+
+def test_a_history_load_runs_from_date_to_date_to():
+    day = date(2022, 12, 1)
+    assert loaded_days(day, None, None) == (day, day)
+    assert loaded_days(day, "2022-12-01", " 2026-11-30 ") == (day, date(2026, 11, 30))
+    start, end = extract_window(date(2026, 11, 30), 0, first_day=day)
+    assert (start.date(), end.date()) == (day, date(2026, 12, 1))
+    ranged = RunInfo("manual__x", date(2026, 11, 30), start, end, dry_run=False, first_day=day)
+    assert ranged.is_range
+    assert not RunInfo("manual__y", day, start, end, dry_run=False).is_range
+
+
+@pytest.mark.parametrize(("date_param", "date_to", "message"), [
+    (None, "2026-11-30", "needs 'date'"),
+    ("2022-12-01", "30/11/2026", "must be YYYY-MM-DD"),
+    ("2022-12-01", "2022-11-30", "is before 'date'"),
+])
+def test_a_history_load_range_that_makes_no_sense_is_refused(date_param, date_to, message):
+    with pytest.raises(ValueError, match=message):
+        loaded_days(date(2022, 12, 1), date_param, date_to)

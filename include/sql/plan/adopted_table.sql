@@ -1,0 +1,7 @@
+-- The badges plan matched in Credly's list (badging/adoption.py), filled by COPY.
+CREATE TEMP TABLE IF NOT EXISTS adopted_badge (
+    issuance_id     bigint      PRIMARY KEY,
+    credly_badge_id text        NOT NULL,
+    issued_at       timestamptz,
+    matched_by      text        NOT NULL
+) ON COMMIT DROP;

@@ -1,0 +1,148 @@
+"""Adopting badges Credly already holds instead of issuing them again (docs/history-load.md).
+
+A deployment starts with years of Real-Time rows, many of them badged by hand or by Credly's
+bulk upload before the pipeline. A history load (`adopt_existing`) reads the organization's
+badges once, in bulk, matches them to the badges the run is about to issue by template and
+earner, and records those as `adopted`: issued in the ledger, never POSTed. The rest is
+issued as usual. A badge the list missed (changed while it was read) is no risk: Credly
+refuses the POST as a duplicate and the issue task looks it up (docs/exactly-once.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from badging import audit, db, sql
+from badging.constants import CredlyState
+from badging.credly.client import earners_badge, listed_email
+from badging.credly.payloads import IssuedBadge
+from badging.extract import recipients
+from badging.run import RunInfo
+
+if TYPE_CHECKING:
+    from badging.credly import CredlyClient
+
+log = logging.getLogger(__name__)
+
+# A badge the earner was offered stays theirs whether they accepted it, have not yet, or
+# rejected it (offering it again would be a second claim email). A revoked or expired badge
+# is not adopted: the pipeline issues a new one (Credly decides whether it may).
+ADOPTABLE_STATES = (CredlyState.PENDING, CredlyState.ACCEPTED, CredlyState.REJECTED)
+# Oldest first: badges created while the list is read come after the pages already read.
+LIST_SORT = "created_at"
+
+_Listed = tuple[IssuedBadge, str]
+
+
+@dataclass
+class AdoptionResult:
+    """What one adoption did: counts only (logs, XCom)."""
+
+    candidates: int = 0
+    listed: int = 0
+    pages: int = 0
+    adopted: int = 0
+    by_earner_id: int = 0
+    by_email: int = 0
+    # Why a badge Credly holds for the address was not taken (earners_badge's obstacles).
+    not_adopted: dict[str, int] = field(default_factory=dict)
+
+    def as_xcom(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Index:
+    """Credly's badges by (template, earner id) and by (template, email)."""
+
+    by_earner: dict[tuple[str, str], list[_Listed]] = field(
+        default_factory=lambda: defaultdict(list))
+    by_email: dict[tuple[str, str], list[_Listed]] = field(
+        default_factory=lambda: defaultdict(list))
+
+    def add(self, badge: IssuedBadge, email: str) -> None:
+        if not badge.template_id:
+            return
+        if badge.issuer_earner_id:
+            self.by_earner[badge.template_id, badge.issuer_earner_id].append((badge, email))
+        if email:
+            self.by_email[badge.template_id, email].append((badge, email))
+
+    def candidates(self, template_id: str, earner_id: str, email: str) -> list[_Listed]:
+        found = {b.id: (b, e) for b, e in self.by_earner.get((template_id, earner_id), ())}
+        for badge, badge_email in self.by_email.get((template_id, email), ()):
+            found.setdefault(badge.id, (badge, badge_email))
+        return list(found.values())
+
+
+def _index(items: Iterable[dict[str, Any]]) -> tuple[_Index, int]:
+    index, listed = _Index(), 0
+    for item in items:
+        index.add(IssuedBadge.from_api(item), listed_email(item))
+        listed += 1
+    return index, listed
+
+
+def adopt(run: RunInfo, client: CredlyClient, *, concurrency: int,
+          badging: str = db.BADGING_CONN_ID, ctims: str = db.CTIMS_CONN_ID) -> AdoptionResult:
+    """Adopt the badges Credly already holds among the run's pending batched badges.
+
+    Reads Credly's list outside any transaction (`concurrency` pages at a time), then writes
+    every match in one statement with its audit row (plan/adopt.sql). Safe to repeat: a row
+    adopted once is no longer pending.
+
+    Raises:
+        CredlyAuthError, CredlyInvalidRequest, CredlyRetryableError: nothing is written then.
+    """
+    result = AdoptionResult()
+    with db.connect(badging) as conn:
+        planned = db.execute(conn, "plan/adoption_candidates.sql",
+                             {"run_id": run.run_id}).fetchall()
+    result.candidates = len(planned)
+    if not planned:
+        return result
+    found = recipients((row[1] for row in planned), ctims=ctims)
+
+    def page_read() -> None:
+        result.pages += 1
+
+    index, result.listed = _index(client.badge_list(
+        [str(s) for s in ADOPTABLE_STATES], LIST_SORT, page_read, concurrency))
+    matches, taken = [], set()
+    not_adopted: dict[str, int] = defaultdict(int)
+    for issuance_id, certification_id, template_id, earner_id in planned:
+        recipient = found.get(certification_id)
+        # Deleted in CTIMS since it was planned: the issue task fails it (CertificationGone).
+        if recipient is None:
+            continue
+        badge, obstacle = earners_badge(
+            index.candidates(template_id, earner_id, recipient.email),
+            template_id=template_id, email=recipient.email, earner_id=earner_id,
+            email_shared=recipient.email_shared)
+        if badge is None or badge.id in taken:
+            if obstacle or badge is not None:
+                not_adopted[obstacle or "badge_taken"] += 1
+            continue
+        taken.add(badge.id)
+        matched_by = "earner_id" if badge.issuer_earner_id == earner_id else "email"
+        matches.append((issuance_id, badge.id, badge.issued_at, matched_by))
+    result.not_adopted = dict(not_adopted)
+    with db.connect(badging) as conn:
+        db.execute(conn, "plan/adopted_table.sql")
+        with conn.cursor() as cur, cur.copy(sql.load("plan/adopted_copy.sql")) as copy:
+            for match in matches:
+                copy.write_row(match)
+        adopted = [row[0] for row in db.execute(
+            conn, "plan/adopt.sql", audit.run_params(run) | {"issuing_run": run.issuing_run})]
+    result.adopted = len(adopted)
+    result.by_earner_id = adopted.count("earner_id")
+    result.by_email = adopted.count("email")
+    log.info("adoption: %d of %d badges to issue were already in Credly and are adopted "
+             "(%d by earner id, %d by email; %d listed in %d pages); not adopted: %s",
+             result.adopted, result.candidates, result.by_earner_id, result.by_email,
+             result.listed, result.pages, result.not_adopted or "none")
+    return result

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from badging.run import extract_window
-from bench import credly_sync, scheduler
+from bench import credly_sync, history_load, scheduler
 from bench.harness import (
     Bench,
     bench_stack,
@@ -211,6 +211,25 @@ def measure_scheduler(bench: Bench, only: set[str], results: dict[str, Any], loo
             results["backfill_runs_per_min"] = backfill["runs_per_min"]
 
 
+def measure_history(results: dict[str, Any], args: argparse.Namespace) -> None:
+    """The history load on a stack of its own (bench/history_load.py)."""
+    with bench_stack(keep=args.keep) as bench:
+        note(f"history: seeding {history_load.HISTORY_SEED.rows} rows over four years; "
+             "migrating Airflow")
+        migrating = threading.Thread(target=bench.prepare_airflow)
+        migrating.start()
+        bench.seed(history_load.HISTORY_SEED)
+        migrating.join()
+        note("starting make airflow's components (LocalExecutor)")
+        with scheduler.scheduler(bench) as api:
+            found = history_load.measure_history(
+                bench, api, held=args.history_held, latency_ms=args.latency_ms,
+                concurrency=args.concurrency, batch_size=args.history_batch_size)
+    note(f"  history load: {found}")
+    results["history"] = found
+    results["history_load_seconds"] = found["seconds"]
+
+
 # --- 3. and 4. ---------------------------------------------------------------------------
 
 def measure_empty_day(bench: Bench, reps: int) -> list[dict[str, float]]:
@@ -309,6 +328,18 @@ def table(results: dict[str, Any]) -> str:
                      f"(max_active_runs {backfill['max_active_runs']})",
                      f"{backfill['runs_per_min']:.1f} runs/min", "≥ 20 runs/min",
                      _check(backfill["runs_per_min"], 20, True)))
+    if "history" in results:
+        history = results["history"]
+        rows.append((f"history load: {history['rows']:,} rows over four years, "
+                     f"{history['held_in_credly']:,} in Credly ({history['adopted']:,} adopted, "
+                     f"{history['issued_new']:,} issued)", f"{history['seconds']:.1f} s",
+                     f"floor {history['floor_seconds']:.1f} s", ""))
+        rows.append(("  history load over its floor", f"{history['over_floor']:.2f}×",
+                     "≤ 1.3×", _check(history["over_floor"], 1.3)))
+        clean = (history["duplicates_in_credly"] == 0 and history["credly_matches_ledger"]
+                 and history["adopted_audited"] == history["adopted"])
+        rows.append(("  no duplicate, every adoption audited", "yes" if clean else "NO",
+                     "yes", "yes" if clean else "NO"))
     head = ("measure", "median", "goal / note", "met")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
     lines = [" | ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)),
@@ -338,8 +369,12 @@ def main() -> None:
                         help="share of badges their earners reject before the daily sync")
     parser.add_argument("--sync-deleted", type=int, default=20,
                         help="badges deleted in Credly before the daily sync")
+    parser.add_argument("--history-held", type=int, default=100_000,
+                        help="badges of the history already in Credly before its load")
+    parser.add_argument("--history-batch-size", type=int, default=5000,
+                        help="the history load's batch_size param (docs/history-load.md)")
     parser.add_argument("--only",
-                        default="stages,issue,dag,empty,sandbox,sync,scheduler,backfill",
+                        default="stages,issue,dag,empty,sandbox,sync,scheduler,backfill,history",
                         help="comma-separated sections to run")
     parser.add_argument("--budget-s", type=float, default=570.0,
                         help="stop adding stage rounds past this many seconds")
@@ -418,6 +453,8 @@ def main() -> None:
             results["sync"] = found
             for name in ("sync_150k_seconds", "sync_requests", "sync_floor"):
                 results[name] = found[name]
+    if "history" in only:
+        measure_history(results, args)
     results["load_1m"]["end"] = load_1m()
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")

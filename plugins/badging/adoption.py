@@ -11,6 +11,7 @@ refuses the POST as a duplicate and the issue task looks it up (docs/exactly-onc
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,7 @@ class AdoptionResult:
     candidates: int = 0
     listed: int = 0
     pages: int = 0
+    list_seconds: float = 0.0
     adopted: int = 0
     by_earner_id: int = 0
     by_email: int = 0
@@ -110,8 +112,10 @@ def adopt(run: RunInfo, client: CredlyClient, *, concurrency: int,
     def page_read() -> None:
         result.pages += 1
 
+    started = time.monotonic()
     index, result.listed = _index(client.badge_list(
         [str(s) for s in ADOPTABLE_STATES], LIST_SORT, page_read, concurrency))
+    result.list_seconds = round(time.monotonic() - started, 2)
     matches, taken = [], set()
     not_adopted: dict[str, int] = defaultdict(int)
     for issuance_id, certification_id, template_id, earner_id in planned:
@@ -142,7 +146,7 @@ def adopt(run: RunInfo, client: CredlyClient, *, concurrency: int,
     result.by_earner_id = adopted.count("earner_id")
     result.by_email = adopted.count("email")
     log.info("adoption: %d of %d badges to issue were already in Credly and are adopted "
-             "(%d by earner id, %d by email; %d listed in %d pages); not adopted: %s",
+             "(%d by earner id, %d by email; %d listed in %d pages, %.1f s); not adopted: %s",
              result.adopted, result.candidates, result.by_earner_id, result.by_email,
-             result.listed, result.pages, result.not_adopted or "none")
+             result.listed, result.pages, result.list_seconds, result.not_adopted or "none")
     return result

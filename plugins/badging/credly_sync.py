@@ -63,10 +63,11 @@ class Seen:
 
 
 def read_states(client: CredlyClient, live: Iterable[str], watermark: datetime | None,
-                result: SyncResult) -> dict[str, Seen]:
+                result: SyncResult, concurrency: int = 1) -> dict[str, Seen]:
     """Credly's state of each live badge, in bulk.
 
-    1. Every pending or accepted badge of the organization, 50 a page: the floor.
+    1. Every pending or accepted badge of the organization, 50 a page, `concurrency` pages
+       at a time (oldest first, by page number): the floor.
     2. The live badges not in that list became final since the last sync (or moved between
        pages while they were read): Credly's list of rejected, revoked and expired badges,
        most recent change first, until all are found or the list is older than the
@@ -89,7 +90,8 @@ def read_states(client: CredlyClient, live: Iterable[str], watermark: datetime |
     def final_page() -> None:
         result.final_pages += 1
 
-    for badge in client.list_badges([str(s) for s in LIVE_CREDLY_STATES], LIVE_SORT, live_page):
+    for badge in client.list_badges([str(s) for s in LIVE_CREDLY_STATES], LIVE_SORT, live_page,
+                                    concurrency):
         if badge.id in wanted:
             found[badge.id] = _seen(badge)
     missing = wanted - found.keys()
@@ -124,13 +126,14 @@ def _older(badge: IssuedBadge, watermark: datetime | None) -> bool:
             and badge.state_updated_at < watermark - WATERMARK_MARGIN)
 
 
-def sync(run: RunInfo, client: CredlyClient, *,
+def sync(run: RunInfo, client: CredlyClient, *, concurrency: int = 1,
          badging: str = db.BADGING_CONN_ID) -> SyncResult:
     """Bring every live badge's Credly state into the ledger (docs/credly-sync.md).
 
-    Credly is read outside any transaction; what it said is written in one statement
-    (sync/apply.sql), so a failure while reading (5xx, 429, timeouts past the client's
-    retries) writes nothing and the task's retry reads again.
+    `concurrency`: list pages read at once (the task's pool slot: the `concurrency` param's
+    calls in flight). Credly is read outside any transaction; what it said is written in one
+    statement (sync/apply.sql), so a failure while reading (5xx, 429, timeouts past the
+    client's retries) writes nothing and the task's retry reads again.
 
     Returns:
         The counts (no student data).
@@ -149,7 +152,7 @@ def sync(run: RunInfo, client: CredlyClient, *,
         result.live_before = len(live)
         db.execute(conn, "sync/start.sql", params | {"started_at": started,
                                                       "live_before": len(live)})
-    found = read_states(client, live, watermark, result) if live else {}
+    found = read_states(client, live, watermark, result, concurrency) if live else {}
     ids = sorted(found)
     states = [_known(found[i].state) for i in ids]
     changes = Counter(state for i, state in zip(ids, states, strict=True)

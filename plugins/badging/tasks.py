@@ -173,7 +173,8 @@ def sync_credly(context: dict[str, Any]) -> dict[str, Any]:
     from badging.errors import ConfigurationError, CredlyAuthError
 
     with _no_retry_for(ConfigurationError, CredlyAuthError):
-        return sync(run, CredlyHook(CREDLY_CONN_ID).get_conn()).as_xcom()
+        return sync(run, CredlyHook(CREDLY_CONN_ID).get_conn(),
+                    concurrency=int(context["params"]["concurrency"])).as_xcom()
 
 
 def report(context: dict[str, Any]) -> dict[str, Any]:

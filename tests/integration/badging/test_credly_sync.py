@@ -80,17 +80,22 @@ def move_some(sandbox, ids) -> None:
     sandbox.set_badge_state(ids[3], "expired")
 
 
+# One page after another, and several pages at once by number (the task's pool slot).
+@pytest.mark.parametrize("concurrency", [1, 4])
 def test_sync_reads_in_pages_and_a_second_sync_reads_nothing_final(issued, clean_stack,
-                                                                   sandbox):
+                                                                   sandbox, concurrency):
     dsn = clean_stack.dsn("badging")
-    first = sync(_run("first"), _client(sandbox), badging=dsn)
+    sandbox.set_faults(latency_ms=40)
+    first = sync(_run("first"), _client(sandbox), concurrency=concurrency, badging=dsn)
+    assert (sandbox.state()["peak_in_flight"] > 1) == (concurrency > 1)
+    sandbox.clear_faults()
     # Everything pending: the list alone, ceil(120 / 50) pages, no lookup.
     assert (first.live_pages, first.final_pages, first.lookups) == (math.ceil(BADGES / 50), 0, 0)
     assert first.changed == 0
     assert_ledger_is_credly(clean_stack, sandbox, issued)
 
     move_some(sandbox, issued)
-    second = sync(_run("second"), _client(sandbox), badging=dsn)
+    second = sync(_run("second"), _client(sandbox), concurrency=concurrency, badging=dsn)
     assert_ledger_is_credly(clean_stack, sandbox, issued)
     final = [i for i, s in credly_states(sandbox, issued).items()
              if s not in ("pending", "accepted")]
@@ -104,7 +109,7 @@ def test_sync_reads_in_pages_and_a_second_sync_reads_nothing_final(issued, clean
 
     # Nothing changed: the live badges only, no final badge read again, nothing audited.
     requests_before = sum(sandbox.state()["requests"].values())
-    third = sync(_run("third"), _client(sandbox), badging=dsn)
+    third = sync(_run("third"), _client(sandbox), concurrency=concurrency, badging=dsn)
     live = BADGES - len(final)
     assert (third.live_before, third.final_pages, third.lookups) == (live, 0, 0)
     assert third.live_pages == math.ceil(live / 50)

@@ -9,7 +9,8 @@ import sys
 import threading
 import time
 import uuid
-from datetime import date
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
 STAGES = ("extract", "validate", "eligibility", "plan")
 # Sections that need the seeded history, and those that need Airflow's metadata database.
-SEEDED = {"stages", "issue", "dag", "empty", "scheduler", "backfill"}
+SEEDED = {"stages", "issue", "pool", "dag", "empty", "scheduler", "backfill"}
 AIRFLOW = {"dag", "empty", "scheduler", "backfill"}
 # History the stage sizes are cut from: every window ends at the seed's last day.
 SEED_FROM, SEED_TO = date(2025, 3, 1), date(2025, 12, 31)
@@ -39,6 +40,8 @@ ISSUE_DAY, EMPTY_DAY = date(2025, 11, 14), date(2024, 1, 2)
 # Ordinary days the backfill measure processes (inside the seed, before ISSUE_DAY's window).
 BACKFILL_FROM, BACKFILL_DAYS = date(2025, 10, 1), 20
 ISSUE_TIMEOUT_S = 600.0
+# The credly_api pool of config/pools.json, and a batch size that gives each slot as many.
+POOL_SLOTS, POOL_BATCH = 4, 250
 
 
 def note(message: str) -> None:
@@ -124,17 +127,19 @@ def _total(runs: list[dict[str, Any]]) -> float | None:
 
 # --- 1. issuance efficiency --------------------------------------------------------------
 
-def issue_direct(bench: Bench, badges: int, latency_ms: float, concurrency: int,
-                 batch_size: int, lookback: int) -> dict[str, Any]:
-    """BatchIssuer over the first `badges` planned badges, batch after batch."""
+def _plan_badges(bench: Bench, badges: int, batch_size: int,
+                 lookback: int) -> tuple[str, tuple[datetime, datetime], list[dict[str, int]]]:
+    """A run planned up to its batches; the first batches that hold exactly `badges`."""
     bench.reset_runs()
     bench.sandbox_fresh(0)
     run_id = new_run_id("issue")
     window = extract_window(ISSUE_DAY, lookback)
     batches = []
     for stage in STAGES:
+        # pool_slots 1: batches of exactly batch_size (no rounding to the pool's waves).
         done = bench.run_stage(bench.stage_spec(stage, run_id, ISSUE_DAY, window,
-                                                batch_size=batch_size), ISSUE_TIMEOUT_S)
+                                                batch_size=batch_size, pool_slots=1),
+                               ISSUE_TIMEOUT_S)
         if done is None:
             raise SystemExit(f"issuance: {stage} took over {ISSUE_TIMEOUT_S} s")
         batches = done["result"] if stage == "plan" else batches
@@ -147,18 +152,31 @@ def issue_direct(bench: Bench, badges: int, latency_ms: float, concurrency: int,
     if total != badges:
         raise SystemExit(f"planned batches give {total} badges, not {badges}: "
                          "pick a batch size that divides it")
+    return run_id, window, chosen
+
+
+def issue_direct(bench: Bench, badges: int, latency_ms: float, concurrency: int,
+                 batch_size: int, lookback: int, processes: int = 1) -> dict[str, Any]:
+    """BatchIssuer over the first `badges` planned badges, batch after batch, in `processes`
+    stage processes at once (the pool's slots, without Airflow around them)."""
+    run_id, window, chosen = _plan_badges(bench, badges, batch_size, lookback)
     bench.sandbox_fresh(latency_ms)
-    note(f"issuance (direct): {badges} badges in {len(chosen)} batches")
-    done = bench.run_stage(bench.stage_spec("issue", run_id, ISSUE_DAY, window,
-                                            batches=chosen, concurrency=concurrency),
-                           ISSUE_TIMEOUT_S)
-    if done is None:
+    note(f"issuance (direct, {processes} processes): {badges} badges in {len(chosen)} batches")
+    specs = [bench.stage_spec("issue", run_id, ISSUE_DAY, window,
+                              batches=chosen[n::processes], concurrency=concurrency)
+             for n in range(processes)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=processes) as pool:
+        results = list(pool.map(lambda spec: bench.run_stage(spec, ISSUE_TIMEOUT_S), specs))
+    seconds = time.perf_counter() - started
+    if None in results:
         raise SystemExit(f"issuance: issue took over {ISSUE_TIMEOUT_S} s")
-    issued = done["result"].get("issued", 0)
+    issued = sum(done["result"].get("issued", 0) for done in results)
     if issued != badges:
-        raise SystemExit(f"direct issue: {issued} of {badges} issued: {done['result']}")
-    return {"badges": badges, "seconds": round(done["seconds"], 2), "batches": len(chosen),
-            "peak_rss_mb": round(done["peak_rss_mb"], 1)}
+        raise SystemExit(f"direct issue: {issued} of {badges} issued: {results}")
+    return {"badges": badges, "batches": len(chosen), "processes": processes,
+            "seconds": round(seconds if processes > 1 else results[0]["seconds"], 2),
+            "peak_rss_mb": round(max(done["peak_rss_mb"] for done in results), 1)}
 
 
 def issue_dag(bench: Bench, latency_ms: float, concurrency: int, batch_size: int,
@@ -279,6 +297,14 @@ def table(results: dict[str, Any]) -> str:
                          f"ideal {result['ideal_seconds']:.1f} s", ""))
             rows.append((f"  efficiency ideal/actual, {name}", f"{result['efficiency']:.3f}",
                          "≥ 0.90", _check(result["efficiency"], 0.90, True)))
+    pooled = results["issuance"].get("pool")
+    if pooled:
+        rows.append((f"issue stage, {pooled['processes']} processes × C={p['concurrency']} "
+                     f"without Airflow (N={pooled['badges']}, batches of {POOL_BATCH})",
+                     f"{pooled['seconds']:.1f} s", f"ideal {pooled['ideal_seconds']:.1f} s", ""))
+        rows.append(("  efficiency ideal/actual, the pool without Airflow",
+                     f"{pooled['efficiency']:.3f}", "this machine's ceiling for the scheduler",
+                     ""))
     stages = results.get("stages")
     if stages:
         for stage in STAGES:
@@ -374,7 +400,8 @@ def main() -> None:
     parser.add_argument("--history-batch-size", type=int, default=5000,
                         help="the history load's batch_size param (docs/history-load.md)")
     parser.add_argument("--only",
-                        default="stages,issue,dag,empty,sandbox,sync,scheduler,backfill,history",
+                        default="stages,issue,pool,dag,empty,sandbox,sync,scheduler,backfill,"
+                                "history",
                         help="comma-separated sections to run")
     parser.add_argument("--budget-s", type=float, default=570.0,
                         help="stop adding stage rounds past this many seconds")
@@ -405,7 +432,7 @@ def main() -> None:
                                   dirty_rate=0.05, seed=2026))
         if only & AIRFLOW:
             migrating.join()
-        if only & {"issue", "dag", "scheduler"}:
+        if only & {"issue", "pool", "dag", "scheduler"}:
             lookback = bench.lookback_for_badges(ISSUE_DAY, args.badges + 50)
             params["issue_lookback_days"] = lookback
             shape = (args.latency_ms, args.concurrency)
@@ -414,6 +441,15 @@ def main() -> None:
                 efficiency(direct, *shape)
                 note(f"  direct: {direct}")
                 results["issuance"]["direct"] = direct
+            if "pool" in only:
+                # The pool's slots as processes, no Airflow: what this machine allows the
+                # scheduler's day (batches of POOL_BATCH: the same number for each process).
+                pooled = issue_direct(bench, args.badges, *shape, POOL_BATCH, lookback,
+                                      processes=POOL_SLOTS)
+                efficiency(pooled, args.latency_ms, args.concurrency * POOL_SLOTS)
+                note(f"  pool without Airflow: {pooled}")
+                results["issuance"]["pool"] = pooled
+                results["pool_issue_efficiency"] = pooled["efficiency"]
             if "dag" in only:
                 dag = issue_dag(bench, *shape, args.batch_size, lookback)
                 efficiency(dag, *shape)

@@ -123,10 +123,11 @@ def adopt(run: RunInfo, client: CredlyClient, *, concurrency: int,
         # Deleted in CTIMS since it was planned: the issue task fails it (CertificationGone).
         if recipient is None:
             continue
+        # An address cleared in CTIMS since: only the earner id can match.
+        email = (recipient.email or "").strip().lower()
         badge, obstacle = earners_badge(
-            index.candidates(template_id, earner_id, recipient.email),
-            template_id=template_id, email=recipient.email, earner_id=earner_id,
-            email_shared=recipient.email_shared)
+            index.candidates(template_id, earner_id, email), template_id=template_id,
+            email=email, earner_id=earner_id, email_shared=recipient.email_shared)
         if badge is None or badge.id in taken:
             if obstacle or badge is not None:
                 not_adopted[obstacle or "badge_taken"] += 1

@@ -14,6 +14,7 @@ from badging.credly import CredlyClient
 from badging.issuer import BatchIssuer
 from badging.ledger import earner_id, plan
 from badging.run import RunInfo
+from tests.fixtures.ctims import stage_students
 
 CODE = "WELD10001"
 OTHER_CODE = "CNA20001"
@@ -51,21 +52,8 @@ def history(clean_stack, sandbox):
     with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
         conn.execute("INSERT INTO badging.badge_templates VALUES (%s, %s, true)",
                      (CODE, template_id))
-    with psycopg.connect(clean_stack.dsn("ctims"), autocommit=True) as conn:
-        for n in range(1, STUDENTS + 1):
-            conn.execute("INSERT INTO ctims.students (student_id, first_name, last_name, email)"
-                         " VALUES (%s, 'Ada', 'Probe', %s)", (5000 + n, _email(n)))
-            conn.execute("INSERT INTO ctims.realtime_certifications (certification_id,"
-                         " student_id, assessment_code, test_date, entered_at, updated_at)"
-                         " VALUES (%s, %s, %s, '2024-05-11', now(), now())",
-                         (n, 5000 + n, CODE))
-    with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
-        for n in range(1, STUDENTS + 1):
-            conn.execute(
-                "INSERT INTO badging.staged_certification (run_id, certification_id,"
-                " student_id, assessment_code, test_date, first_name, last_name, email)"
-                " VALUES ('history', %s, %s, %s, '2024-05-11', 'Ada', 'Probe', %s)",
-                (n, 5000 + n, CODE, _email(n)))
+    stage_students(clean_stack, "history", CODE, [_email(n) for n in range(1, STUDENTS + 1)],
+                   date(2024, 5, 11))
     held = sandbox.import_badges([
         # 1: issued by an earlier deployment, under our earner id (the address has changed).
         _payload(template_id, "old-address@example.org", earner_id(SECRET, 5001)),

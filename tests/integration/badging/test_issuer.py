@@ -32,6 +32,7 @@ from badging.ledger import (
 from badging.report import summarise
 from badging.report_location import ReportLocation
 from badging.run import RunInfo
+from tests.fixtures.ctims import stage_students
 
 CODE = "WELD10001"
 
@@ -54,23 +55,9 @@ def planned(clean_stack, sandbox):
 
     def make(rows: int, run_id: str = "run-a", emails: dict[int, str] | None = None) -> RunInfo:
         emails = emails or {}
-        with psycopg.connect(clean_stack.dsn("ctims"), autocommit=True) as conn:
-            for n in range(1, rows + 1):
-                # The issuer reads recipients from CTIMS, by certification id.
-                conn.execute("INSERT INTO ctims.students (student_id, first_name, last_name,"
-                             " email) VALUES (%s, 'Ada', 'Probe', %s)",
-                             (5000 + n, emails.get(n, f"learner{n}@example.org")))
-                conn.execute("INSERT INTO ctims.realtime_certifications (certification_id,"
-                             " student_id, assessment_code, test_date, entered_at, updated_at)"
-                             " VALUES (%s, %s, %s, '2026-05-11', now(), now())",
-                             (n, 5000 + n, CODE))
-        with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
-            for n in range(1, rows + 1):
-                conn.execute(
-                    "INSERT INTO badging.staged_certification (run_id, certification_id,"
-                    " student_id, assessment_code, test_date, first_name, last_name, email)"
-                    " VALUES (%s, %s, %s, %s, '2026-05-11', 'Ada', 'Probe', %s)",
-                    (run_id, n, 5000 + n, CODE, emails.get(n, f"learner{n}@example.org")))
+        stage_students(clean_stack, run_id, CODE,
+                       [emails.get(n, f"learner{n}@example.org") for n in range(1, rows + 1)],
+                       date(2026, 5, 11))
         run = _run(run_id)
         batches, _ = plan(run, earner_id_secret="k", batch_size=rows,
                           badging=clean_stack.dsn("badging"))

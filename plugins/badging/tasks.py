@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from datetime import date
+from functools import partial
 from typing import Any
 
 from badging.run import RunInfo, run_type
@@ -78,8 +79,7 @@ def plan(context: dict[str, Any]) -> list[dict[str, int]]:
         from badging.adoption import adopt as adopt_badges
 
         # Credly's list read as fast as the pool would issue: slots x concurrency at once.
-        def adopt(run: RunInfo) -> None:
-            adopt_badges(run, hook.get_conn(), concurrency=slots * concurrency)
+        adopt = partial(adopt_badges, client=hook.get_conn(), concurrency=slots * concurrency)
     with _no_retry_for(ConfigurationError):
         secret = hook.earner_id_secret()
         batches, _ = plan_badges(run, earner_id_secret=secret,

@@ -249,13 +249,20 @@ def measure(day: date, *, ctims: str) -> Judgement:
             "day_start": day_start}).fetchall())
         (first_day,) = db.execute(conn, "volume/history_start.sql",
                                   {"agency_timezone": AGENCY_TIMEZONE}).fetchone()
-        profile = db.execute(conn, "volume/day_profile.sql",
-                             {"day_start": day_start, "day_end": day_end}).fetchall()
+        volume = _volume(conn, day_start, day_end)
+    return judge(volume, band(day, history, history_start=first_day))
+
+
+def _volume(conn, start, end) -> DayVolume:
+    """The Real-Time rows changed in [start, end), their duplicates, per site."""
+    from badging import db
+
+    profile = db.execute(conn, "volume/day_profile.sql",
+                         {"day_start": start, "day_end": end}).fetchall()
     sites = tuple(SiteVolume(site_code=code, rows=rows, usual_share=share)
                   for code, rows, _, share in profile)
-    duplicates = sum(row[2] for row in profile)
-    volume = DayVolume(rows=sum(s.rows for s in sites), duplicates=duplicates, sites=sites)
-    return judge(volume, band(day, history, history_start=first_day))
+    return DayVolume(rows=sum(s.rows for s in sites), duplicates=sum(row[2] for row in profile),
+                     sites=sites)
 
 
 def range_volume(first: date, last: date, *, ctims: str) -> DayVolume:
@@ -266,14 +273,8 @@ def range_volume(first: date, last: date, *, ctims: str) -> DayVolume:
     from badging.constants import AGENCY_TZ
 
     with db.connect(ctims, read_only=True) as conn:
-        profile = db.execute(conn, "volume/day_profile.sql", {
-            "day_start": datetime.combine(first, time(), AGENCY_TZ),
-            "day_end": datetime.combine(last + timedelta(days=1), time(), AGENCY_TZ),
-        }).fetchall()
-    sites = tuple(SiteVolume(site_code=code, rows=rows, usual_share=share)
-                  for code, rows, _, share in profile)
-    return DayVolume(rows=sum(s.rows for s in sites), duplicates=sum(row[2] for row in profile),
-                     sites=sites)
+        return _volume(conn, datetime.combine(first, time(), AGENCY_TZ),
+                       datetime.combine(last + timedelta(days=1), time(), AGENCY_TZ))
 
 
 def range_markdown(first: date, last: date, volume: DayVolume) -> str:

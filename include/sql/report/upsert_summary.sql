@@ -1,7 +1,8 @@
 INSERT INTO badging.run_summary (
     run_id, logical_date, window_start, window_end, dry_run, staged, quarantined, ineligible,
     planned, issued, already_issued, adopted, failed, still_pending, would_issue,
-    ineligible_by_reason, dq_success, dq_failed_share, report_location, data_docs_location, revocations, updated_at)
+    ineligible_by_reason, dq_success, dq_failed_share, report_location, data_docs_location,
+    revocations, updated_at)
 VALUES (
     %(run_id)s, %(logical_date)s, %(window_start)s, %(window_end)s, %(dry_run)s, %(staged)s,
     %(quarantined)s, %(ineligible)s, %(planned)s, %(issued)s, %(already_issued)s, %(adopted)s,

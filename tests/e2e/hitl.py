@@ -43,12 +43,19 @@ def start_dag(stack, day: date, log_path: Path, **params) -> subprocess.Popen:
 def waiting_request(api: AirflowApi, process: subprocess.Popen, task_id: str,
                     timeout: float = 600, not_of_runs: frozenset[str] = frozenset()) -> dict:
     """The open approval request of the gate task `task_id`, once the run waits for it;
-    requests of the runs in `not_of_runs` (answered earlier) are passed over."""
+    requests of the runs in `not_of_runs` (answered earlier) are passed over.
+
+    Waits until the task is parked in `awaiting_input`, not only until its request exists:
+    Airflow 3.3.2's PATCH reads the task's state before locking it (Session.get does not
+    refresh an identity-mapped row), so an answer that races the parking is recorded but the
+    task stays parked until the form's timeout. A test answers that fast; a person does not.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "the run ended without waiting for an operator"
         details = api.get(f"/dags/{DAG_ID}/dagRuns/~/hitlDetails", task_id=task_id)
         open_ones = [d for d in details["hitl_details"] if not d["response_received"]
+                     and d["task_instance"]["state"] == "awaiting_input"
                      and d["task_instance"]["dag_run_id"] not in not_of_runs]
         if open_ones:
             return open_ones[0]

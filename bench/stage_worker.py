@@ -22,7 +22,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from badging import tasks
 from badging.run import RunInfo
-from devstack.task_context import task_context
+from devstack.task_context import task_context, task_result
 
 
 def _extract(context: dict[str, Any], spec: dict[str, Any]) -> int:
@@ -63,7 +63,7 @@ def run_stage(spec: dict[str, Any]) -> Any:
     if stage == "validate":
         return _validate(context)
     if stage == "eligibility":
-        return tasks.decide_eligibility(context)
+        return task_result(tasks.decide_eligibility, context)
     if stage == "plan":
         return tasks.plan(context)
     if stage == "issue":

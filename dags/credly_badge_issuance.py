@@ -10,7 +10,7 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 | `extract` | stages the Real-Time rows entered or corrected on the day, plus `lookback_days` before it (late rows) |
 | `validate` | Great Expectations: `realtime_rows` (failing rows go to `badging.quarantine`), `realtime_rows_warnings` (reported only), `realtime_table` (columns, types). Fails the run (no retry) if more than `max_failed_share` of rows fail or a table check fails: a broken feed; the one-line reason is in the log and `run_summary.dq_reason` |
 | `volume_gate` | `check` compares the day's row count with its calendar-aware band and counts rows repeating already-entered certifications (a replayed feed). Outside the band or replay-like → `approve` waits in **Required actions** for an operator (the form shows the count, the band and how it was computed, rows per site against their usual share, the duplicate share); otherwise `passed` at once |
-| `decide_eligibility` | the agency's rules; every row not earning a badge gets one reason in `badging.audit_log` |
+| `decide_eligibility` | the agency's rules; every row not earning a badge gets one reason in `badging.audit_log`. Skips the tasks the run gives nothing to do, so they start no process: `sync_credly`, `check_badges` (and the revocation gate and `revoke` after it) and `notify_sites` in a backfill; `sync_credly` and `notify_sites` in a dry run; `notify_sites` in a history load or with `send_site_lists` off |
 | `plan` | ledger rows `pending` (once per student and assessment, ever); with `adopt_existing`, records badges Credly already holds as `adopted`; cuts the rest into batches |
 | `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
 | `sync_credly` | (beside `issue`) brings every live badge's Credly state (`pending`, `accepted`, `rejected`, `revoked`, `expired`, deleted) into the ledger, reading Credly's badge list 50 a page (pool `credly_api`); a badge revoked or deleted in Credly by someone else is marked `revoked` in the ledger, never issued again, and listed in the report for a person to decide. Not in dry runs or backfills |
@@ -269,7 +269,9 @@ def credly_badge_issuance():
 
         return tasks.issue(get_current_context(), batch)
 
-    @task(retries=1)
+    # After a synced ledger, or none: decide_eligibility skips sync_credly in a dry run, which
+    # still checks (it audits would_revoke). A failed sync stops the check.
+    @task(retries=1, trigger_rule="none_failed_min_one_success")
     def check_badges() -> dict:
         from badging import tasks
 

@@ -37,6 +37,44 @@ def _backfill(context: dict[str, Any]) -> bool:
     return run_type(context) == RUN_TYPE_BACKFILL
 
 
+# Tasks that some runs give nothing to do. decide_eligibility, upstream of all three, skips
+# them in such a run before each starts a process (1–2 s of a backfill day's few seconds);
+# each still asks when it runs, as one cleared by hand does (docs/run-cost.md).
+SKIPPABLE_TASKS = ("sync_credly", "check_badges", "notify_sites")
+
+
+def idle_reason(task_id: str, context: dict[str, Any]) -> str | None:
+    """Why the task has nothing to do in this run, or None when it has work."""
+    run = RunInfo.from_context(context)
+    kind = run_type(context)
+    backfill = _backfill(context)
+    if task_id == "check_badges" and backfill:
+        return "a backfill never revokes: the next scheduled or manual run checks every badge"
+    if task_id == "sync_credly" and (run.dry_run or backfill):
+        return (f"no Credly sync in a {kind} run (dry_run {run.dry_run}): a dry run changes "
+                "no ledger, a backfill would read the same badges once per day")
+    if task_id == "notify_sites" and (run.dry_run or run.is_range or backfill
+                                      or not context["params"]["send_site_lists"]):
+        return (f"no morning lists from this run ({kind} run, history load {run.is_range}, "
+                f"dry_run {run.dry_run}, send_site_lists "
+                f"{context['params']['send_site_lists']})")
+    return None
+
+
+def _skip_idle_tasks(context: dict[str, Any], result: Any) -> None:
+    """Skip the SKIPPABLE_TASKS this run gives nothing to do; the task ends green with
+    `result` as its XCom."""
+    idle = [task_id for task_id in SKIPPABLE_TASKS if idle_reason(task_id, context)]
+    if not idle:
+        return
+    from airflow.sdk.exceptions import DownstreamTasksSkipped
+
+    log.info("skipped, nothing to do in this run: %s", ", ".join(idle))
+    # The exception ends the task without its return value: keep the counts in XCom.
+    context["ti"].xcom_push(key="return_value", value=result)
+    raise DownstreamTasksSkipped(tasks=idle)
+
+
 def extract(context: dict[str, Any]) -> dict[str, Any]:
     from badging.extract import extract as extract_rows
 
@@ -61,7 +99,9 @@ def decide_eligibility(context: dict[str, Any]) -> dict[str, int]:
     from badging.eligibility import decide
 
     launch = date.fromisoformat(context["params"]["program_launch"])
-    return decide(RunInfo.from_context(context), program_launch=launch)
+    decided = decide(RunInfo.from_context(context), program_launch=launch)
+    _skip_idle_tasks(context, decided)
+    return decided
 
 
 def plan(context: dict[str, Any]) -> list[dict[str, int]]:
@@ -112,9 +152,8 @@ def check_badges(context: dict[str, Any]) -> dict[str, Any]:
     Not in backfills: they never revoke, and a backfill of history would read every live
     CTIMS row once per day it loads; the next scheduled or manual run checks every badge.
     """
-    if _backfill(context):
-        log.info("no check of the live badges in a backfill: the next scheduled or manual "
-                 "run checks every one")
+    if reason := idle_reason("check_badges", context):
+        log.info("no check of the live badges: %s", reason)
         return {}
     from dataclasses import asdict
 
@@ -163,15 +202,14 @@ def sync_credly(context: dict[str, Any]) -> dict[str, Any]:
     Scheduled and manual runs sync; dry runs change no ledger and backfills would read the
     same badges once per day of history, so neither does.
     """
-    run = RunInfo.from_context(context)
-    if run.dry_run or _backfill(context):
-        log.info("no Credly sync in a %s run (dry_run %s)", run_type(context),
-                 run.dry_run)
+    if reason := idle_reason("sync_credly", context):
+        log.info("%s", reason)
         return {}
     from badging.credly.hook import CredlyHook
     from badging.credly_sync import sync
     from badging.errors import ConfigurationError, CredlyAuthError
 
+    run = RunInfo.from_context(context)
     with _no_retry_for(ConfigurationError, CredlyAuthError):
         return sync(run, CredlyHook(CREDLY_CONN_ID).get_conn(),
                     concurrency=int(context["params"]["concurrency"])).as_xcom()
@@ -196,15 +234,12 @@ def notify_sites(context: dict[str, Any]) -> dict[str, Any]:
     old entries are no morning list: the correction report holds them) and dry runs never
     do. New lists need the run's rows all decided (decide_eligibility succeeded).
     """
-    run = RunInfo.from_context(context)
-    if (run.dry_run or run.is_range or _backfill(context)
-            or not context["params"]["send_site_lists"]):
-        log.info("no morning lists from this run (%s run, history load %s, dry_run %s, "
-                 "send_site_lists %s)", run_type(context), run.is_range, run.dry_run,
-                 context["params"]["send_site_lists"])
+    if reason := idle_reason("notify_sites", context):
+        log.info("%s", reason)
         return {"sent": 0}
     from badging.notify import send_site_lists
 
+    run = RunInfo.from_context(context)
     decided = context["ti"].xcom_pull(task_ids="decide_eligibility") is not None
     if not decided:
         log.warning("the run's rows were not all decided: no new lists, earlier ones retried")

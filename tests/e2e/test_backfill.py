@@ -161,6 +161,14 @@ def issue_intervals(api: AirflowApi) -> list[tuple[datetime, datetime]]:
     return [(parse(ti["start_date"]), parse(ti["end_date"])) for ti in tis if ti["start_date"]]
 
 
+def states_of(api: AirflowApi, task_ids: set[str]) -> set[tuple[str, str]]:
+    """The (task id, state) pairs of those tasks in the backfilled days' runs."""
+    tis = api.get_all(f"/dags/{DAG_ID}/dagRuns/~/taskInstances", "task_instances",
+                      logical_date_gte=chicago_midnight(DAYS[0]).isoformat(),
+                      logical_date_lte=chicago_midnight(DAYS[-1]).isoformat())
+    return {(ti["task_id"], ti["state"]) for ti in tis if ti["task_id"] in task_ids}
+
+
 def describe(backfill: dict, runs: list[dict]) -> str:
     """How long the backfill and each day's run took: the figures the issue asks for."""
     took = parse(backfill["completed_at"]) - parse(backfill["created_at"])
@@ -190,6 +198,9 @@ def test_a_backfilled_week_issues_the_eligible_badges_once(seeded, airflow, sand
     assert ledger(seeded) == {"issued": len(expected)}
     assert ledger_keys(seeded, "issued") == expected
     assert_sandbox_matches_ledger(seeded, sandbox)
+    # What a backfill cannot use never starts: decide_eligibility skips it, gates follow.
+    idle = {"sync_credly", "check_badges", "notify_sites", "revocation_gate.check", "revoke"}
+    assert states_of(api, idle) == {(task_id, "skipped") for task_id in idle}
 
     intervals = issue_intervals(api)
     at_once = most_at_once(intervals)

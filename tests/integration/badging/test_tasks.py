@@ -7,11 +7,11 @@ from datetime import date
 
 import psycopg
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, DownstreamTasksSkipped
 
 from badging import tasks
 from devstack.seed import SeedParams
-from devstack.task_context import task_context
+from devstack.task_context import task_context, task_result
 from tests.e2e import outcomes
 
 DAY = date(2026, 5, 12)
@@ -42,7 +42,8 @@ def _through_plan(**params) -> list[dict[str, int]]:
     params = {"date": DAY.isoformat(), **params}
     _xcom(tasks.extract(task_context("extract", run_id=RUN_ID, **params)))
     _xcom(tasks.validate(task_context("validate", run_id=RUN_ID, **params)))
-    _xcom(tasks.decide_eligibility(task_context("decide_eligibility", run_id=RUN_ID, **params)))
+    _xcom(task_result(tasks.decide_eligibility,
+                      task_context("decide_eligibility", run_id=RUN_ID, **params)))
     return _xcom(tasks.plan(task_context("plan", run_id=RUN_ID, **params)))
 
 
@@ -58,6 +59,23 @@ def test_a_backfill_run_syncs_checks_and_mails_nothing(stack_env, sandbox):
     assert tasks.revocation_check(context("revocation_gate.check", "backfill")).ask is False
     # The same tasks in a manual run do their work.
     assert tasks.sync_credly(context("sync_credly", "manual"))
+
+
+def test_decide_eligibility_skips_what_a_backfill_cannot_use_and_keeps_its_counts(stack_env):
+    params = {"date": DAY.isoformat(), "run_id": "backfill__tasks", "run_type": "backfill"}
+    tasks.extract(task_context("extract", **params))
+    tasks.validate(task_context("validate", **params))
+    context = task_context("decide_eligibility", **params)
+    with pytest.raises(DownstreamTasksSkipped) as skipped:
+        tasks.decide_eligibility(context)
+    assert skipped.value.tasks == ["sync_credly", "check_badges", "notify_sites"]
+    counts = _xcom(context["ti"].pushed["return_value"])
+    assert sum(counts.values()) > 0
+    # The same day in a manual run skips nothing and returns the same counts.
+    manual = {**params, "run_id": RUN_ID, "run_type": "manual"}
+    tasks.extract(task_context("extract", **manual))
+    tasks.validate(task_context("validate", **manual))
+    assert tasks.decide_eligibility(task_context("decide_eligibility", **manual)) == counts
 
 
 def test_a_day_through_the_task_bodies_ends_as_the_seed_says(stack_env, sandbox):

@@ -58,3 +58,21 @@ def test_a_bad_param_is_refused_before_any_database_is_touched(monkeypatch, task
     monkeypatch.setenv("AIRFLOW_CONN_BADGING_DB", "postgresql://nobody@127.0.0.1:9/none")
     with pytest.raises(ValueError, match=message):
         task(task_context(task.__name__, **params))
+
+
+def _idle(run_type: str = "manual", **params) -> set[str]:
+    context = task_context("decide_eligibility", run_type=run_type, date="2026-05-12", **params)
+    return {t for t in tasks.SKIPPABLE_TASKS if tasks.idle_reason(t, context)}
+
+
+@pytest.mark.parametrize(("run_type", "params", "idle"), [
+    ("scheduled", {}, set()),
+    ("manual", {}, set()),
+    ("backfill", {}, {"sync_credly", "check_badges", "notify_sites"}),
+    # A dry run still checks the badges (it audits would_revoke).
+    ("manual", {"dry_run": True}, {"sync_credly", "notify_sites"}),
+    ("manual", {"send_site_lists": False}, {"notify_sites"}),
+    ("manual", {"date_to": "2026-05-20"}, {"notify_sites"}),
+])
+def test_the_tasks_a_run_gives_nothing_to_do(run_type, params, idle):
+    assert _idle(run_type, **params) == idle

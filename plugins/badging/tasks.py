@@ -122,8 +122,11 @@ def plan(context: dict[str, Any]) -> list[dict[str, int]]:
         adopt = partial(adopt_badges, client=hook.get_conn(), concurrency=slots * concurrency)
     with _no_retry_for(ConfigurationError):
         secret = hook.earner_id_secret()
+        # A backfill's days run side by side and fill the pool between them: a day in
+        # fewer, fuller batches starts fewer task processes (docs/run-cost.md).
+        waves_of = 1 if _backfill(context) else slots
         batches, _ = plan_badges(run, earner_id_secret=secret,
-                                 batch_size=int(params["batch_size"]), pool_slots=slots,
+                                 batch_size=int(params["batch_size"]), pool_slots=waves_of,
                                  retry_failed=bool(params["retry_failed"]), adopt=adopt)
         if batches:
             refuse_templates_allowing_duplicates(hook.get_conn(), batch_templates(run))

@@ -14,9 +14,9 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 | `plan` | ledger rows `pending` (once per student and assessment, ever); with `adopt_existing`, records badges Credly already holds as `adopted`; cuts the rest into batches |
 | `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
 | `sync_credly` | (beside `issue`) brings every live badge's Credly state (`pending`, `accepted`, `rejected`, `revoked`, `expired`, deleted) into the ledger, reading Credly's badge list 50 a page (pool `credly_api`); a badge revoked or deleted in Credly by someone else is marked `revoked` in the ledger, never issued again, and listed in the report for a person to decide. Not in dry runs or backfills |
-| `check_badges` | every issued badge against every live CTIMS row, under today's rules: a badge no live entry justifies for `revocation_grace_days` successive run days gets a planned revocation; a justified badge whose student's name or email was corrected gets a planned `replace` / `move` (docs/recipient-corrections.md; dry runs only audit `would_revoke` / `would_replace` / `would_move`, backfills skip the check; a collapsed source blocks the run's revocations and corrections) |
+| `check_badges` | every issued badge against every live CTIMS row, under the source guard (every table the rules read against the last good night; beyond its thresholds nothing changes and the operators are mailed). A badge its own entries no longer earn for `revocation_grace_days` nights (and as many days of real time) gets a planned revocation; one only a reference table refuses is listed for a person (`needs_review`), never revoked by itself; a new valid name or email held as long gets a planned `replace` / `move`; a blank one changes nothing. Only nightly runs count (scheduled, or manual of the latest day); others audit `would_revoke` / `would_replace` / `would_move`; backfills skip it. A badge the pipeline revoked that is earned again is issued again (docs/lifecycle.md) |
 | `revocation_gate` | more than `max_revocations_without_approval` to revoke → `approve` waits in **Required actions** (per site and reason); Reject or no answer in 12 h holds them for the next run, the rest of the run goes on |
-| `revoke` | revokes the planned badges in Credly (pool `credly_api`), each once; replaces a badge whose name was corrected; revokes an unaccepted badge whose email was corrected (the next sweep issues it to the new address) and leaves an accepted one alone (`email_changed_after_acceptance`); a badge whose entry comes back later is issued again by `plan` |
+| `revoke` | revokes the planned badges in Credly (pool `credly_api`), each once, re-reading CTIMS first (a change whose cause moved again is cancelled); replaces a badge whose name was corrected; moves an unaccepted badge whose email was corrected (new badge first, then the old one revoked) and leaves an accepted one alone (`email_changed_after_acceptance`) |
 | `report` | `badging.run_summary`, the summary table in its log and the correction report for technology centers under `BADGING_REPORT_DIR` (the run's Data Docs pages come from `validate`; `report` writes them only if `validate` could not); red if a badge failed or is still pending, or a revocation failed for good |
 | `notify_sites` | mails each technology center with entries to fix its list (ids, reason, what to do), once per site and day, through `smtp_default`; retries lists an earlier run could not deliver. Never red for a mail problem (`badging.site_list` records it) |
 | `fail_run_if_a_task_failed` | red when any other task is: mails the operators one alert naming the red task and its reason |
@@ -45,10 +45,14 @@ Every adopted badge has an `adopted` row in `badging.audit_log`.
 
 **Corrections.** A badge stays while at least one live CTIMS entry of the student and
 assessment earns it. An entry deleted, hard-deleted, moved to another student or assessment,
-or corrected out of the rules for `revocation_grace_days` run days in a row loses its badge
-(the earner reads "Certification record corrected by the issuing school"); deleted and
-entered again within the grace, nothing happens. Held revocations are asked again every
-run: **Approve** when the corrections are real, **Reject** when the feed looks wrong.
+or whose test date was corrected out of the rules, for `revocation_grace_days` nights in a
+row, loses its badge (the earner reads "Certification record corrected by the issuing
+school"); deleted and entered again within the grace, nothing happens. A badge refused only
+because a reference table changed (enrollments, programs, sites, the approved list,
+alignment) is never revoked by the pipeline: it is listed as `needs_review`; to revoke it,
+trigger a manual run of the latest day with its certification id in `revoke_reviewed`.
+Held revocations are asked again every run: **Approve** when the corrections are real,
+**Reject** when the feed looks wrong.
 
 **Volume gate.** A day above its band or with many repeated certifications waits for a
 person: **Approve** if the volume is real (the day proceeds); **Reject** if the feed looks
@@ -226,6 +230,19 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
         "accept_revocations": Param(False, type="boolean",
                                     description="Revoke above the threshold without asking "
                                                 "(recorded with who triggered the run)."),
+        "revoke_reviewed": Param([], type="array", items={"type": "integer"},
+                                 title="Revoke these reviewed badges",
+                                 description="Certification ids of badges listed as needing "
+                                             "review (a reference table refuses them) that an "
+                                             "operator decided to revoke: a manual run of the "
+                                             "latest day plans them, recorded with who "
+                                             "triggered it; the revocation gate still applies."),
+        "accept_source_change": Param(False, type="boolean",
+                                      description="The source guard stopped the nightly "
+                                                  "changes and the CTIMS tables changed for "
+                                                  "good: take tonight's census as the new "
+                                                  "baseline (a manual run of the latest day; "
+                                                  "recorded with who triggered it)."),
         "suppress_revoke_notification_email": Param(
             False, type="boolean",
             description="Ask Credly not to email earners whose badge is revoked."),

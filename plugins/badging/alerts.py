@@ -95,6 +95,20 @@ def late_run_view(*, day: str, run_id: str, base: str, dag_id: str = DAG_ID) -> 
                "credly_api) or a stuck task.")
 
 
+def source_guard_view(*, day: str, run_id: str, blocked: str, base: str,
+                      dag_id: str = DAG_ID) -> AlertView:
+    """The source guard's alert: the CTIMS replica changed beyond its thresholds tonight."""
+    return AlertView(
+        subject=f"[{dag_id}] source guard for {day}: no badge changed tonight",
+        headline=f"The badge check of {day} found the CTIMS replica changed beyond the source "
+                 f"guard's thresholds: nothing was revoked, replaced or moved.",
+        lines=[blocked],
+        run_id=run_id, run_url=run_url(base, dag_id, run_id),
+        footer="If the replica is broken, fix it: the next night compares with the last good "
+               "census again. If the change is real (a program or site removed for good), "
+               "trigger a manual run of the latest day with accept_source_change on.")
+
+
 def _notifier(view: AlertView, to: str | list[str], smtp_conn_id: str):
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
@@ -139,8 +153,6 @@ def alert_red_run(context: dict[str, Any], *, smtp_conn_id: str = SMTP_CONN_ID) 
 
     A delivery failure is logged, not raised: the calling task fails the run anyway.
     """
-    from airflow.sdk import BaseHook
-
     from badging import db
     from badging.notify import base_url
     from badging.run import RunInfo
@@ -154,6 +166,13 @@ def alert_red_run(context: dict[str, Any], *, smtp_conn_id: str = SMTP_CONN_ID) 
     view = red_run_view(day=run.day.isoformat(), run_id=run.run_id,
                         failures=[tuple(f) for f in failures], base=base_url(),
                         dag_id=context["dag"].dag_id)
+    return _send(view, context, smtp_conn_id)
+
+
+def _send(view: AlertView, context: dict[str, Any], smtp_conn_id: str) -> bool:
+    """Mail a view to the operators from a task; a delivery failure is logged, not raised."""
+    from airflow.sdk import BaseHook
+
     try:
         to = _recipients(BaseHook.get_connection(smtp_conn_id).extra_dejson, smtp_conn_id)
         _notifier(view, to, smtp_conn_id).notify(context)
@@ -164,6 +183,21 @@ def alert_red_run(context: dict[str, Any], *, smtp_conn_id: str = SMTP_CONN_ID) 
         return False
     log.info("operators' alert sent: %s", view.subject)
     return True
+
+
+def alert_source_guard(context: dict[str, Any], blocked: str, *,
+                       smtp_conn_id: str = SMTP_CONN_ID) -> bool:
+    """Mail the operators that tonight's check changed no badge, and why (counts only).
+
+    A delivery failure is logged, not raised: the check's result stands either way.
+    """
+    from badging.notify import base_url
+    from badging.run import RunInfo
+
+    run = RunInfo.from_context(context)
+    view = source_guard_view(day=run.day.isoformat(), run_id=run.run_id, blocked=blocked,
+                             base=base_url(), dag_id=context["dag"].dag_id)
+    return _send(view, context, smtp_conn_id)
 
 
 # --- Late run: a DeadlineAlert callback, on the triggerer --------------------------------------

@@ -66,6 +66,19 @@ class Event(StrEnum):
     REVOKE_FAILED = "revoke_failed"
     WOULD_REVOKE = "would_revoke"
     REISSUE_PLANNED = "reissue_planned"
+    # What the check finds (badging.badge_finding), audited when it starts: a badge that
+    # became unjustified only through a reference table waits for a person; a student whose
+    # name or email is blank or malformed in CTIMS is data to fix, not a correction; a new
+    # valid name or email starts its grace.
+    NEEDS_REVIEW = "needs_review"
+    RECIPIENT_UNKNOWN = "recipient_unknown"
+    RECIPIENT_CHANGED = "recipient_changed"
+    # An operator asked to revoke a badge that needed review (param revoke_reviewed).
+    REVOKE_REQUESTED = "revoke_requested"
+    # The source guard found a CTIMS table changed beyond its thresholds (`reason`: blocked),
+    # or an operator took the changed tables as the new baseline (accept_source_change).
+    SOURCE_GUARD_TRIPPED = "source_guard_tripped"
+    SOURCE_CHANGE_ACCEPTED = "source_change_accepted"
     # Name and email corrections of an issued badge (docs/recipient-corrections.md).
     REPLACE_PLANNED = "replace_planned"
     MOVE_PLANNED = "move_planned"
@@ -146,6 +159,11 @@ class Reason(StrEnum):
     # Why an issued, justified badge is changed (lifecycle/plan_corrections.sql).
     NAME_CORRECTED = "name_corrected"
     EMAIL_CORRECTED = "email_corrected"
+    # Why CTIMS names no usable recipient for a badge now (lifecycle/recipients.py): unknown,
+    # not changed; the badge stays and the site is asked to fix the student's record.
+    EMAIL_BLANK = "email_blank"
+    EMAIL_MALFORMED = "email_malformed"
+    NAME_BLANK = "name_blank"
     # Why a planned revocation was cancelled by the sync: someone revoked or deleted the
     # badge in Credly first (sync/apply.sql).
     REVOKED_IN_CREDLY = "revoked_in_credly"
@@ -176,6 +194,9 @@ LIFECYCLE_REASONS = (Reason.ENTRY_REMOVED, Reason.ENTRY_REASSIGNED)
 
 # The reasons of a name or email correction (lifecycle/plan_corrections.sql).
 CORRECTION_REASONS = (Reason.NAME_CORRECTED, Reason.EMAIL_CORRECTED)
+
+# Why a student's name or email in CTIMS is unknown rather than corrected.
+RECIPIENT_PROBLEMS = (Reason.EMAIL_BLANK, Reason.EMAIL_MALFORMED, Reason.NAME_BLANK)
 
 # The reasons the sync cancels a planned revocation with (sync/apply.sql).
 SYNC_REASONS = (Reason.REVOKED_IN_CREDLY, Reason.DELETED_IN_CREDLY)
@@ -277,6 +298,30 @@ LATE_AFTER_LOGICAL_DATE_HOURS = int(os.environ.get("BADGING_LATE_AFTER_HOURS", "
 # The time of day that is, as the alert says it.
 LATE_AT = f"{LATE_AFTER_LOGICAL_DATE_HOURS % 24:02d}:00"
 
-# Airflow's run types this pipeline treats differently (dag_run.run_type).
-RUN_TYPE_SCHEDULED = "scheduled"
-RUN_TYPE_BACKFILL = "backfill"
+class RunType(StrEnum):
+    """Airflow's run types (`dag_run.run_type`'s value), as this pipeline tells them apart."""
+
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+    BACKFILL = "backfill"
+    OPERATOR_TRIGGERED = "operator_triggered"
+    ASSET_TRIGGERED = "asset_triggered"
+    ASSET_MATERIALIZATION = "asset_materialization"
+
+
+RUN_TYPE_SCHEDULED = RunType.SCHEDULED
+RUN_TYPE_BACKFILL = RunType.BACKFILL
+
+
+class FindingKind(StrEnum):
+    """`badging.badge_finding.kind`: what the check finds about a badge (docs/lifecycle.md)."""
+
+    # Its own entries no longer earn it: revoked after the grace.
+    UNJUSTIFIED = "unjustified"
+    # Unjustified only through a reference table (enrollments, programs, sites, the approved
+    # list, alignment, templates, opt-out): never revoked without a person.
+    NEEDS_REVIEW = "needs_review"
+    # A new valid name or email: replaced or moved after the grace.
+    RECIPIENT_CHANGED = "recipient_changed"
+    # A blank or malformed name or email: nothing changes; the site fixes the record.
+    RECIPIENT_UNKNOWN = "recipient_unknown"

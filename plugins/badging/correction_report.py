@@ -84,6 +84,12 @@ REASON_ACTIONS = {
     Reason.NAME_CORRECTED: "Nothing: the badge was replaced by one with the corrected name.",
     Reason.EMAIL_CORRECTED: "Nothing: an unaccepted badge was sent again to the corrected "
                             "address; an accepted one stays with its earner.",
+    Reason.EMAIL_BLANK: "Enter the student's email address in CTIMS (the badge stays as it is "
+                        "meanwhile).",
+    Reason.EMAIL_MALFORMED: "Correct the student's email address in CTIMS: one @ and a "
+                            "domain with a dot (the badge stays as it is meanwhile).",
+    Reason.NAME_BLANK: "Enter the student's first and last name in CTIMS (the badge stays as "
+                       "it is meanwhile).",
     Reason.REVOKED_IN_CREDLY: "Someone revoked the badge in Credly: CareerTech decides "
                               "whether it is issued again.",
     Reason.DELETED_IN_CREDLY: "Someone deleted the badge in Credly: CareerTech decides "
@@ -92,7 +98,10 @@ REASON_ACTIONS = {
 ACTIONS: dict[str, str] = {**CHECK_ACTIONS, **REASON_ACTIONS}
 # The revocations a site is shown (report/revocations.sql outcomes), in this order.
 REVOCATION_STATES = {"revoked": "revoked", "held": "held for approval",
-                     "would_revoke": "would be revoked (dry run or backfill)"}
+                     "would_revoke": "would be revoked (not a nightly run)",
+                     "needs_review": "kept, for CareerTech to review (only a reference "
+                                     "table refuses it now)",
+                     "recipient_unknown": "kept; the student's record needs fixing"}
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ from badging.errors import (
     error_label,
 )
 from badging.extract import Recipient, recipients
-from badging.ledger import LEASE_SECONDS, Claim, Heartbeat, LedgerRow, recipient_digests
+from badging.lease import LEASE_SECONDS, Heartbeat
+from badging.ledger import Claim, LedgerRow, recipient_digests
 from badging.run import RunInfo
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,9 @@ def worker_threads(concurrency: int) -> int:
 SAME_REFUSALS_TO_STOP = 3
 # Why a planned badge was not issued: its Real-Time entry was deleted since (ledger error).
 CERTIFICATION_GONE = "CertificationGone (deleted in CTIMS)"
+# Why a planned badge was not issued: CTIMS names no usable recipient for its student now
+# (a blank or malformed address or name, or no student row); reopened once it does.
+RECIPIENT_UNKNOWN = "RecipientUnknown"
 
 
 @dataclass(frozen=True)
@@ -133,20 +137,27 @@ class BatchIssuer:
         self._lock = threading.Lock()
 
     def load(self, batch_no: int) -> list[BatchRow]:
-        """The batch's open badges whose certification CTIMS still has (live, not deleted)."""
+        """The batch's open badges whose certification CTIMS still has (live, not deleted)
+        and whose student it names a usable recipient for; the others fail, saying why."""
         with psycopg.connect(self._conninfo) as conn:
             rows = db.execute(conn, "issue/batch_rows.sql",
                               {"run_id": self._run.run_id, "batch_no": batch_no}).fetchall()
             found = recipients((row[0] for row in rows), ctims=self._ctims)
-            gone = [row for row in rows if row[0] not in found]
-            if gone:
+            unusable: dict[str, list[tuple]] = {}
+            for row in rows:
+                recipient = found.get(row[0])
+                why = CERTIFICATION_GONE if recipient is None else (
+                    recipient.problem and f"{RECIPIENT_UNKNOWN} ({recipient.problem})")
+                if why:
+                    unusable.setdefault(why, []).append(row)
+            for why, failing in unusable.items():
                 db.execute(conn, "ledger/fail_gone.sql", audit.run_params(self._run) | {
-                    "issuance_ids": [row[1] for row in gone], "error": CERTIFICATION_GONE,
-                    "swept_ids": [row[1] for row in gone if row[4]]})
-                log.warning("%d badges of the batch have no live certification in CTIMS any "
-                            "more: failed, not issued", len(gone))
-                self._count(Outcome.FAILED, len(gone))
-        return [BatchRow(*row, recipient=found[row[0]]) for row in rows if row[0] in found]
+                    "issuance_ids": [row[1] for row in failing], "error": why,
+                    "swept_ids": [row[1] for row in failing if row[4]]})
+                log.warning("%d badges of the batch failed, not issued: %s", len(failing), why)
+                self._count(Outcome.FAILED, len(failing))
+        failed = {row[1] for failing in unusable.values() for row in failing}
+        return [BatchRow(*row, recipient=found[row[0]]) for row in rows if row[1] not in failed]
 
     def issue(self, batch_no: int, label: str) -> dict[str, int]:
         """Issue the batch; returns counts per outcome (no student data).
@@ -165,7 +176,7 @@ class BatchIssuer:
         progress_every = max(1, total // 10)
         done = 0
         with _thread_connections(self._conninfo) as connections, \
-                Heartbeat(self._conninfo, self._run), \
+                Heartbeat(self._conninfo, self._run.holder), \
                 ThreadPoolExecutor(worker_threads(self._concurrency),
                                    thread_name_prefix="issue") as pool:
             held: list[BatchRow] = []
@@ -250,6 +261,7 @@ class BatchIssuer:
                 existing = self._client.find_existing_badge(request)
                 if existing is not None:
                     ledger.mark_issued(existing.id, Event.ISSUED, digests=digests,
+                                       entry_test_date=row.recipient.test_date,
                                        recovered=True, attempt=claim.attempt)
                     return Outcome.ISSUED
                 maybe_applied = False
@@ -259,10 +271,12 @@ class BatchIssuer:
                         ledger.key)
             return Outcome.HELD_ELSEWHERE
         except CredlyError as error:
-            return self._refused(row, ledger, error, maybe_applied or error.maybe_applied)
+            return self._refused(row, ledger, error, maybe_applied or error.maybe_applied,
+                                 digests)
         event = Event.ISSUED if result.outcome == Outcome.ISSUED else Event.ALREADY_ISSUED
         detail: dict[str, Any] = {"attempt": claim.attempt, "recovered": result.recovered}
-        if not ledger.mark_issued(result.badge.id, event, digests=digests, **detail):
+        if not ledger.mark_issued(result.badge.id, event, digests=digests,
+                                  entry_test_date=row.recipient.test_date, **detail):
             log.warning("%s: claim was taken over before the result was recorded", ledger.key)
         return Outcome.ISSUED if event == Event.ISSUED else Outcome.ALREADY_ISSUED
 
@@ -272,7 +286,7 @@ class BatchIssuer:
             raise ClaimLost(f"{ledger.key}: the claim was taken over")
 
     def _refused(self, row: BatchRow, ledger: LedgerRow, error: CredlyError,
-                 maybe_applied: bool) -> Outcome:
+                 maybe_applied: bool, digests: tuple[str, str] | None) -> Outcome:
         """Record a Credly error; every exit keeps whether the badge may exist already."""
         label = error_label(error)
         if isinstance(error, CredlyAuthError):
@@ -285,7 +299,7 @@ class BatchIssuer:
             self._count_refusal(row.template_id, error)
             return Outcome.RETRY_LATER
         if isinstance(error, CredlyInvalidRequest):
-            ledger.mark_failed(label, maybe_applied=maybe_applied)
+            ledger.mark_failed(label, maybe_applied=maybe_applied, digests=digests)
             log.warning("%s failed for good: %s", ledger.key, error)
             return Outcome.FAILED
         # Throttled, unreachable, or the outcome unknown even after the client's retries.

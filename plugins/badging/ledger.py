@@ -6,10 +6,9 @@ import hashlib
 import hmac
 import logging
 import math
-import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -18,6 +17,7 @@ from psycopg.types.json import Jsonb
 from badging import audit, db, sql
 from badging.constants import TERMINAL_EVENTS, Event, Reason, State
 from badging.errors import ConfigurationError
+from badging.lease import Lease, Subject
 from badging.run import RunInfo
 
 if TYPE_CHECKING:
@@ -30,14 +30,6 @@ log = logging.getLogger(__name__)
 MAX_BATCHES = 200
 # The fewest badges worth a batch of their own when batches are split to fill the pool.
 MIN_BATCH = 50
-# A claim not renewed for this long belongs to a dead worker, and anyone may take it over.
-# A live holder renews its claims every HEARTBEAT_SECONDS (Heartbeat) and right before each
-# Credly write (LedgerRow.renew), so its longest gap between renewals is a heartbeat or one
-# request (connect + read timeouts, 35 s): the lease is several times both, and a dead
-# holder's rows are taken over within two minutes. The environment may shorten it (tests).
-LEASE_SECONDS = int(os.environ.get("BADGING_LEASE_SECONDS", 90))
-HEARTBEAT_SECONDS = max(1.0, LEASE_SECONDS / 6)
-
 _PLAN_EVENTS = (Event.PLANNED, Event.ALREADY_ISSUED, Event.INELIGIBLE, Event.WOULD_ISSUE)
 
 
@@ -124,7 +116,8 @@ def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, pool_slots: in
         if not run.dry_run:
             _insert_pending(conn, params, earner_id_secret)
             db.execute(conn, "plan/reopen_failed.sql", params)
-            db.execute(conn, "plan/reopen_revoked.sql", audit.run_params(run) | params)
+            db.execute(conn, "plan/reopen_revoked.sql",
+                       audit.run_params(run) | params | {"staged_run_id": run.run_id})
         db.execute(conn, "plan/classify.sql", params)
         db.execute(conn, "plan/clear_batches.sql", params)
         db.execute(conn, "plan/take_open_rows.sql", params)
@@ -190,7 +183,8 @@ class Snapshot:
 
 
 class LedgerRow:
-    """One badge's transitions, each one statement that also writes its audit row.
+    """One badge's transitions, each one statement that also writes its audit row; the claim
+    is the shared lease (badging/lease.py).
 
     The connection must be in autocommit mode: every statement is its own transaction, one
     round trip, committed before Credly hears of the attempt.
@@ -198,26 +192,27 @@ class LedgerRow:
 
     def __init__(self, conn: psycopg.Connection, run: RunInfo, issuance_id: int,
                  certification_id: int, *, swept: bool = False):
-        if not conn.autocommit:
-            raise ValueError("LedgerRow needs an autocommit connection")
+        self.lease = Lease(conn, Subject.ISSUANCE, issuance_id, run.holder)
         self._conn = conn
         self._run = run
         self.issuance_id = issuance_id
         self.certification_id = certification_id
         # Planned by another run: its audit rows say so, and stay out of this run's story.
         self.swept = swept
-        self.attempt: int | None = None
 
     @property
     def key(self) -> str:
         """The surrogate that names this badge in logs and errors."""
-        return f"issuance#{self.issuance_id}"
+        return self.lease.key
+
+    @property
+    def attempt(self) -> int | None:
+        return self.lease.attempt
 
     def _params(self, **extra: Any) -> dict[str, Any]:
-        return audit.run_params(self._run) | {
+        return audit.run_params(self._run) | self.lease.params() | {
             "issuance_id": self.issuance_id, "certification_id": self.certification_id,
-            "holder": self._run.holder, "issued_run_id": self._run.issuing_run,
-            "lease_seconds": LEASE_SECONDS, "attempt": self.attempt,
+            "issued_run_id": self._run.issuing_run,
             "swept_detail": Jsonb({"swept": True} if self.swept else {}), **extra}
 
     def claim(self) -> Claim | None:
@@ -226,43 +221,50 @@ class LedgerRow:
                          self._params(event=str(Event.ISSUE_ATTEMPT))).fetchone()
         if row is None:
             return None
-        self.attempt = row[1]
+        self.lease.attempt = row[1]
         return Claim(look_up_first=row[0], attempt=row[1])
 
     def renew(self) -> bool:
         """Renew this attempt's claim before a Credly write; False if it was taken over."""
-        return db.execute(self._conn, "ledger/renew.sql", self._params()).rowcount > 0
+        return self.lease.renew()
 
     def snapshot(self) -> Snapshot:
-        state, issued_run_id, claimed_by, lease_expired = db.execute(
+        state, issued_run_id, holder, lease_expired = db.execute(
             self._conn, "ledger/current.sql", self._params()).fetchone()
-        held_by_other = (state == State.IN_FLIGHT and claimed_by != self._run.holder
+        held_by_other = (state == State.IN_FLIGHT and holder != self._run.holder
                          and not lease_expired)
         return Snapshot(State(state), issued_run_id, held_by_other)
 
     def _finish(self, state: State, event: Event, *, credly_badge_id: str | None = None,
                 error: str | None = None, lookup_first: bool = False,
-                digests: tuple[str, str] | None = None, **detail: Any) -> bool:
+                digests: tuple[str, str] | None = None, entry_test_date: date | None = None,
+                **detail: Any) -> bool:
         recipient_digest, name_digest = digests or (None, None)
         finished = db.execute(self._conn, "ledger/finish_attempt.sql", self._params(
             state=str(state), event=str(event), credly_badge_id=credly_badge_id, error=error,
             lookup_first=lookup_first, recipient_digest=recipient_digest,
-            name_digest=name_digest, detail=Jsonb(detail))).rowcount
+            name_digest=name_digest, entry_test_date=entry_test_date,
+            detail=Jsonb(detail))).rowcount
         return finished > 0
 
     def mark_issued(self, credly_badge_id: str, event: Event, *,
-                    digests: tuple[str, str] | None = None, **detail: Any) -> bool:
-        """Record the Credly badge, and the digests of whom it names (recipient_digests) when
-        known; False if the claim was lost (lease taken over) meanwhile."""
+                    digests: tuple[str, str] | None = None,
+                    entry_test_date: date | None = None, **detail: Any) -> bool:
+        """Record the Credly badge, the digests of whom it names (recipient_digests) and the
+        test date it carries, when known; False if the claim was lost (lease taken over)."""
         return self._finish(State.ISSUED, event, credly_badge_id=credly_badge_id,
-                            digests=digests, **detail)
+                            digests=digests, entry_test_date=entry_test_date, **detail)
 
-    def mark_failed(self, error: str, *, maybe_applied: bool = False) -> None:
+    def mark_failed(self, error: str, *, maybe_applied: bool = False,
+                    digests: tuple[str, str] | None = None) -> None:
         """Failed for good (Credly refused this badge): only a correction or an operator retries.
 
         `maybe_applied`: the attempt may have reached Credly, so a later try looks first.
+        `digests`: whom the refused request named; a later check reopens the row when CTIMS
+        names someone else (lifecycle/reopen_failed.sql), and only then.
         """
-        self._finish(State.FAILED, Event.FAILED, error=error, lookup_first=maybe_applied)
+        self._finish(State.FAILED, Event.FAILED, error=error, lookup_first=maybe_applied,
+                     digests=digests)
 
     def release(self, error: str, *, maybe_applied: bool = False) -> None:
         """Back to pending: the attempt did not issue, a retry takes it again (looking the
@@ -285,42 +287,3 @@ class LedgerRow:
         db.execute(self._conn, "ledger/record_settled.sql", self._params(
             event=str(event), reason=str(reason), detail=Jsonb(detail),
             terminal_events=[str(e) for e in TERMINAL_EVENTS]))
-
-
-class Heartbeat:
-    """Renews every claim of one holder every HEARTBEAT_SECONDS, on a thread of its own.
-
-    While the process lives its rows stay held, however long a call waits (a Retry-After,
-    the shared 429 pause); when it dies the renewals stop and the lease frees the rows.
-    A failed renewal is logged and tried again next beat: the fence before each write
-    (LedgerRow.renew) is what stops a holder whose claim was taken over.
-    """
-
-    def __init__(self, conninfo: str, run: RunInfo, interval: float = HEARTBEAT_SECONDS):
-        self._conninfo = conninfo
-        self._holder = run.holder
-        self._interval = interval
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name="claims-heartbeat", daemon=True)
-
-    def __enter__(self) -> Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stopped.set()
-        self._thread.join()
-
-    def _beat(self) -> None:
-        conn = None
-        while not self._stopped.wait(self._interval):
-            try:
-                if conn is None or conn.closed:
-                    conn = psycopg.connect(self._conninfo, autocommit=True)
-                db.execute(conn, "ledger/heartbeat.sql", {"holder": self._holder})
-            except psycopg.Error as error:
-                log.warning("could not renew this task's claims (%s); trying again",
-                            type(error).__name__)
-                conn = None
-        if conn is not None:
-            conn.close()

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from badging.constants import AGENCY_TZ
+from badging import clock
+from badging.constants import AGENCY_TZ, RunType
 
 
 def processing_day(date_param: str | None, interval_start: datetime | None,
@@ -81,11 +82,26 @@ class RunInfo:
     clear_number: int = 0
     # A history load's first day (`day` is its last); None for a run of one day.
     first_day: date | None = None
+    run_type: RunType = RunType.MANUAL
+    # The latest complete day in Chicago when the task started (by the clock).
+    latest_day: date | None = None
 
     @property
     def is_range(self) -> bool:
         """A history load of several days (docs/history-load.md)."""
         return self.first_day is not None and self.first_day < self.day
+
+    @property
+    def is_nightly(self) -> bool:
+        """A night of the badge check (docs/lifecycle.md, "Grace is nightly time"): a
+        scheduled run, or a manual run of the latest complete day; never a dry run, a
+        backfill, a history load or a manual run of a past day. Only such runs advance a
+        finding's streak and change badges in Credly after issuance."""
+        if self.dry_run or self.is_range:
+            return False
+        if self.run_type == RunType.SCHEDULED:
+            return True
+        return self.run_type == RunType.MANUAL and self.day == self.latest_day
 
     @property
     def issuing_run(self) -> str:
@@ -119,7 +135,13 @@ class RunInfo:
             dry_run=bool(params["dry_run"]), task_id=ti.task_id, map_index=map_index,
             try_number=ti.try_number or 1, clear_number=getattr(dag_run, "clear_number", 0) or 0,
             first_day=first if first < day else None,
+            run_type=RunType(run_type(context)), latest_day=latest_complete_day(),
         )
+
+
+def latest_complete_day() -> date:
+    """The last full Chicago day at the clock's now (what a nightly run processes)."""
+    return clock.now().astimezone(AGENCY_TZ).date() - timedelta(days=1)
 
 
 def run_type(context: dict[str, Any]) -> str:

@@ -150,10 +150,11 @@ def issue(context: dict[str, Any], batch: dict[str, int]) -> dict[str, int]:
 
 
 def check_badges(context: dict[str, Any]) -> dict[str, Any]:
-    """Every issued badge against the live CTIMS rows; plans revocations (docs/lifecycle.md).
+    """Every issued badge against the live CTIMS rows, under the source guard; plans what
+    has held for the grace (docs/lifecycle.md).
 
-    Not in backfills: they never revoke, and a backfill of history would read every live
-    CTIMS row once per day it loads; the next scheduled or manual run checks every badge.
+    Not in backfills: they never change badges, and a backfill of history would read every
+    live CTIMS row once per day it loads; the next nightly run checks every badge.
     """
     if reason := idle_reason("check_badges", context):
         log.info("no check of the live badges: %s", reason)
@@ -162,24 +163,31 @@ def check_badges(context: dict[str, Any]) -> dict[str, Any]:
 
     from badging.credly.hook import CredlyHook
     from badging.errors import ConfigurationError
-    from badging.lifecycle import check_badges as check
-    from badging.lifecycle import may_revoke
+    from badging.lifecycle.check import CheckOptions, check_badges
 
     params = context["params"]
     run = RunInfo.from_context(context)
-    with _no_retry_for(ConfigurationError):
+    with _no_retry_for(ConfigurationError, ValueError):
         # The earner id's key digests whom each badge names (name and email corrections).
         secret = CredlyHook(CREDLY_CONN_ID).earner_id_secret()
-    found = check(run, grace_days=int(params["revocation_grace_days"]),
-                  program_launch=date.fromisoformat(params["program_launch"]),
-                  counted=may_revoke(run, run_type(context)),
-                  digest_secret=secret)
+        options = CheckOptions(
+            grace_days=int(params["revocation_grace_days"]),
+            program_launch=date.fromisoformat(params["program_launch"]),
+            digest_secret=secret,
+            revoke_reviewed=tuple(int(c) for c in params.get("revoke_reviewed") or ()),
+            accept_source_change=bool(params.get("accept_source_change")),
+            triggered_by=getattr(context["dag_run"], "triggering_user_name", None))
+        found = check_badges(run, options)
+    if found.blocked:
+        from badging.alerts import alert_source_guard
+
+        alert_source_guard(context, found.blocked)
     return asdict(found)
 
 
 def revocation_check(context: dict[str, Any]):
     """The revocation gate's check (its database code imported only when it runs)."""
-    from badging.lifecycle import revocation_check as check
+    from badging.lifecycle.revocation import revocation_check as check
 
     return check(context)
 
@@ -187,7 +195,7 @@ def revocation_check(context: dict[str, Any]):
 def revoke(context: dict[str, Any]) -> dict[str, int]:
     from badging.credly.hook import CredlyHook
     from badging.errors import ConfigurationError, CredlyAuthError
-    from badging.lifecycle import revoke as revoke_badges
+    from badging.lifecycle.revocation import revoke as revoke_badges
 
     run = RunInfo.from_context(context)
     with _no_retry_for(ConfigurationError, CredlyAuthError):
@@ -195,8 +203,8 @@ def revoke(context: dict[str, Any]) -> dict[str, int]:
         # Either the connection (a deployment's policy) or the run's param may ask.
         suppress = (bool(context["params"]["suppress_revoke_notification_email"])
                     or hook.suppresses_revoke_notification())
-        return revoke_badges(run, hook.get_conn(), run_type=run_type(context),
-                             suppress_notification=suppress)
+        return revoke_badges(run, hook.get_conn(), suppress_notification=suppress,
+                             digest_secret=hook.earner_id_secret())
 
 
 def sync_credly(context: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-SELECT state, issued_run_id, claimed_by,
-       claimed_at < now() - make_interval(secs => %(lease_seconds)s) AS lease_expired
-FROM badging.issuance
-WHERE issuance_id = %(issuance_id)s;
+-- One badge's state, and who holds its claim (if anyone) and whether that lease has passed.
+SELECT i.state, i.issued_run_id, l.holder,
+       coalesce(l.claimed_at < now() - make_interval(secs => %(lease_seconds)s), true)
+           AS lease_expired
+FROM badging.issuance i
+LEFT JOIN badging.lease l ON l.subject = 'issuance' AND l.subject_id = i.issuance_id
+WHERE i.issuance_id = %(issuance_id)s;

@@ -1,5 +1,7 @@
--- Ends pending badges whose certification CTIMS no longer has (deleted since planned):
--- failed, with the reason, and audited. Only pending ones: an in_flight row may have
+-- Ends pending badges whose certification CTIMS no longer has (deleted since planned), or
+-- whose student CTIMS names no usable recipient for now: failed, with the reason, and
+-- audited. The nightly check reopens the latter once the student's record is usable
+-- (lifecycle/reopen_failed.sql). Only pending ones: an in_flight row may have
 -- reached Credly and is settled by its lookup first. A corrected entry reopens the badge
 -- (plan/reopen_failed.sql).
 WITH failed AS (

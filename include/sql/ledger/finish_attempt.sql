@@ -1,8 +1,8 @@
 -- Ends this holder's attempt on an in_flight badge, with its audit row, in one statement:
 -- `issued` with the Credly id, `failed` for good, or back to `pending` so a retry takes it
 -- again (`lookup_first` set when the attempt may have reached Credly). A claim that was
--- taken over (lease expired) no longer matches holder and attempt: nothing changes, nothing
--- is audited, and the row count is 0.
+-- taken over (lease expired) no longer matches holder and attempt (badging.end_lease):
+-- nothing changes, nothing is audited, and the row count is 0.
 --
 -- Committed without waiting for the WAL flush (it follows within wal_writer_delay): only the
 -- claim must be durable before Credly is called. A finish lost to a database crash leaves
@@ -17,18 +17,17 @@ finished AS (
         -- Whom the badge names, as keyed digests (migration 007), when the issuer knows.
         recipient_digest = coalesce(%(recipient_digest)s, recipient_digest),
         name_digest     = coalesce(%(name_digest)s, name_digest),
+        -- The test date the badge carries (what a later check compares the entry with).
+        entry_test_date = coalesce(%(entry_test_date)s, entry_test_date),
         issued_run_id   = CASE WHEN %(state)s = 'issued' THEN %(issued_run_id)s
                                ELSE issued_run_id END,
         issued_at       = CASE WHEN %(state)s = 'issued' THEN now() ELSE issued_at END,
         last_error      = %(error)s,
         lookup_first    = %(lookup_first)s,
-        claimed_by      = NULL,
-        claimed_at      = NULL,
         updated_at      = now()
     WHERE issuance_id = %(issuance_id)s
       AND state = 'in_flight'
-      AND claimed_by = %(holder)s
-      AND attempts = %(attempt)s
+      AND badging.end_lease('issuance', %(issuance_id)s, %(holder)s, %(attempt)s)
     RETURNING issuance_id
 )
 INSERT INTO badging.audit_log (run_id, logical_date, task_id, map_index, try_number,

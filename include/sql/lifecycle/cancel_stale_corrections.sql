@@ -1,17 +1,25 @@
--- An open name or email correction whose target is no longer what CTIMS says (the fix was
--- undone or corrected again), or whose badge lost its justification, is cancelled (audit
--- revoke_cancelled) before plan_corrections.sql plans what is right now; a revocation, if
--- due, takes its place.
+-- Cancels every open change (planned or held) tonight's findings no longer back, before
+-- anything is planned (audit revoke_cancelled): a revocation whose badge its own entries
+-- earn again, or that only a reference table refuses now (a person decides those); a
+-- requested one whose badge is earned again; a name or email correction whose target is no
+-- longer what CTIMS says (undone, corrected again, or unknown tonight). What is due now is
+-- planned next. A change in flight is left to its holder.
 WITH cancelled AS (
     UPDATE badging.revocation r
-    SET revocation_state = 'cancelled', claimed_by = NULL, claimed_at = NULL, updated_at = now()
+    SET revocation_state = 'cancelled', updated_at = now()
     FROM badge_justification j
-    LEFT JOIN recipient_now n ON n.issuance_id = j.issuance_id
     WHERE j.issuance_id = r.issuance_id
-      AND r.action <> 'revoke'
       AND r.revocation_state IN ('planned', 'held')
-      AND (n.issuance_id IS NULL
-           OR r.recipient_digest <> n.recipient_digest OR r.name_digest <> n.name_digest)
+      AND CASE
+              WHEN r.action = 'revoke' AND r.requested_by IS NOT NULL THEN j.justified
+              WHEN r.action = 'revoke' THEN NOT EXISTS (
+                  SELECT 1 FROM badging.badge_finding f
+                  WHERE f.issuance_id = r.issuance_id AND f.kind = 'unjustified')
+              ELSE NOT EXISTS (
+                  SELECT 1 FROM badging.badge_finding f
+                  WHERE f.issuance_id = r.issuance_id AND f.kind = 'recipient_changed'
+                    AND f.detail = r.recipient_digest || ':' || r.name_digest)
+          END
     RETURNING r.issuance_id, r.reason
 )
 INSERT INTO badging.audit_log (run_id, logical_date, task_id, map_index, try_number,

@@ -1,10 +1,11 @@
 -- Ends this holder's revocation or correction attempt, with its audit row, in one
 -- statement: `revoked` (the ledger's badge too), `replaced` (the ledger row carries the new
--- badge; this row keeps the old id), `moved` (revoked for an unaccepted badge whose address
--- was corrected: the ledger row goes back to pending, for the issue sweep to issue it to the
--- new address), `kept` (accepted before the address was corrected: the new address becomes
--- the baseline), `failed` for good, `cancelled`, or back to `planned` for a retry. A claim
--- taken over (lease passed) no longer matches holder and attempt: nothing changes.
+-- badge; this row keeps the old id), `moved` (an unaccepted badge whose address was
+-- corrected: a new badge went to the new address first, then the old one was revoked; the
+-- ledger row carries the new badge, its entry and digests), `kept` (accepted before the
+-- address was corrected: the new address becomes the baseline), `failed` for good,
+-- `cancelled`, or back to `planned` for a retry. A claim taken over (lease passed) no longer
+-- matches holder and attempt (badging.end_lease): nothing changes.
 WITH finished AS (
     UPDATE badging.revocation
     SET revocation_state = %(revocation_state)s,
@@ -13,20 +14,16 @@ WITH finished AS (
         revoked_run_id = CASE WHEN %(revocation_state)s IN ('revoked', 'moved')
                               THEN %(run_id)s END,
         revoked_at     = CASE WHEN %(revocation_state)s IN ('revoked', 'moved') THEN now() END,
-        claimed_by     = NULL,
-        claimed_at     = NULL,
         updated_at     = now()
     WHERE revocation_id = %(revocation_id)s
       AND revocation_state = 'in_flight'
-      AND claimed_by = %(holder)s
-      AND attempts = %(attempt)s
+      AND badging.end_lease('revocation', %(revocation_id)s, %(holder)s, %(attempt)s)
     RETURNING issuance_id, credly_badge_id, reason, certification_id, recipient_digest,
-              name_digest
+              name_digest, replacement_badge_id
 ),
 badge AS (
     UPDATE badging.issuance i
-    SET state = 'revoked', unjustified_since = NULL, unjustified_seen = NULL,
-        updated_at = now()
+    SET state = 'revoked', updated_at = now()
     FROM finished f
     WHERE %(revocation_state)s = 'revoked'
       AND i.issuance_id = f.issuance_id AND i.credly_badge_id = f.credly_badge_id
@@ -43,9 +40,10 @@ replaced AS (
 ),
 moved AS (
     UPDATE badging.issuance i
-    SET state = 'pending', credly_badge_id = NULL, certification_id = f.certification_id,
-        issued_run_id = NULL, issued_at = NULL, last_error = NULL, lookup_first = false,
-        recipient_digest = NULL, name_digest = NULL, updated_at = now()
+    SET credly_badge_id = f.replacement_badge_id, certification_id = f.certification_id,
+        entry_test_date = coalesce(%(entry_test_date)s, i.entry_test_date),
+        recipient_digest = f.recipient_digest, name_digest = f.name_digest,
+        issued_run_id = %(run_id)s, issued_at = now(), last_error = NULL, updated_at = now()
     FROM finished f
     WHERE %(revocation_state)s = 'moved'
       AND i.issuance_id = f.issuance_id AND i.credly_badge_id = f.credly_badge_id

@@ -1,11 +1,13 @@
--- For each justified issued badge, the live entry that justifies it (its own entry first)
--- with its student's current address and name: lifecycle.check_badges digests them in
--- Python (the key never reaches SQL) and drops them.
+-- Whom each badge should name now, for every justified issued badge and every failed one a
+-- live entry earns again: the live entry that earns it (its own entry first) with its
+-- student's current address and name. lifecycle/check.py digests them in Python (the key
+-- never reaches SQL) and drops them.
 SELECT DISTINCT ON (i.issuance_id)
        i.issuance_id, s.certification_id, s.email, s.first_name, s.last_name
 FROM badging.issuance i
-JOIN badge_justification j ON j.issuance_id = i.issuance_id AND j.justified
+LEFT JOIN badge_justification j ON j.issuance_id = i.issuance_id
 JOIN badging.staged_certification s
   ON s.run_id = %(live_run_id)s AND s.student_id = i.student_id
  AND s.assessment_code = i.assessment_code AND s.reason IS NULL
+WHERE j.justified OR i.state = 'failed'
 ORDER BY i.issuance_id, s.certification_id = i.certification_id DESC, s.certification_id;

@@ -1,5 +1,7 @@
 -- Plans a change of every issued badge whose student's address or name was corrected in
--- CTIMS since issuance (docs/recipient-corrections.md): a changed address -> move (the
+-- CTIMS (docs/recipient-corrections.md), once the new usable value has held for the grace:
+-- a `recipient_changed` finding seen by at least `grace_days` nightly runs in a row, the
+-- first at least grace_days x 24 hours before tonight's. A changed address -> move (the
 -- revoke task asks Credly whether the earner accepted it first), else a changed name ->
 -- replace. Audited move_planned / replace_planned. A badge with a change already open, or
 -- whose same change failed for good, gets none (no daily retry loop).
@@ -7,23 +9,23 @@ WITH due AS (
     INSERT INTO badging.revocation (issuance_id, credly_badge_id, site_code, reason, action,
                                     certification_id, recipient_digest, name_digest,
                                     planned_run_id, run_id)
-    SELECT i.issuance_id, i.credly_badge_id, j.site_code,
-           CASE WHEN n.recipient_digest <> i.recipient_digest THEN 'email_corrected'
-                ELSE 'name_corrected' END AS reason,
-           CASE WHEN n.recipient_digest <> i.recipient_digest THEN 'move'
-                ELSE 'replace' END,
+    SELECT i.issuance_id, i.credly_badge_id, f.site_code, o.reason,
+           CASE WHEN o.reason = 'email_corrected' THEN 'move' ELSE 'replace' END,
            n.certification_id, n.recipient_digest, n.name_digest, %(run_id)s, %(run_id)s
-    FROM badging.issuance i
-    JOIN recipient_now n ON n.issuance_id = i.issuance_id
-    JOIN badge_justification j ON j.issuance_id = i.issuance_id
-    WHERE i.state = 'issued'
-      AND (n.recipient_digest <> i.recipient_digest OR n.name_digest <> i.name_digest)
-      AND NOT EXISTS (SELECT 1 FROM badging.revocation f
-                      WHERE f.issuance_id = i.issuance_id
-                        AND f.credly_badge_id = i.credly_badge_id
-                        AND f.revocation_state = 'failed'
-                        AND f.recipient_digest = n.recipient_digest
-                        AND f.name_digest = n.name_digest)
+    FROM badging.badge_finding f
+    JOIN badge_observed o ON o.issuance_id = f.issuance_id AND o.kind = f.kind
+    JOIN recipient_now n ON n.issuance_id = f.issuance_id
+    JOIN badging.issuance i ON i.issuance_id = f.issuance_id AND i.state = 'issued'
+    WHERE f.kind = 'recipient_changed'
+      AND f.last_day = %(day)s
+      AND f.nights >= %(grace_days)s
+      AND f.last_seen_at >= f.first_seen_at + make_interval(days => %(grace_days)s)
+      AND NOT EXISTS (SELECT 1 FROM badging.revocation failed
+                      WHERE failed.issuance_id = i.issuance_id
+                        AND failed.credly_badge_id = i.credly_badge_id
+                        AND failed.revocation_state = 'failed'
+                        AND failed.recipient_digest = n.recipient_digest
+                        AND failed.name_digest = n.name_digest)
     ON CONFLICT (issuance_id) WHERE revocation_state IN ('planned', 'held', 'in_flight') DO NOTHING
     RETURNING issuance_id, action, reason
 )

@@ -1,24 +1,19 @@
--- Plans the revocation of every badge unjustified for `grace_days` successive run days
--- (audit revoke_planned), and gives this run every revocation still open, planned, held or
--- in flight in earlier runs: its gate and revoke task decide them all (a data-modifying WITH
--- runs whether or not the statement reads it). One in flight in a run that died stays
--- claimed until its lease runs out; this run's revoke task then takes it over.
+-- Plans the revocation of every badge whose own entries have not earned it for the grace
+-- (docs/lifecycle.md, "Grace is nightly time"): an `unjustified` finding seen by at least
+-- `grace_days` nightly runs in a row, the first at least grace_days x 24 hours before
+-- tonight's (audit revoke_planned). At most one open change per badge.
 WITH due AS (
     INSERT INTO badging.revocation (issuance_id, credly_badge_id, site_code, reason,
                                     planned_run_id, run_id)
-    SELECT i.issuance_id, i.credly_badge_id, j.site_code, i.unjustified_reason,
-           %(run_id)s, %(run_id)s
-    FROM badging.issuance i
-    JOIN badge_justification j ON j.issuance_id = i.issuance_id AND NOT j.justified
-    WHERE i.unjustified_seen - i.unjustified_since + 1 >= %(grace_days)s
+    SELECT i.issuance_id, i.credly_badge_id, f.site_code, f.detail, %(run_id)s, %(run_id)s
+    FROM badging.badge_finding f
+    JOIN badging.issuance i ON i.issuance_id = f.issuance_id AND i.state = 'issued'
+    WHERE f.kind = 'unjustified'
+      AND f.last_day = %(day)s
+      AND f.nights >= %(grace_days)s
+      AND f.last_seen_at >= f.first_seen_at + make_interval(days => %(grace_days)s)
     ON CONFLICT (issuance_id) WHERE revocation_state IN ('planned', 'held', 'in_flight') DO NOTHING
     RETURNING issuance_id, reason
-),
-taken AS (
-    UPDATE badging.revocation r
-    SET run_id = %(run_id)s, updated_at = now()
-    WHERE r.revocation_state IN ('planned', 'held', 'in_flight') AND r.run_id <> %(run_id)s
-    RETURNING r.revocation_id
 )
 INSERT INTO badging.audit_log (run_id, logical_date, task_id, map_index, try_number,
                                certification_id, issuance_id, event, reason)

@@ -1,8 +1,11 @@
+-- What one run's check saw (badging.badge_check): the counts, the census, whether it was a
+-- night of the check, and why it may not change badges (NULL: it may).
 INSERT INTO badging.badge_check (run_id, logical_date, live_rows, live_badges, unjustified,
-                                 blocked)
+                                 blocked, census, counted, accepted_by)
 VALUES (%(run_id)s, %(logical_date)s, %(live_rows)s, %(live_badges)s, %(unjustified)s,
-        %(blocked)s)
+        %(blocked)s, %(census)s, %(counted)s, %(accepted_by)s)
 ON CONFLICT (run_id) DO UPDATE SET
     logical_date = EXCLUDED.logical_date, live_rows = EXCLUDED.live_rows,
     live_badges = EXCLUDED.live_badges, unjustified = EXCLUDED.unjustified,
-    blocked = EXCLUDED.blocked, checked_at = now();
+    blocked = EXCLUDED.blocked, census = EXCLUDED.census, counted = EXCLUDED.counted,
+    accepted_by = EXCLUDED.accepted_by, checked_at = now();

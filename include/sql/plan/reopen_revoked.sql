@@ -1,8 +1,9 @@
 -- A badge the pipeline revoked whose justification came back is issued again as a new
 -- badge: the same ledger row goes back to pending without its old Credly id, which
--- badging.revocation keeps (audit reissue_planned). An eligible row staged now is that
--- justification: the badge was revoked because no live row earned it. A badge revoked in
--- Credly by someone else is never re-issued here.
+-- badging.revocation keeps (audit reissue_planned). An eligible row staged under
+-- `staged_run_id` is that justification: the day's rows (plan), or every live CTIMS row
+-- (the nightly check, whatever the rows' updated_at: docs/lifecycle.md, "Healing"). A badge
+-- revoked in Credly by someone else is never re-issued here.
 WITH entry AS (
     SELECT DISTINCT ON (s.student_id, s.assessment_code)
            s.student_id, s.assessment_code, s.certification_id,
@@ -10,7 +11,7 @@ WITH entry AS (
     FROM badging.staged_certification s
     JOIN badging.badge_templates t
       ON t.assessment_code = s.assessment_code AND t.active
-    WHERE s.run_id = %(run_id)s AND s.decision IS NULL
+    WHERE s.run_id = %(staged_run_id)s AND s.decision IS NULL AND s.reason IS NULL
     ORDER BY s.student_id, s.assessment_code, s.test_date, s.certification_id
 ),
 reopened AS (

@@ -5,6 +5,9 @@
 -- them. Certification ids, site codes and reasons only: no recipient details.
 -- Name and email corrections (docs/recipient-corrections.md) count as `replaced`, `kept`
 -- (an accepted badge whose email changed) and `would_correct`; a move is a revocation.
+-- The badges waiting for a person (`needs_review`: only a reference table refuses them) and
+-- those whose student's record is unusable (`recipient_unknown`) are listed as they stand
+-- when the report is written (badging.badge_finding).
 WITH outcome AS (
     SELECT coalesce(a.certification_id, i.certification_id) AS certification_id,
            r.site_code, r.reason, 'revoked' AS outcome
@@ -42,17 +45,25 @@ WITH outcome AS (
       AND a.event IN ('revoke_held', 'revoke_failed', 'would_revoke', 'reissue_planned',
                       'replaced', 'email_changed_after_acceptance', 'would_replace',
                       'would_move')
+    UNION ALL
+    SELECT i.certification_id, f.site_code, f.detail, f.kind
+    FROM badging.badge_finding f
+    JOIN badging.issuance i ON i.issuance_id = f.issuance_id
+    WHERE f.kind IN ('needs_review', 'recipient_unknown')
 ),
 listed AS (
     SELECT certification_id, site_code, coalesce(reason, 'unknown') AS reason, outcome
     FROM outcome
-    WHERE outcome IN ('revoked', 'held', 'would_revoke')
+    WHERE outcome IN ('revoked', 'held', 'would_revoke', 'needs_review', 'recipient_unknown')
 ),
 per_reason AS (
     SELECT coalesce(site_code, 'unknown') AS site, reason,
            jsonb_build_object('revoked', count(*) FILTER (WHERE outcome = 'revoked'),
                               'held', count(*) FILTER (WHERE outcome = 'held'),
-                              'would_revoke', count(*) FILTER (WHERE outcome = 'would_revoke'))
+                              'would_revoke', count(*) FILTER (WHERE outcome = 'would_revoke'),
+                              'needs_review', count(*) FILTER (WHERE outcome = 'needs_review'),
+                              'recipient_unknown',
+                                  count(*) FILTER (WHERE outcome = 'recipient_unknown'))
                AS counts
     FROM listed
     GROUP BY 1, 2
@@ -75,6 +86,9 @@ SELECT jsonb_build_object(
            'replaced',     (SELECT count(*) FROM outcome WHERE outcome = 'replaced'),
            'kept',         (SELECT count(*) FROM outcome WHERE outcome = 'kept'),
            'would_correct', (SELECT count(*) FROM outcome WHERE outcome = 'would_correct'),
+           'needs_review', (SELECT count(*) FROM outcome WHERE outcome = 'needs_review'),
+           'recipient_unknown',
+               (SELECT count(*) FROM outcome WHERE outcome = 'recipient_unknown'),
            'blocked',      (SELECT blocked FROM checked),
            'by_site',      (SELECT coalesce(jsonb_object_agg(site, reasons), '{}') FROM per_site)
        ) AS counts,

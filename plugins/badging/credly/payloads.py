@@ -60,6 +60,9 @@ class BadgeRequest:
         badge_key: a non-PII surrogate for logs and errors, e.g. ``"issuance#123"``.
         email_shared: another student of the issuer uses the same email (siblings and a
             parent's address): a badge found under it without an earner id may be theirs.
+        send_earner_id: False for a badge moved to a corrected address while the earner's
+            old badge is still live: Credly refuses a second live badge of a template with the
+            same issuer_earner_id (docs/recipient-corrections.md).
     """
 
     recipient_email: str = field(repr=False)
@@ -70,6 +73,7 @@ class BadgeRequest:
     earner_id: str
     badge_key: str
     email_shared: bool = False
+    send_earner_id: bool = True
 
     def __post_init__(self) -> None:
         for name in ("recipient_email", "first_name", "last_name", "template_id", "earner_id"):
@@ -97,8 +101,9 @@ class BadgeRequest:
             "issued_to_first_name": self.first_name,
             "issued_to_last_name": self.last_name,
             "issued_at": format_issued_at(self.issued_at),
-            "issuer_earner_id": self.earner_id,
         }
+        if self.send_earner_id:
+            payload["issuer_earner_id"] = self.earner_id
         if locale:
             payload["locale"] = locale
         if suppress_notification:

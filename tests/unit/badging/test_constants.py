@@ -20,11 +20,13 @@ from badging.constants import (
     LIFECYCLE_REASONS,
     PLAN_REASONS,
     PROGRAM_LAUNCH,
+    RECIPIENT_PROBLEMS,
     SYNC_REASONS,
     TERMINAL_EVENTS,
     CredlyState,
     Delivery,
     Event,
+    FindingKind,
     Reason,
     RevocationState,
     State,
@@ -34,8 +36,8 @@ SQL = Path(__file__).resolve().parents[3] / "include" / "sql"
 # Which enum a column's literals belong to: a staged decision is an audit event name.
 COLUMNS = {"state": State, "decision": Event, "event": Event, "reason": Reason,
            "delivery": Delivery, "revocation_state": RevocationState,
-           "credly_state": CredlyState}
-_NAMES = "state|decision|event|reason|delivery|revocation_state|credly_state"
+           "credly_state": CredlyState, "kind": FindingKind}
+_NAMES = "state|decision|event|reason|delivery|revocation_state|credly_state|kind"
 _COLUMN = rf"(?:\b\w+\.)?(?P<col>{_NAMES})\b|%\((?P<param>{_NAMES})\)s"
 _LITERAL = r"'(?P<lit>[^']*)'"
 # `col = 'x'`, `col <> 'x'`, `col IS [NOT] DISTINCT FROM 'x'`
@@ -86,7 +88,8 @@ def test_the_parser_sees_the_statements_that_write_the_vocabulary():
                  "ledger/finish_attempt.sql", "plan/reopen_failed.sql",
                  "report/run_counts.sql", "migrations/badging/001_ledger.sql",
                  "lifecycle/finish_revocation.sql", "lifecycle/justification.sql",
-                 "sync/apply.sql", "sync/live_badges.sql"):
+                 "sync/apply.sql", "sync/live_badges.sql", "lifecycle/observe.sql",
+                 "lifecycle/plan_revocations.sql"):
         assert ALL_LITERALS[name], name
 
 
@@ -118,7 +121,8 @@ def test_the_sql_writes_every_reason_of_the_rules_and_no_other():
 
 def test_every_reason_is_given_by_a_rule_or_by_issue():
     assert set(Reason) == {*ELIGIBILITY_REASONS, *PLAN_REASONS, *ISSUE_REASONS,
-                           *LIFECYCLE_REASONS, *CORRECTION_REASONS, *SYNC_REASONS}
+                           *LIFECYCLE_REASONS, *CORRECTION_REASONS, *SYNC_REASONS,
+                           *RECIPIENT_PROBLEMS}
 
 
 def test_the_staged_decisions_are_exactly_the_decision_events():

@@ -213,9 +213,9 @@ def test_badges_revoked_after_corrections_are_listed_per_site_with_their_state()
         RevokedRow(51, "deleted", REASON_ACTIONS[Reason.DELETED], "held", "held for approval")]
     assert view.sites[1].revocations == [
         RevokedRow(52, "odd<reason>", "Check the entry.", "would_revoke",
-                   "would be revoked (dry run or backfill)")]
+                   "would be revoked (not a nightly run)")]
     assert view.revocations == [("revoked", 1), ("held for approval", 1),
-                                ("would be revoked (dry run or backfill)", 1)]
+                                ("would be revoked (not a nightly run)", 1)]
     # Not entries to fix: the glance and the counts to review stay as they were.
     assert [s.to_review for s in view.sites] == [3, 3]
     page = render(_awkward_data())

@@ -1,0 +1,177 @@
+"""The nightly badge check (docs/lifecycle.md): every issued badge against every live CTIMS row,
+under the source guard, with findings that must hold for the grace before anything changes.
+
+One pass:
+1. stage every live CTIMS row under `<run id>#live` and decide it with the day's rules;
+2. census every table the rules read; beyond the guard's thresholds the run changes nothing;
+3. per issued badge: justified, or unjustified by its own entries (revoked after the grace),
+   or refused only through a reference table (listed for a person, never revoked by the
+   pipeline); whom it should name now (a blank or malformed value is unknown, not changed);
+4. in a nightly run only (RunInfo.is_nightly) findings advance a night, and what has held for
+   the grace is planned; otherwise the check audits what it would do;
+5. a badge the pipeline revoked that is earned again is issued again (healing), and a badge
+   that failed for want of a usable recipient reopens when the student's record is fixed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from badging import audit, clock, db, sql
+from badging.constants import Event
+from badging.extract import stage_all_rows
+from badging.lifecycle.guard import blocked_reason, census_of, trips
+from badging.lifecycle.recipients import RecipientNow
+from badging.run import RunInfo
+
+log = logging.getLogger(__name__)
+
+# The check stages the live CTIMS rows under the run's id plus this (run-scoped, dropped
+# when the check ends).
+LIVE_SUFFIX = "#live"
+
+
+@dataclass(frozen=True)
+class BadgeCheck:
+    """What one run's check found; counts only (XCom, logs)."""
+
+    live_rows: int
+    live_badges: int
+    # Their own entries no longer earn them (revoked after the grace).
+    unjustified: int
+    # Only a reference table refuses them: a person decides.
+    needs_review: int
+    # Why the run may not change badges (the source guard), or None.
+    blocked: str | None
+    # A night of the check: findings advanced, changes planned.
+    counted: bool
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What the run's params and its operator ask of the check."""
+
+    grace_days: int
+    program_launch: date
+    digest_secret: str
+    # Certification ids of badges needing review an operator asked to revoke.
+    revoke_reviewed: tuple[int, ...] = ()
+    # The operator takes tonight's census as the guard's new baseline.
+    accept_source_change: bool = False
+    # Who triggered the run (recorded with what an operator asked for).
+    triggered_by: str | None = None
+
+
+def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_CONN_ID,
+                 badging: str = db.BADGING_CONN_ID) -> BadgeCheck:
+    """Check every issued badge against the live CTIMS rows (the module's one pass).
+
+    Raises:
+        ValueError: grace_days below 1, or revoke_reviewed outside a nightly run.
+    """
+    if options.grace_days < 1:
+        raise ValueError(f"param 'revocation_grace_days' must be >= 1, got {options.grace_days}")
+    if (options.revoke_reviewed or options.accept_source_change) and not run.is_nightly:
+        raise ValueError("params 'revoke_reviewed' and 'accept_source_change' act in a nightly "
+                         "run only: a manual run of the latest day, not dry")
+    live_run_id = run.run_id + LIVE_SUFFIX
+    stage_all_rows(live_run_id, ctims=ctims, badging=badging)
+    census = _census(ctims)
+    params = audit.run_params(run) | {
+        "live_run_id": live_run_id, "staged_run_id": live_run_id, "day": run.day,
+        "grace_days": options.grace_days, "now": clock.now(), "run_id": run.run_id}
+    try:
+        with db.connect(badging) as conn:
+            blocked, accepted_by = _guard(conn, params, census, options)
+            db.execute(conn, "eligibility/decide.sql",
+                       {"run_id": live_run_id, "program_launch": options.program_launch})
+            db.execute(conn, "lifecycle/justification.sql", params)
+            live_rows, live_badges, unjustified, review = db.execute(
+                conn, "lifecycle/counts.sql", params).fetchone()
+            counted = run.is_nightly and blocked is None
+            if blocked is None:
+                _load_recipients(conn, params, options.digest_secret)
+                db.execute(conn, "lifecycle/observe.sql", params)
+                if counted:
+                    _advance(conn, run, params, options)
+                else:
+                    db.execute(conn, "lifecycle/would_revoke.sql", params)
+                    db.execute(conn, "lifecycle/would_correct.sql", params)
+                if not run.dry_run:
+                    # Healing, never on a night the source looks broken: a glitch that
+                    # brings rows back would revoke and re-issue in turn, each mailed.
+                    db.execute(conn, "plan/reopen_revoked.sql", params)
+                    db.execute(conn, "lifecycle/reopen_failed.sql", params)
+            db.execute(conn, "lifecycle/record_check.sql", params | {
+                "live_rows": live_rows, "live_badges": live_badges,
+                "unjustified": unjustified, "blocked": blocked, "census": Jsonb(census),
+                "counted": counted, "accepted_by": accepted_by})
+    finally:
+        with db.connect(badging) as conn:
+            db.execute(conn, "lifecycle/drop_live_rows.sql", {"live_run_id": live_run_id})
+    found = BadgeCheck(live_rows, live_badges, unjustified, review, blocked, counted)
+    log.info("badge check: %s", asdict(found))
+    return found
+
+
+def _census(ctims: str) -> dict[str, Any]:
+    with db.connect(ctims, read_only=True) as source:
+        return census_of(db.execute(source, "lifecycle/census.sql").fetchall())
+
+
+def _guard(conn: psycopg.Connection, params: dict[str, Any], census: dict[str, Any],
+           options: CheckOptions) -> tuple[str | None, str | None]:
+    """Compare tonight's census with the baseline: (why the run is blocked, who accepted the
+    change instead). Both are audited."""
+    row = db.execute(conn, "lifecycle/baseline_census.sql", params).fetchone()
+    blocked = blocked_reason(trips(row[0], census)) if row else None
+    if blocked is None:
+        return None, None
+    if options.accept_source_change:
+        who = options.triggered_by or "an operator"
+        db.execute(conn, "lifecycle/audit_run.sql", params | {
+            "event": str(Event.SOURCE_CHANGE_ACCEPTED), "reason": None,
+            "detail": Jsonb({"accepted_by": who, "change": blocked})})
+        log.warning("source guard: %s; accepted as the new baseline by %s", blocked, who)
+        return None, who
+    db.execute(conn, "lifecycle/audit_run.sql", params | {
+        "event": str(Event.SOURCE_GUARD_TRIPPED), "reason": None,
+        "detail": Jsonb({"blocked": blocked})})
+    log.warning("source guard: %s", blocked)
+    return blocked, None
+
+
+def _load_recipients(conn: psycopg.Connection, params: dict[str, Any], secret: str) -> None:
+    """Digest, here where the key lives, whom each badge should name now
+    (lifecycle/recipient_now_table.sql); the names and addresses never leave this function."""
+    rows = db.execute(conn, "lifecycle/live_recipients.sql", params).fetchall()
+    db.execute(conn, "lifecycle/recipient_now_table.sql")
+    with conn.cursor() as cur, cur.copy(sql.load("lifecycle/recipient_now_copy.sql")) as copy:
+        for issuance_id, certification_id, email, first_name, last_name in rows:
+            now = RecipientNow.of(secret, email, first_name, last_name)
+            copy.write_row((issuance_id, certification_id, now.recipient_digest,
+                            now.name_digest, now.problem))
+    db.execute(conn, "lifecycle/baseline_digests.sql", params)
+
+
+def _advance(conn: psycopg.Connection, run: RunInfo, params: dict[str, Any],
+             options: CheckOptions) -> None:
+    """A night of the check: findings advance, stale changes are cancelled, what has held
+    for the grace is planned, and the run takes every open change for its gate."""
+    db.execute(conn, "lifecycle/baseline_entries.sql", params)
+    db.execute(conn, "lifecycle/advance_findings.sql", params)
+    db.execute(conn, "lifecycle/cancel_stale_corrections.sql", params)
+    db.execute(conn, "lifecycle/plan_revocations.sql", params)
+    if options.revoke_reviewed:
+        db.execute(conn, "lifecycle/plan_requested.sql", params | {
+            "certification_ids": list(options.revoke_reviewed),
+            "requested_by": options.triggered_by or "an operator"})
+    db.execute(conn, "lifecycle/plan_corrections.sql", params)
+    db.execute(conn, "lifecycle/take_open.sql", params)
+    log.info("a night of the badge check: findings advanced (run %s)", run.run_id)

@@ -22,8 +22,11 @@ from tests.e2e.outcomes import ledger
 SEED = SeedParams(date_from=date(2026, 4, 1), date_to=date(2026, 4, 10), rows=220,
                   dirty_rate=0.0, seed=13)
 ISSUE_DAY = date(2026, 4, 10)
-# The corrections are entered the day after; the runs of that day and the next find them.
-FIRST, SECOND, THIRD = (ISSUE_DAY + timedelta(days=n) for n in (1, 2, 3))
+# The corrections are entered the day after. Each run of a day is that day's nightly run
+# (tests/fixtures/stack.run_env): with the default grace of 2, the nights of FIRST and
+# SECOND find a correction, and THIRD's, 48 hours after the first, makes it
+# (docs/lifecycle.md, "Grace is nightly time").
+FIRST, SECOND, THIRD, FOURTH, FIFTH = (ISSUE_DAY + timedelta(days=n) for n in range(1, 6))
 # What each correction costs the badge, as the check names it (docs/lifecycle.md).
 EXPECTED_REASONS = {"soft_delete": "deleted", "hard_delete": "entry_removed",
                     "reassigned": "entry_reassigned",
@@ -103,16 +106,32 @@ def soft_delete(stack, badges: list[tuple], day: date) -> None:
             conn.execute(CORRECTIONS["soft_delete"], {"when": at_noon(day), "id": badge[1]})
 
 
+def through_the_grace(run_dag, **params) -> None:
+    """The nights of FIRST and SECOND: corrections found, nothing changed yet; the run of
+    THIRD is the first that may change badges."""
+    for day in (FIRST, SECOND):
+        result = run_dag(day, lookback_days=0, **params)
+        assert result.succeeded, result.output[-4000:]
+
+
+def revoke_after_the_grace(stack, run_dag, n: int = 1) -> list[tuple[int, int, int, str]]:
+    """n badges whose only entry is deleted, revoked by the night of THIRD: their
+    (issuance_id, certification_id, student_id, credly_badge_id)."""
+    badges = single_entry_badges(stack, n)
+    soft_delete(stack, badges, FIRST)
+    through_the_grace(run_dag)
+    result = run_dag(THIRD, lookback_days=0)
+    assert result.succeeded, result.output[-4000:]
+    return badges
+
+
 def revoke_then_enter_again(stack, run_dag) -> tuple[int, str, object]:
-    """One badge's entry deleted, the badge revoked after the grace days, then the entry
-    entered again: (issuance id, the revoked Credly badge id, the last run's result)."""
-    [badge] = single_entry_badges(stack, 1)
-    soft_delete(stack, [badge], FIRST)
-    assert run_dag(FIRST, lookback_days=0).succeeded
-    assert run_dag(SECOND, lookback_days=0).succeeded
+    """One badge's entry deleted, the badge revoked after the grace, then the entry entered
+    again: (issuance id, the revoked Credly badge id, the next night's result)."""
+    [badge] = revoke_after_the_grace(stack, run_dag)
     with psycopg.connect(stack.dsn("ctims")) as conn:
-        enter_again(conn, badge[1], at_noon(THIRD))
-    return badge[0], badge[3], run_dag(THIRD, lookback_days=0)
+        enter_again(conn, badge[1], at_noon(FOURTH))
+    return badge[0], badge[3], run_dag(FOURTH, lookback_days=0)
 
 
 def revocations(stack) -> dict[int, tuple[str, str, str, int]]:

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,6 +18,7 @@ import pytest
 from devstack import airflow_local
 from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
 from devstack.ports import free_port
+from tests.fixtures.nights import run_env
 
 DAG_ID = airflow_local.DAG_ID
 DAG_DEADLINE_S = 900
@@ -33,10 +34,14 @@ def api(airflow_ready) -> Iterator[AirflowApi]:
     assert services.leftovers() == [], "an Airflow process outlived the test"
 
 
-def start_dag(stack, day: date, log_path: Path, **params) -> subprocess.Popen:
+def start_dag(stack, day: date, log_path: Path, at: datetime | None = None,
+              **params) -> subprocess.Popen:
+    """`airflow dags test` of `day`, left running (it may wait for an operator); `at` sets
+    when the run happens (tests/fixtures/stack.run_env)."""
     conf = json.dumps({"date": day.isoformat(), **params})
     out = log_path.open("w")
     return airflow_local.airflow_process(stack, "dags", "test", DAG_ID, "--conf", conf,
+                                         env=run_env(stack, day, at),
                                          stdout=out, stderr=subprocess.STDOUT)
 
 

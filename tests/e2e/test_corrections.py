@@ -17,6 +17,7 @@ import psycopg
 from tests.e2e.corrections import (
     EXPECTED_REASONS,
     FIRST,
+    FOURTH,
     SECOND,
     THIRD,
     audited,
@@ -30,6 +31,7 @@ from tests.e2e.corrections import (
     single_badge_students,
     single_entry_badges,
     soft_delete,
+    through_the_grace,
 )
 from tests.e2e.hitl import answer, finish, start_dag, succeeded, waiting_request
 from tests.e2e.outcomes import assert_sandbox_matches_ledger, ledger
@@ -42,15 +44,18 @@ def test_corrected_entries_lose_their_badges_after_the_grace_days_once(issued, r
     correct(issued, badges, FIRST)
     lost = {badges[kind][0]: reason for kind, reason in EXPECTED_REASONS.items()}
 
-    # Day 1 of the grace: found unjustified, nothing revoked.
+    # The first night: found unjustified, nothing revoked.
     assert run_dag(FIRST, lookback_days=0).succeeded
     assert dict(audited(issued, "unjustified")) == dict.fromkeys(lost, 1)
     assert revocations(issued) == {}
+    # The second night: two nights, but only 24 hours since the first sighting.
+    assert run_dag(SECOND, lookback_days=0).succeeded
+    assert revocations(issued) == {}
     assert revoked_in_sandbox(sandbox) == set()
 
-    # Day 2: the grace is over; each is revoked once, with its reason. The entry deleted
+    # The third night, 48 hours on: each is revoked once, with its reason. The entry deleted
     # and entered again keeps its badge.
-    result = run_dag(SECOND, lookback_days=0)
+    result = run_dag(THIRD, lookback_days=0)
     assert result.succeeded, result.output[-4000:]
     found = revocations(issued)
     assert {i: (state, reason) for i, (state, reason, _, _) in found.items()} == {
@@ -61,9 +66,9 @@ def test_corrected_entries_lose_their_badges_after_the_grace_days_once(issued, r
     assert ledger(issued)["revoked"] == len(lost)
     assert_sandbox_matches_ledger(issued, sandbox)
 
-    # A re-run of the day and the next day change nothing: no second attempt, no new call.
-    assert run_dag(SECOND, lookback_days=0).succeeded
+    # A re-run of the night and the next night change nothing: no second attempt, no new call.
     assert run_dag(THIRD, lookback_days=0).succeeded
+    assert run_dag(FOURTH, lookback_days=0).succeeded
     assert dict(audited(issued, "revoke_attempt")) == dict.fromkeys(lost, 1)
     assert {i: r[3] for i, r in revocations(issued).items()} == dict.fromkeys(lost, 1)
     assert revoked_in_sandbox(sandbox) == {badges[k][3] for k in EXPECTED_REASONS}
@@ -110,7 +115,10 @@ def test_a_corrected_name_replaces_the_badge_once(issued, run_dag, sandbox):
     assert in_sandbox(sandbox)[old_badge]["replacement_badge_id"] is None
     assert revocations(issued) == {}
 
-    result = run_dag(FIRST, lookback_days=0)
+    # The new name must hold for the grace: nothing on the first two nights.
+    through_the_grace(run_dag)
+    assert in_sandbox(sandbox)[old_badge]["replacement_badge_id"] is None
+    result = run_dag(THIRD, lookback_days=0)
     assert result.succeeded, result.output[-4000:]
     badges = in_sandbox(sandbox)
     new_badge = badges[old_badge]["replacement_badge_id"]
@@ -123,9 +131,9 @@ def test_a_corrected_name_replaces_the_badge_once(issued, run_dag, sandbox):
     assert audited(issued, "replaced") == {issuance_id: 1}
     assert_sandbox_matches_ledger(issued, sandbox)
 
-    # A re-run and the next day change nothing.
-    assert run_dag(FIRST, lookback_days=0).succeeded
-    assert run_dag(SECOND, lookback_days=0).succeeded
+    # A re-run and the next night change nothing.
+    assert run_dag(THIRD, lookback_days=0).succeeded
+    assert run_dag(FOURTH, lookback_days=0).succeeded
     assert len(sandbox.badges()) == len(badges)
     assert audited(issued, "replace_planned") == {issuance_id: 1}
     assert ledger_badge(issued, issuance_id) == ("issued", new_badge)
@@ -135,24 +143,27 @@ def test_a_corrected_email_moves_an_unaccepted_badge(issued, run_dag, sandbox):
     [(issuance_id, _, student_id, old_badge)] = single_badge_students(issued, 1)
     fix_student(issued, student_id, email="corrected.address@example.org")
 
-    # The check plans the move, the revoke task revokes; the ledger row is pending again and
-    # the next run's issue sweep (this one's at the latest) issues it to the new address.
-    result = run_dag(FIRST, lookback_days=0)
+    # The new address must hold for the grace; then the move issues the badge to it first,
+    # records it, and only then revokes the old one: the student always holds one live badge.
+    through_the_grace(run_dag)
+    assert in_sandbox(sandbox)[old_badge]["state"] == "pending"
+    result = run_dag(THIRD, lookback_days=0)
     assert result.succeeded, result.output[-4000:]
     assert in_sandbox(sandbox)[old_badge]["state"] == "revoked"
-    assert revocations(issued) == {issuance_id: ("moved", "email_corrected", old_badge, 1)}
-    assert audited(issued, "email_moved") == {issuance_id: 1}
-    result = run_dag(SECOND, lookback_days=0)
-    assert result.succeeded, result.output[-4000:]
     state, new_badge = ledger_badge(issued, issuance_id)
     assert state == "issued"
     assert new_badge not in (None, old_badge)
-    assert in_sandbox(sandbox)[new_badge]["recipient_email"] == "corrected.address@example.org"
+    moved = in_sandbox(sandbox)[new_badge]
+    assert (moved["recipient_email"], moved["state"]) == ("corrected.address@example.org",
+                                                           "pending")
+    assert moved["created_at"] < in_sandbox(sandbox)[old_badge]["updated_at"]
+    assert revocations(issued) == {issuance_id: ("moved", "email_corrected", old_badge, 1)}
+    assert audited(issued, "email_moved") == {issuance_id: 1}
     assert_sandbox_matches_ledger(issued, sandbox)
 
     # Nothing more: the new badge names the corrected address.
     count = len(sandbox.badges())
-    assert run_dag(THIRD, lookback_days=0).succeeded
+    assert run_dag(FOURTH, lookback_days=0).succeeded
     assert len(sandbox.badges()) == count
     assert audited(issued, "move_planned") == {issuance_id: 1}
     assert ledger_badge(issued, issuance_id) == ("issued", new_badge)
@@ -165,13 +176,14 @@ def test_a_corrected_email_leaves_an_accepted_badge_alone_and_says_so(issued, ru
     before = in_sandbox(sandbox)
     fix_student(issued, student_id, email="corrected.address@example.org")
 
-    result = run_dag(FIRST, lookback_days=0)
+    through_the_grace(run_dag)
+    result = run_dag(THIRD, lookback_days=0)
     assert result.succeeded, result.output[-4000:]
     assert in_sandbox(sandbox) == before
     assert revocations(issued) == {issuance_id: ("kept", "email_corrected", badge, 1)}
     assert audited(issued, "email_changed_after_acceptance") == {issuance_id: 1}
     # Reported once: the corrected address is the ledger's baseline from now on.
-    assert run_dag(SECOND, lookback_days=0).succeeded
+    assert run_dag(FOURTH, lookback_days=0).succeeded
     assert in_sandbox(sandbox) == before
     assert audited(issued, "email_changed_after_acceptance") == {issuance_id: 1}
     assert ledger_badge(issued, issuance_id) == ("issued", badge)
@@ -190,12 +202,12 @@ def test_many_revocations_wait_for_an_operator_a_rejection_holds_them_an_approva
         issued, run_dag, api, sandbox, tmp_path):
     badges = single_entry_badges(issued, 3)
     soft_delete(issued, badges, FIRST)
-    assert run_dag(FIRST, lookback_days=0).succeeded
+    through_the_grace(run_dag)
 
     # Three to revoke, one allowed without asking: the run waits; Reject holds them and the
     # rest of the run goes on (green).
     log_path = tmp_path / "rejected.log"
-    process = start_dag(issued, SECOND, log_path, lookback_days=0,
+    process = start_dag(issued, THIRD, log_path, lookback_days=0,
                         max_revocations_without_approval=1)
     try:
         request = waiting_request(api, process, GATE_TASK)
@@ -218,7 +230,7 @@ def test_many_revocations_wait_for_an_operator_a_rejection_holds_them_an_approva
 
     # The next run asks again; Approve revokes them, once each.
     log_path = tmp_path / "approved.log"
-    process = start_dag(issued, THIRD, log_path, lookback_days=0,
+    process = start_dag(issued, FOURTH, log_path, lookback_days=0,
                         max_revocations_without_approval=1)
     try:
         request = waiting_request(api, process, GATE_TASK, not_of_runs=frozenset({rejected_run}))
@@ -232,7 +244,7 @@ def test_many_revocations_wait_for_an_operator_a_rejection_holds_them_an_approva
     assert {r[0] for r in revocations(issued).values()} == {"revoked"}
     # The other runs had nothing to ask (approval_not_needed).
     assert [d for d in gate_decisions(issued) if d[1] != "approval_not_needed"] == [
-        (SECOND, "rejected"), (THIRD, "approved")]
+        (THIRD, "rejected"), (FOURTH, "approved")]
     assert_sandbox_matches_ledger(issued, sandbox)
 
 
@@ -251,15 +263,16 @@ def test_a_dry_run_reports_what_it_would_revoke_and_changes_nothing(issued, run_
 def test_a_collapsed_source_revokes_nothing(issued, run_dag, sandbox):
     badges = single_entry_badges(issued, 2)
     soft_delete(issued, badges, FIRST)
-    assert run_dag(FIRST, lookback_days=0).succeeded
-    # Half of CTIMS vanishes (a truncated or half-replicated table) before the next run.
+    through_the_grace(run_dag)
+    # Half of CTIMS vanishes (a truncated or half-replicated table) before the next night.
     with psycopg.connect(issued.dsn("ctims")) as conn:
         conn.execute("DELETE FROM ctims.realtime_certifications WHERE certification_id % 2 = 0")
-    assert run_dag(SECOND, lookback_days=0).succeeded
+    assert run_dag(THIRD, lookback_days=0).succeeded
     with psycopg.connect(issued.dsn("badging")) as conn:
         [blocked] = conn.execute("SELECT blocked FROM badging.badge_check "
                                  "ORDER BY checked_at DESC LIMIT 1").fetchone()
-    assert "collapsed source" in blocked
+    assert "beyond the source guard's thresholds" in blocked
+    assert "ctims.realtime_certifications (live)" in blocked
     assert revocations(issued) == {}
     assert revoked_in_sandbox(sandbox) == set()
 
@@ -267,12 +280,12 @@ def test_a_collapsed_source_revokes_nothing(issued, run_dag, sandbox):
 def test_revocations_under_credly_faults_end_revoked_once_each(issued, run_dag, sandbox):
     badges = single_entry_badges(issued, 6)
     soft_delete(issued, badges, FIRST)
-    assert run_dag(FIRST, lookback_days=0).succeeded
+    through_the_grace(run_dag)
     # Lost responses (Credly revoked, we never heard), 5xx and 429s on the revoking run: the
     # client looks a lost revoke up, the task's retries take what is left.
     sandbox.set_faults(lost_response_rate=0.3, error_rate=0.15, throttle_rate=0.1,
                        retry_after_s=1, seed=13)
-    result = run_dag(SECOND, lookback_days=0)
+    result = run_dag(THIRD, lookback_days=0)
     sandbox.clear_faults()
     assert result.succeeded, result.output[-4000:]
     assert revoked_in_sandbox(sandbox) == {b[3] for b in badges}

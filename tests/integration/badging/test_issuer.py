@@ -21,8 +21,8 @@ from badging.errors import (
     RunNeedsAttention,
 )
 from badging.issuer import SAME_REFUSALS_TO_STOP, BatchIssuer
+from badging.lease import LEASE_SECONDS
 from badging.ledger import (
-    LEASE_SECONDS,
     LedgerRow,
     batch_templates,
     earner_id,
@@ -33,6 +33,7 @@ from badging.report import summarise
 from badging.report_location import ReportLocation
 from badging.run import RunInfo
 from tests.fixtures.ctims import stage_students
+from tests.fixtures.lease import age_lease
 
 CODE = "WELD10001"
 
@@ -118,8 +119,7 @@ def test_a_crashed_attempt_is_looked_up_in_credly_not_posted_again(clean_stack, 
     posted = client.issue_badge(crashed.request())
     # The dead try renews nothing: its lease runs out, and the next try takes the row over.
     with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
-        conn.execute("UPDATE badging.issuance SET claimed_at = now() - make_interval(secs => %s)"
-                     " WHERE issuance_id = %s", (LEASE_SECONDS + 1, crashed.issuance_id))
+        age_lease(conn, "issuance", crashed.issuance_id, LEASE_SECONDS + 1)
     retry = _issuer(clean_stack, _run(run.run_id, try_number=2), client)
     assert retry.issue(0, "batch 1 of 1") == {"issued": 3}
     assert len(sandbox.badges()) == 3
@@ -188,7 +188,8 @@ def test_an_auth_error_mid_batch_stops_it_and_leaves_the_rest_pending(clean_stac
 
 
 def test_a_refused_badge_fails_alone(clean_stack, sandbox, planned, client):
-    run = planned(3, emails={2: "not an address"})
+    # Usable to the pipeline (one @, a dotted domain), refused by Credly (an empty label).
+    run = planned(3, emails={2: "student@example..org"})
     assert _issuer(clean_stack, run, client).issue(0, "batch 1 of 1") == {"issued": 2,
                                                                            "failed": 1}
     ledger = _ledger(clean_stack)

@@ -10,8 +10,10 @@ import psycopg
 import pytest
 
 from badging.constants import Event
-from badging.ledger import LEASE_SECONDS, Heartbeat, LedgerRow
+from badging.lease import LEASE_SECONDS, Heartbeat
+from badging.ledger import LedgerRow
 from badging.run import RunInfo
+from tests.fixtures.lease import age_lease, lease_age, lease_holder
 
 
 def _run(run_id: str, map_index: int = 0, try_number: int = 1) -> RunInfo:
@@ -43,8 +45,10 @@ def _ledger(conn, run: RunInfo, badge: tuple[int, int]) -> LedgerRow:
 
 
 def _state(conn, issuance_id: int) -> tuple[str, str | None]:
-    return conn.execute("SELECT state, claimed_by FROM badging.issuance WHERE issuance_id = %s",
-                        (issuance_id,)).fetchone()
+    """The badge's state and who holds its claim."""
+    state = conn.execute("SELECT state FROM badging.issuance WHERE issuance_id = %s",
+                         (issuance_id,)).fetchone()[0]
+    return state, lease_holder(conn, "issuance", issuance_id)
 
 
 def _events(conn, issuance_id: int) -> list[tuple[str, str, str | None]]:
@@ -71,8 +75,7 @@ def test_a_held_badge_is_not_claimed_twice(conn, badge):
 
 
 def _age_claim(conn, issuance_id: int, seconds: int) -> None:
-    conn.execute("UPDATE badging.issuance SET claimed_at = now() - make_interval(secs => %s)"
-                 " WHERE issuance_id = %s", (seconds, issuance_id))
+    age_lease(conn, "issuance", issuance_id, seconds)
 
 
 def test_a_retry_takes_its_crashed_try_over_only_after_the_lease_and_looks_first(conn, badge):
@@ -122,11 +125,9 @@ def test_the_heartbeat_keeps_a_live_holder_s_claims_past_the_lease(conn, badge, 
     run = _run("run-a")
     _ledger(conn, run, badge).claim()
     _age_claim(conn, badge[0], LEASE_SECONDS - 1)
-    with Heartbeat(stack.dsn("badging"), run, interval=0.1):
+    with Heartbeat(stack.dsn("badging"), run.holder, interval=0.1):
         time.sleep(0.5)
-    age = conn.execute("SELECT extract(epoch FROM now() - claimed_at) FROM badging.issuance"
-                       " WHERE issuance_id = %s", (badge[0],)).fetchone()[0]
-    assert age < 5
+    assert lease_age(conn, "issuance", badge[0]) < 5
     assert _ledger(conn, _run("run-b"), badge).claim() is None
 
 

@@ -226,10 +226,12 @@ def test_the_summary_and_report_tell_the_runs_revocations(seeded, validated, tmp
     caplog.set_level("INFO", logger="badging.report")
     summary = summarise(validated, max_failed_share=1.0, badging=seeded.dsn("badging"),
                         ctims=_ctims(seeded), location=ReportLocation(str(tmp_path)))
-    nothing = {"revoked": 0, "held": 0, "would_revoke": 0}
+    nothing = {"revoked": 0, "held": 0, "would_revoke": 0, "needs_review": 0,
+               "recipient_unknown": 0}
     assert _stored_revocations(seeded, run_id) == {
         "unjustified": 3, "revoked": 2, "held": 1, "failed": 0, "would_revoke": 0,
         "reissued": 1, "replaced": 0, "kept": 0, "would_correct": 0, "blocked": None,
+        "needs_review": 0, "recipient_unknown": 0,
         "by_site": {one: {"entry_removed": nothing | {"revoked": 1},
                           "deleted": nothing | {"revoked": 1}},
                     two: {"entry_reassigned": nothing | {"held": 1}}}}
@@ -306,9 +308,11 @@ def test_a_dry_run_lists_what_it_would_revoke(seeded, validated, tmp_path):
                         location=ReportLocation(str(tmp_path)))
     assert (summary.would_revoke, summary.revoked, summary.problems()) == (2, 0, [])
     by_site = _stored_revocations(seeded, validated.run_id)["by_site"]
-    assert by_site[one]["entry_removed"] == {"revoked": 0, "held": 0, "would_revoke": 1}
-    assert by_site[staged_site]["deleted"] == {"revoked": 0, "held": 0, "would_revoke": 1}
+    only_would = {"revoked": 0, "held": 0, "would_revoke": 1, "needs_review": 0,
+                  "recipient_unknown": 0}
+    assert by_site[one]["entry_removed"] == only_would
+    assert by_site[staged_site]["deleted"] == only_would
     page = Path(summary.report_location).read_text(encoding="utf-8")
     assert (f'<tr class="revocation" data-site="{staged_site}" data-state="would_revoke" '
             f'data-reason="deleted"><td class="ids">{cert}</td>') in page
-    assert "would be revoked (dry run or backfill)" in page
+    assert "would be revoked (not a nightly run)" in page

@@ -39,7 +39,7 @@ def test_a_normal_night_passes():
 
 def test_an_empty_table_trips():
     found = trips(BASELINE, changed(enrollments=0))
-    assert [(t.measure, t.before, t.now) for t in found][0] == ("enrollments", 60_000, 0)
+    assert (found[0].measure, found[0].before, found[0].now) == ("enrollments", 60_000, 0)
     assert "ctims.enrollments: 60000 at the baseline, 0 now (-100%)" in blocked_reason(found)
 
 

@@ -4,6 +4,7 @@ pytest_plugins = [
     "tests.e2e.corrections",
     "tests.e2e.hitl",
     "tests.fixtures.browser",
+    "tests.fixtures.ledger",
     "tests.fixtures.sandbox",
     "tests.fixtures.stack",
 ]

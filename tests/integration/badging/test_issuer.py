@@ -6,7 +6,6 @@ import signal
 import threading
 import time
 import uuid
-from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
@@ -32,47 +31,9 @@ from badging.ledger import (
 from badging.report import summarise
 from badging.report_location import ReportLocation
 from badging.run import RunInfo
-from tests.fixtures.ctims import stage_students
 from tests.fixtures.lease import age_lease
-
-CODE = "WELD10001"
-
-
-def _run(run_id: str, try_number: int = 1) -> RunInfo:
-    start = datetime(2026, 5, 12, 5, tzinfo=UTC)
-    return RunInfo(run_id=run_id, day=date(2026, 5, 12), window_start=start, window_end=start,
-                   dry_run=False, task_id="issue", map_index=0, try_number=try_number)
-
-
-@pytest.fixture
-def planned(clean_stack, sandbox):
-    """plan() `rows` staged, eligible rows of one run into one batch; returns the run."""
-    template_id = str(uuid.uuid4())
-    sandbox.put_templates([{"id": template_id, "name": CODE, "state": "active",
-                            "allow_duplicate_badges": False}])
-    with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
-        conn.execute("INSERT INTO badging.badge_templates VALUES (%s, %s, true)",
-                     (CODE, template_id))
-
-    def make(rows: int, run_id: str = "run-a", emails: dict[int, str] | None = None) -> RunInfo:
-        emails = emails or {}
-        stage_students(clean_stack, run_id, CODE,
-                       [emails.get(n, f"learner{n}@example.org") for n in range(1, rows + 1)],
-                       date(2026, 5, 11))
-        run = _run(run_id)
-        batches, _ = plan(run, earner_id_secret="k", batch_size=rows,
-                          badging=clean_stack.dsn("badging"))
-        assert [(b.batch_no, b.size) for b in batches] == [(0, rows)]
-        return run
-
-    return make
-
-
-@pytest.fixture
-def client(sandbox) -> CredlyClient:
-    # One attempt per call: a test that breaks Credly on purpose need not wait out back-offs.
-    return CredlyClient(sandbox.base_url, sandbox.token, sandbox.org_id, max_attempts=1,
-                        read_timeout=10)
+from tests.fixtures.ledger import CODE
+from tests.fixtures.ledger import batch_run as _run
 
 
 def _issuer(stack, run: RunInfo, client: CredlyClient, concurrency: int = 4) -> BatchIssuer:

@@ -16,6 +16,7 @@ import psycopg
 
 from tests.e2e.corrections import (
     EXPECTED_REASONS,
+    FIFTH,
     FIRST,
     FOURTH,
     SECOND,
@@ -35,6 +36,7 @@ from tests.e2e.corrections import (
 )
 from tests.e2e.hitl import answer, finish, start_dag, succeeded, waiting_request
 from tests.e2e.outcomes import assert_sandbox_matches_ledger, ledger
+from tests.fixtures.nights import night_after
 
 
 def test_corrected_entries_lose_their_badges_after_the_grace_days_once(issued, run_dag,
@@ -88,6 +90,50 @@ def test_a_badge_whose_entry_comes_back_is_issued_again(issued, run_dag, sandbox
     assert revocations(issued)[issuance_id][:3] == ("revoked", "deleted", old_badge)
     assert audited(issued, "reissue_planned") == {issuance_id: 1}
     assert_sandbox_matches_ledger(issued, sandbox)
+
+
+def test_a_revoked_badge_is_issued_again_when_its_entry_comes_back_unchanged(issued, run_dag,
+                                                                          sandbox):
+    """A replica that lost an entry and recovers it as it was (its old updated_at, outside
+    every run's window): the nightly check sees it, whatever the window."""
+    [badge] = single_entry_badges(issued, 1)
+    with psycopg.connect(issued.dsn("ctims")) as conn:
+        [updated_at] = conn.execute("SELECT updated_at FROM ctims.realtime_certifications"
+                                    " WHERE certification_id = %s", (badge[1],)).fetchone()
+        conn.execute("UPDATE ctims.realtime_certifications SET deleted_at = updated_at"
+                     " WHERE certification_id = %s", (badge[1],))
+    through_the_grace(run_dag)
+    assert run_dag(THIRD, lookback_days=0).succeeded
+    assert revocations(issued)[badge[0]][0] == "revoked"
+    with psycopg.connect(issued.dsn("ctims")) as conn:
+        conn.execute("UPDATE ctims.realtime_certifications SET deleted_at = NULL,"
+                     " updated_at = %s WHERE certification_id = %s", (updated_at, badge[1]))
+    # The next night plans it again, the sweep of the night after issues it.
+    assert run_dag(FOURTH, lookback_days=0).succeeded
+    assert audited(issued, "reissue_planned") == {badge[0]: 1}
+    assert run_dag(FIFTH, lookback_days=0).succeeded
+    state, new_badge = ledger_badge(issued, badge[0])
+    assert state == "issued"
+    assert new_badge not in (None, badge[3])
+    assert_sandbox_matches_ledger(issued, sandbox)
+
+
+def test_manual_runs_of_past_days_count_no_night(issued, run_dag, sandbox):
+    """Grace is nightly time: runs of past days started back to back (an operator's manual
+    runs, here at the clock of THIRD's night) advance no streak and change no badge."""
+    badges = single_entry_badges(issued, 2)
+    soft_delete(issued, badges, FIRST)
+    late = night_after(THIRD)
+    for day in (FIRST, SECOND):
+        result = run_dag(day, at=late, lookback_days=0)
+        assert result.succeeded, result.output[-4000:]
+    assert audited(issued, "unjustified") == Counter()
+    assert dict(audited(issued, "would_revoke")) == {b[0]: 2 for b in badges}
+    # The night itself is the first of the streak: nothing revoked yet.
+    assert run_dag(THIRD, at=late, lookback_days=0).succeeded
+    assert dict(audited(issued, "unjustified")) == {b[0]: 1 for b in badges}
+    assert revocations(issued) == {}
+    assert revoked_in_sandbox(sandbox) == set()
 
 
 def test_when_credly_refuses_a_new_badge_after_a_revoke_the_row_fails_saying_so(

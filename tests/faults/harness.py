@@ -17,10 +17,12 @@ from pathlib import Path
 
 import psycopg
 
+from badging.clock import CLOCK_ENV
 from badging.credly import CredlyClient
 from devstack.airflow_local import DAG_ID
 from devstack.stack import Stack
 from tests.e2e.pii import Secrets, airflow_records, badging_records, files
+from tests.fixtures.nights import night_after
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
 # One fault case must never hang the suite: a run still going after this is a failure.
@@ -57,8 +59,10 @@ class DagProcess:
     def dags_test(cls, env: dict[str, str], log_path: Path, day: date, *,
                   logical_date: str | None = None, **params: object) -> DagProcess:
         # Two runs of one day need distinct logical dates: `dags test` deletes any run
-        # already holding its logical date. The `date` param is what names the day.
+        # already holding its logical date. The `date` param is what names the day. The run
+        # is the day's nightly run (tests/fixtures/nights.py) unless `env` sets the clock.
         conf = json.dumps({"date": day.isoformat(), **params})
+        env = {CLOCK_ENV: night_after(day).isoformat()} | env
         return cls(env, log_path, "dags", "test", DAG_ID, logical_date or day.isoformat(),
                    "--conf", conf)
 

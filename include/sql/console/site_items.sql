@@ -1,8 +1,10 @@
 -- The console's page of one technology center (the address its morning list links to): its
 -- open items, newest first. Entries: the latest staged decision (non-dry runs) of each of
 -- the site's certifications, when it is a quarantine or an ineligibility the site can fix.
--- Badges: revocations held or failed for the site. Certification ids, codes and reasons
--- only; staging keeps STAGING_RETENTION_DAYS days (docs/bounds.md).
+-- Badges: revocations held or failed for the site, and badges the nightly check keeps for a
+-- person (needs_review: only a reference table refuses them; recipient_unknown: the
+-- student's name or email is blank or malformed in CTIMS; docs/lifecycle.md). Certification
+-- ids, codes and reasons only; staging keeps STAGING_RETENTION_DAYS days (docs/bounds.md).
 WITH latest AS (
     SELECT DISTINCT ON (s.certification_id)
            s.certification_id, s.site_code, s.decision, s.reason, s.assessment_code,
@@ -26,4 +28,11 @@ FROM badging.revocation r
 JOIN badging.issuance i USING (issuance_id)
 WHERE r.site_code = %(site_code)s
   AND r.revocation_state = ANY(%(open_revocation_states)s)
+UNION ALL
+SELECT i.certification_id, f.kind, f.detail, NULL, i.assessment_code, i.program_code, NULL,
+       f.first_day
+FROM badging.badge_finding f
+JOIN badging.issuance i USING (issuance_id)
+WHERE f.site_code = %(site_code)s
+  AND f.kind IN ('needs_review', 'recipient_unknown')
 ORDER BY logical_date DESC NULLS LAST, certification_id;

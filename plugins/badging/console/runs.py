@@ -97,9 +97,10 @@ class SiteItem:
     assessment_code: str | None
     program_code: str | None
     day: Any
-    run_id: str
+    run_id: str | None
     lookup_link: str | None
-    run_link: str
+    # None for what the nightly check keeps for a person (since `day`, not one run's).
+    run_link: str | None
 
     def to_json(self) -> dict[str, Any]:
         return vars(self)
@@ -118,7 +119,7 @@ def site_items(conn: Any, site_code: str, links: Links) -> list[SiteItem]:
                               row["assessment_code"], row["program_code"],
                               row["logical_date"], row["run_id"],
                               links.certification(cid) if cid else None,
-                              links.run(row["run_id"])))
+                              links.run(row["run_id"]) if row["run_id"] else None))
     return found
 
 

@@ -22,8 +22,12 @@ SITE_MEASURES = ("realtime_live", "enrollments", "programs")
 
 # The thresholds, set on the seeded multi-year history (tests/integration/badging/
 # lifecycle/test_guard_history.py replays it night by night: no normal night trips them).
-# A table that lost more than this share of its rows since the baseline (and at least one).
+# A table that lost more than DROP_SHARE of its rows since the baseline and at least
+# DROP_MIN_ROWS (a day's deletions in a young table are not a glitch), or more than
+# WHOLESALE_DROP_SHARE of them whatever its size (a small reference table half gone).
 DROP_SHARE = 0.02
+DROP_MIN_ROWS = 10
+WHOLESALE_DROP_SHARE = 0.25
 # A table that grew by more than this share and at least JUMP_MIN_ROWS rows: a duplicated
 # load or a replayed table. A normal day adds a day's entries to a year's (a few percent).
 JUMP_SHARE = 0.5
@@ -84,7 +88,9 @@ def trips(baseline: Census, now: Census) -> list[Trip]:
     found = []
     for measure in TABLE_MEASURES:
         before, after = int(baseline.get(measure, 0)), int(now.get(measure, 0))
-        dropped = before > after and before - after > DROP_SHARE * before
+        lost = before - after
+        dropped = (lost > DROP_SHARE * before and lost >= DROP_MIN_ROWS
+                   or lost > WHOLESALE_DROP_SHARE * before)
         jumped = after - before >= JUMP_MIN_ROWS and after - before > JUMP_SHARE * before
         if dropped or jumped:
             found.append(Trip(measure, before, after))

@@ -50,10 +50,19 @@ def test_one_small_sites_missing_enrollments_trip_although_the_table_barely_move
 
 
 def test_a_partial_reference_table_trips():
-    for table, partial in [("programs", 380), ("sites", 58), ("approved_assessments", 550),
+    for table, partial in [("programs", 380), ("sites", 40), ("approved_assessments", 550),
                            ("program_assessments", 2_300), ("students", 30_000),
                            ("realtime_live", 90_000), ("realtime_deleted", 700)]:
         assert [t.measure for t in trips(BASELINE, changed(**{table: partial}))] == [table]
+
+
+def test_a_young_tables_few_deletions_do_not_trip_but_a_wholesale_loss_does():
+    young = census_of([("realtime_live", None, 216), ("sites", None, 12)])
+    assert trips(young, census_of([("realtime_live", None, 208), ("sites", None, 12)])) == []
+    assert [t.measure for t in trips(young, census_of(
+        [("realtime_live", None, 150), ("sites", None, 12)]))] == ["realtime_live"]
+    assert [t.measure for t in trips(young, census_of(
+        [("realtime_live", None, 216), ("sites", None, 8)]))] == ["sites"]
 
 
 def test_a_jump_trips_and_a_count_of_zero_is_a_baseline():

@@ -1,0 +1,85 @@
+"""The source guard's thresholds against the seeded multi-year history (lifecycle/guard.py):
+replayed night by night, with the seed's corrections, no normal night trips them; the same
+history with a table lost for a night does."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import psycopg
+import pytest
+
+from badging import db
+from badging.lifecycle.guard import census_of, trips
+from devstack.seed import SeedParams
+
+# Three school years of entries with their corrections (deletions, reassignments, fixes).
+HISTORY = SeedParams(date_from=date(2023, 7, 1), date_to=date(2026, 6, 30), rows=30_000,
+                     dirty_rate=0.05, seed=27, correction_rate=0.03)
+# The guard compares with the last night that passed; the first weeks of a deployment are a
+# history load, not nights.
+FROM_NIGHT = HISTORY.date_from + timedelta(days=30)
+
+# The Real-Time rows live and deleted at the end of each day, per site: the seed writes its
+# whole history at once, so each night's census is rebuilt from the rows' own times (a row
+# removed outright by a correction is missing from every night, which only makes the history
+# calmer than it was).
+_PER_NIGHT = """
+WITH nights AS (
+    SELECT d::date AS night
+    FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS d
+)
+SELECT n.night, coalesce(btrim(r.site_code), '') AS site,
+       count(*) FILTER (WHERE r.deleted_at IS NULL OR r.deleted_at >= n.night + 1) AS live,
+       count(*) FILTER (WHERE r.deleted_at < n.night + 1) AS deleted
+FROM nights n
+JOIN ctims.realtime_certifications r ON r.entered_at < n.night + 1
+GROUP BY 1, 2
+"""
+
+
+@pytest.fixture(scope="module")
+def history(stack):
+    from tests.fixtures.stack import empty_ctims
+
+    empty_ctims(stack)
+    stack.seed(HISTORY)
+    yield stack
+    empty_ctims(stack)
+
+
+def nightly_censuses(stack) -> list[dict]:
+    """Every night's census from FROM_NIGHT, oldest first: the tables as of that night."""
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        today = census_of(db.execute(conn, "lifecycle/census.sql").fetchall())
+        rows = conn.execute(_PER_NIGHT, {"first": FROM_NIGHT,
+                                         "last": HISTORY.date_to}).fetchall()
+    by_night: dict[date, dict] = {}
+    for night, site, live, deleted in rows:
+        census = by_night.setdefault(night, {
+            **{k: v for k, v in today.items() if not k.startswith(("realtime", "site:realtime"))},
+            "realtime_live": 0, "realtime_deleted": 0, "site:realtime_live": {}})
+        census["realtime_live"] += live
+        census["realtime_deleted"] += deleted
+        census["site:realtime_live"][site] = live
+    return [by_night[night] for night in sorted(by_night)]
+
+
+def test_no_normal_night_of_the_history_trips_the_guard(history):
+    censuses = nightly_censuses(history)
+    assert len(censuses) > 1000
+    tripped = [(n, [t.describe() for t in found])
+               for n, (before, after) in enumerate(zip(censuses, censuses[1:], strict=False))
+               if (found := trips(before, after))]
+    assert tripped == []
+
+
+def test_a_night_that_loses_one_site_or_a_table_trips_it(history):
+    censuses = nightly_censuses(history)
+    night = dict(censuses[-1])
+    busiest = max(night["site:realtime_live"], key=night["site:realtime_live"].get)
+    partial = dict(night, **{"site:realtime_live": dict(night["site:realtime_live"],
+                                                        **{busiest: 0})})
+    partial["realtime_live"] -= night["site:realtime_live"][busiest]
+    assert [t.measure for t in trips(night, partial)][0] == "realtime_live"
+    assert [t.measure for t in trips(night, dict(night, programs=0))] == ["programs"]

@@ -9,7 +9,7 @@ set passes without asking; a backfill never waits for a person: it fails in `che
 decision — who, when, on what counts — goes to `badging.approval`, `badging.audit_log` and
 the run summary. The volume gate stops the run on a refusal; the revocation gate
 (`stops_run=False`) only records it, and the task that acts reads the decision
-(badging/lifecycle.py): held revocations are decided again by the next run.
+(badging/lifecycle/revocation.py): held revocations are decided again by the next run.
 """
 
 from __future__ import annotations

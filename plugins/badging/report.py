@@ -63,7 +63,7 @@ class RunSummary:
     revocations_failed: int = 0
     would_revoke: int = 0
     reissued: int = 0
-    # Why the run's check let nothing be revoked (a collapsed source), or None.
+    # Why the run's check let no badge change (the source guard tripped), or None.
     revocations_blocked: str | None = None
     # The ledger's badges as Credly has them (report/acceptance_totals.sql,
     # docs/credly-sync.md): synced, accepted, pending, rejected, acceptance_rate,

@@ -19,8 +19,8 @@ from badging.constants import Event, State
 BADGE_COLUMNS = ("issuance_id", "assessment_code", "certification_id", "state",
                  "credly_state", "credly_state_at", "credly_state_changed_at",
                  "credly_badge_id", "attempts", "last_error",
-                 "planned_run_id", "issued_run_id", "issued_at", "unjustified_since",
-                 "unjustified_reason", "created_at", "updated_at")
+                 "planned_run_id", "issued_run_id", "issued_at", "entry_test_date",
+                 "created_at", "updated_at")
 # A student's trail lists at most this many certifications, and a trail this many events.
 MAX_CERTIFICATIONS = 50
 MAX_EVENTS = 500
@@ -214,8 +214,9 @@ def _headline(staged: list[Staged], events: list[AuditStep],
             return (f"Badge issued (Credly badge {badge_id}, Credly state "
                     f"{badge.credly_state}).", None)
         if state == State.REVOKED:
+            revoked = [e for e in events if e.event == Event.REVOKED]
             return f"Badge revoked (Credly badge {badge_id}).", action_for(
-                badge.fields.get("unjustified_reason"))
+                revoked[-1].reason if revoked else None)
         if state == State.FAILED:
             return (f"Issuing failed after {badge.fields['attempts']} attempts "
                     f"({badge.fields.get('last_error') or 'no error recorded'}).",

@@ -35,9 +35,10 @@ JUMP_MIN_ROWS = 50
 # More students newly without a usable name or email than this (and this share of all).
 BLANK_RISE_MIN = 10
 BLANK_RISE_SHARE = 0.005
-# A site that lost more than this share of its rows, when it had at least SITE_MIN_ROWS.
+# A site that lost more than this share of its rows, and at least SITE_MIN_DROP of them (an
+# instructor deleting a few duplicates of a small site is no glitch).
 SITE_DROP_SHARE = 0.25
-SITE_MIN_ROWS = 5
+SITE_MIN_DROP = 5
 # How many findings a blocked check's reason names (the rest are counted).
 REASONS_SHOWN = 5
 
@@ -103,7 +104,7 @@ def trips(baseline: Census, now: Census) -> list[Trip]:
         sites_now = now.get(f"site:{measure}", {})
         for site, before in baseline.get(f"site:{measure}", {}).items():
             after = int(sites_now.get(site, 0))
-            if before >= SITE_MIN_ROWS and before - after > SITE_DROP_SHARE * before:
+            if before - after >= SITE_MIN_DROP and before - after > SITE_DROP_SHARE * before:
                 found.append(Trip(measure, int(before), after, site))
     return sorted(found, key=lambda t: -abs(t.now - t.before))
 

@@ -335,7 +335,8 @@ Call = Callable[[RevocationRow, str], Done]
 
 def _revoker(client: CredlyClient, suppress_notification: bool) -> Call:
     def call(row: RevocationRow, badge_id: str) -> Done:
-        client.revoke_badge(badge_id, REVOCATION_TEXT, suppress_notification, fence=row.fence)
+        client.revoke_badge(badge_id, REVOCATION_TEXT, suppress_notification, fence=row.fence,
+                            badge_key=row.key)
         return Done(RevocationState.REVOKED, Event.REVOKED)
     return call
 
@@ -371,7 +372,8 @@ def _mover(client: CredlyClient, suppress_notification: bool) -> Call:
         if state != "pending" and not ours:
             return Done(RevocationState.KEPT, Event.EMAIL_CHANGED_AFTER_ACCEPTANCE,
                         credly_state=state)
-        client.revoke_badge(badge_id, REVOCATION_TEXT, suppress_notification, fence=row.fence)
+        client.revoke_badge(badge_id, REVOCATION_TEXT, suppress_notification, fence=row.fence,
+                            badge_key=row.key)
         return Done(RevocationState.MOVED, Event.EMAIL_MOVED)
     return call
 

@@ -9,6 +9,7 @@ from datetime import time as dtime
 from typing import Any, Literal
 
 from badging.constants import AGENCY_TZ
+from badging.names import NameKey
 
 # The format Credly documents for issued_at: "2014-04-01 09:41:00 -0500".
 ISSUED_AT_FORMAT = "%Y-%m-%d %H:%M:%S %z"
@@ -165,6 +166,27 @@ class IssuedBadge:
             replacement_badge_id=data.get("replacement_badge_id") or None,
             state_updated_at=_parse_timestamp(data.get("state_updated_at")),
         )
+
+
+@dataclass(frozen=True)
+class BadgeHolder:
+    """Whom a badge Credly holds was issued to, for matching it to a student (PII: compared
+    in memory, never logged or kept; repr hides it).
+
+    Attributes:
+        email: the recipient address, normalised; "" when Credly leaves it out.
+        name: the issued_to first and last name, folded (badging.names).
+    """
+
+    email: str = field(repr=False)
+    name: NameKey = field(repr=False)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> BadgeHolder:
+        """Read the recipient of one IssuedBadge as Credly returns it."""
+        return cls(str(data.get("recipient_email") or "").strip().lower(),
+                   NameKey.of(data.get("issued_to_first_name"),
+                              data.get("issued_to_last_name")))
 
 
 @dataclass(frozen=True)

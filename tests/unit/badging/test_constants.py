@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from badging.constants import (
+    ADOPTION_REASONS,
     AGENCY_TIMEZONE,
     CORRECTION_REASONS,
     DAG_ID,
@@ -86,7 +87,7 @@ def test_the_parser_sees_the_statements_that_write_the_vocabulary():
                  "ledger/finish_attempt.sql", "plan/reopen_failed.sql",
                  "report/run_counts.sql", "migrations/badging/001_ledger.sql",
                  "lifecycle/finish_revocation.sql", "lifecycle/justification.sql",
-                 "sync/apply.sql", "sync/live_badges.sql"):
+                 "sync/apply.sql", "sync/live_badges.sql", "plan/not_adopted.sql"):
         assert ALL_LITERALS[name], name
 
 
@@ -118,7 +119,8 @@ def test_the_sql_writes_every_reason_of_the_rules_and_no_other():
 
 def test_every_reason_is_given_by_a_rule_or_by_issue():
     assert set(Reason) == {*ELIGIBILITY_REASONS, *PLAN_REASONS, *ISSUE_REASONS,
-                           *LIFECYCLE_REASONS, *CORRECTION_REASONS, *SYNC_REASONS}
+                           *LIFECYCLE_REASONS, *CORRECTION_REASONS, *SYNC_REASONS,
+                           *ADOPTION_REASONS}
 
 
 def test_the_staged_decisions_are_exactly_the_decision_events():

@@ -122,7 +122,8 @@ def _parse_timestamp(value: Any) -> datetime | None:
 
 @dataclass(frozen=True)
 class IssuedBadge:
-    """The parts of a Credly IssuedBadge the pipeline keeps (no recipient data).
+    """The parts of a Credly IssuedBadge the pipeline keeps (no recipient data). Its ids are
+    kept out of ``repr``: a badge's public page names its earner.
 
     Attributes:
         id: the Credly badge UUID.
@@ -134,12 +135,12 @@ class IssuedBadge:
         state_updated_at: when Credly says the state last changed (an acceptance's time).
     """
 
-    id: str
+    id: str = field(repr=False)
     state: str
     template_id: str | None
     issuer_earner_id: str | None
     issued_at: datetime | None
-    replacement_badge_id: str | None = None
+    replacement_badge_id: str | None = field(default=None, repr=False)
     state_updated_at: datetime | None = None
 
     @classmethod

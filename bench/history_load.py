@@ -2,8 +2,9 @@
 
 Four years of Real-Time rows, most of their badges already in Credly: half issued by an
 earlier deployment under the pipeline's earner ids (to addresses since changed), half by
-hand to the student's address without one. One manual run over the range with
-`adopt_existing` loads them. Its floor is Credly's: (list pages + POSTs) × L / (slots × C).
+hand to the student's address and name without one. One manual run over the range with
+`adopt_existing` loads them. Its floor is Credly's: list pages × L / C (plan reads the list
+within its one pool slot) + POSTs × L / (slots × C).
 The run needs a stack of its own: its four years must not mix with the other sections' seed.
 """
 
@@ -35,7 +36,8 @@ RUN_TIMEOUT_S = 3_600.0
 # bench's).
 _EARNED = """
     SELECT DISTINCT ON (c.student_id, upper(btrim(c.assessment_code)))
-           c.student_id, t.credly_template_id, lower(btrim(s.email))
+           c.student_id, t.credly_template_id, lower(btrim(s.email)), s.first_name,
+           s.last_name
     FROM ctims.realtime_certifications c
     JOIN devstack.seed_truth truth USING (certification_id)
     JOIN ctims.students s USING (student_id)
@@ -62,11 +64,13 @@ def hold_in_credly(bench: Bench, held: int) -> int:
         earned = conn.execute(_EARNED).fetchall()
     secret = local_secrets(bench.stack.paths)["earner_id_secret"]
     payloads = []
-    for n, (student_id, template_id, email) in enumerate(earned[:held]):
+    for n, (student_id, template_id, email, first, last) in enumerate(earned[:held]):
         payload = {"badge_template_id": template_id, "issued_to_first_name": "Held",
                    "issued_to_last_name": "Earner", "issued_at": "2024-06-01T12:00:00Z"}
         if n % 2:
-            payload |= {"recipient_email": email}
+            # Without an earner id a badge is the student's only if it names them.
+            payload |= {"recipient_email": email, "issued_to_first_name": first,
+                        "issued_to_last_name": last}
         else:
             payload |= {"recipient_email": f"moved-{n}@example.org",
                         "issuer_earner_id": earner_id(secret, student_id)}
@@ -105,7 +109,8 @@ def measure_history(bench: Bench, api: AirflowApi, *, held: int, latency_ms: flo
                          for b in badges)
     posts = issued - adopted
     pages = math.ceil(holding / PAGE)
-    floor = (pages + posts) * latency_ms / 1000 / (slots * concurrency)
+    # plan holds one credly_api slot: the list is read `concurrency` pages at a time.
+    floor = (pages / concurrency + posts / (slots * concurrency)) * latency_ms / 1000
     seconds = _seconds(done["queued_at"], done["end_date"])
     return {"rows": HISTORY_SEED.rows, "held_in_credly": holding, "adopted": adopted,
             "adopted_audited": audited, "issued_new": posts, "list_pages": pages,

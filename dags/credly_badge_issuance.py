@@ -11,7 +11,7 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 | `validate` | Great Expectations: `realtime_rows` (failing rows go to `badging.quarantine`), `realtime_rows_warnings` (reported only), `realtime_table` (columns, types). Fails the run (no retry) if more than `max_failed_share` of rows fail or a table check fails: a broken feed; the one-line reason is in the log and `run_summary.dq_reason` |
 | `volume_gate` | `check` compares the day's row count with its calendar-aware band and counts rows repeating already-entered certifications (a replayed feed). Outside the band or replay-like → `approve` waits in **Required actions** for an operator (the form shows the count, the band and how it was computed, rows per site against their usual share, the duplicate share); otherwise `passed` at once |
 | `decide_eligibility` | the agency's rules; every row not earning a badge gets one reason in `badging.audit_log`. Skips the tasks the run gives nothing to do, so they start no process: `sync_credly`, `check_badges` (and the revocation gate and `revoke` after it) and `notify_sites` in a backfill; `sync_credly` and `notify_sites` in a dry run; `notify_sites` in a history load or with `send_site_lists` off |
-| `plan` | ledger rows `pending` (once per student and assessment, ever); with `adopt_existing`, records badges Credly already holds as `adopted`; cuts the rest into batches |
+| `plan` | ledger rows `pending` (once per student and assessment, ever); with `adopt_existing`, records badges Credly already holds as `adopted` (reading Credly's list `concurrency` pages at a time); cuts the rest into batches. In pool `credly_api` (it reads Credly), 1 hour `execution_timeout` |
 | `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
 | `sync_credly` | (beside `issue`) brings every live badge's Credly state (`pending`, `accepted`, `rejected`, `revoked`, `expired`, deleted) into the ledger, reading Credly's badge list 50 a page (pool `credly_api`); a badge revoked or deleted in Credly by someone else is marked `revoked` in the ledger, never issued again, and listed in the report for a person to decide. Not in dry runs or backfills |
 | `check_badges` | every issued badge against every live CTIMS row, under the source guard (every table the rules read against the last good night; beyond its thresholds nothing changes and the operators are mailed). A badge its own entries no longer earn for `revocation_grace_days` nights (and as many days of real time) gets a planned revocation; one only a reference table refuses is listed for a person (`needs_review`), never revoked by itself; a new valid name or email held as long gets a planned `replace` / `move`; a blank one changes nothing. Only nightly runs count (scheduled, or manual of the latest day); others audit `would_revoke` / `would_replace` / `would_move`; backfills skip it. A badge the pipeline revoked that is earned again is issued again (docs/lifecycle.md) |
@@ -40,8 +40,12 @@ Credly's bulk upload): one manual run with `date` (first day), `date_to` (last d
 `adopt_existing` and `accept_volume` on (a range mails no site lists; the correction
 report lists its entries to fix).
 `plan` reads Credly's badges once and records those it already holds as `adopted` (by
-issuer_earner_id, then by email unless another student shares it); only the rest is issued.
-Every adopted badge has an `adopted` row in `badging.audit_log`.
+issuer_earner_id, then by email when no other student shares it and the name Credly issued
+it to is the student's); only the rest is issued. Every adopted badge has an `adopted` row in
+`badging.audit_log`. A badge Credly holds at the address that is not surely the student's
+(`not_adopted`: `name_mismatch`, `shared_email`, `other_earner`) is listed in the run's
+correction report; its row fails at `issue` (Credly refuses a second badge), and the run is
+red until a person decides whose it is.
 
 **Corrections.** A badge stays while at least one live CTIMS entry of the student and
 assessment earns it. An entry deleted, hard-deleted, moved to another student or assessment,
@@ -138,6 +142,11 @@ REVOCATION_GATE_TIMEOUT = timedelta(hours=12)
 # One try of the Credly sync: 150,000 live badges are about 3,000 list pages, minutes at
 # Credly's usual latency; past an hour it is stuck (its retry reads again).
 SYNC_TIMEOUT = timedelta(hours=1)
+# One try of plan. A day's plan takes seconds; a history load plans 150,000 rows (about a
+# minute) and, with adopt_existing, reads Credly's whole badge list like the sync (3,000
+# pages, minutes at `concurrency` pages in flight). Past an hour it is stuck; its retry is
+# safe (the ledger's rows exist once, adoption repeats nothing: docs/history-load.md).
+PLAN_TIMEOUT = timedelta(hours=1)
 DAGRUN_TIMEOUT = timedelta(hours=36)
 
 
@@ -155,9 +164,10 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
     max_active_runs=4,
     # A run stuck anywhere (a task queued in a missing pool, a hung worker) ends red instead
     # of holding one of max_active_runs for good. Longer than its slowest legitimate path:
-    # the volume gate's 20 h wait for an operator, then issue's 5 tries of at most
-    # ISSUE_TIMEOUT each with their back-off (10 h 15 min), and minutes for the rest
-    # (about 31 h). Shorter than 3 days, so stuck runs can never fill max_active_runs.
+    # the volume gate's 20 h wait for an operator, plan's 3 tries of at most PLAN_TIMEOUT
+    # (a history load's), then issue's 5 tries of at most ISSUE_TIMEOUT each with their
+    # back-off (10 h 15 min), and minutes for the rest (about 34 h). Shorter than 3 days,
+    # so stuck runs can never fill max_active_runs.
     dagrun_timeout=DAGRUN_TIMEOUT,
     doc_md=__doc__,
     # 06:00 Chicago the morning after the day processed; the callback ignores all but
@@ -272,7 +282,9 @@ def credly_badge_issuance():
 
         return tasks.decide_eligibility(get_current_context())
 
-    @task
+    # In the credly_api pool: plan reads Credly (each template it will issue, and a history
+    # load's badge list), one slot's `concurrency` calls at most (config/pools.json).
+    @task(pool="credly_api", execution_timeout=PLAN_TIMEOUT)
     def plan() -> list[dict]:
         from badging import tasks
 

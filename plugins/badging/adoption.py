@@ -18,10 +18,11 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from badging import audit, db, sql
-from badging.constants import CredlyState
-from badging.credly.client import earners_badge, listed_email
-from badging.credly.payloads import IssuedBadge
+from badging.constants import ADOPTION_REASONS, CredlyState
+from badging.credly.client import earners_badge
+from badging.credly.payloads import BadgeHolder, IssuedBadge
 from badging.extract import recipients
+from badging.names import NameKey
 from badging.run import RunInfo
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ ADOPTABLE_STATES = (CredlyState.PENDING, CredlyState.ACCEPTED, CredlyState.REJEC
 # Oldest first: badges created while the list is read come after the pages already read.
 LIST_SORT = "created_at"
 
-_Listed = tuple[IssuedBadge, str]
+_Listed = tuple[IssuedBadge, BadgeHolder]
 
 
 @dataclass
@@ -50,7 +51,8 @@ class AdoptionResult:
     adopted: int = 0
     by_earner_id: int = 0
     by_email: int = 0
-    # Why a badge Credly holds for the address was not taken (earners_badge's obstacles).
+    # Why a badge Credly holds for the address was not taken (earners_badge's obstacles;
+    # those in ADOPTION_REASONS are audited `not_adopted`, for a person to decide).
     not_adopted: dict[str, int] = field(default_factory=dict)
 
     def as_xcom(self) -> dict[str, Any]:
@@ -66,25 +68,25 @@ class _Index:
     by_email: dict[tuple[str, str], list[_Listed]] = field(
         default_factory=lambda: defaultdict(list))
 
-    def add(self, badge: IssuedBadge, email: str) -> None:
+    def add(self, badge: IssuedBadge, holder: BadgeHolder) -> None:
         if not badge.template_id:
             return
         if badge.issuer_earner_id:
-            self.by_earner[badge.template_id, badge.issuer_earner_id].append((badge, email))
-        if email:
-            self.by_email[badge.template_id, email].append((badge, email))
+            self.by_earner[badge.template_id, badge.issuer_earner_id].append((badge, holder))
+        if holder.email:
+            self.by_email[badge.template_id, holder.email].append((badge, holder))
 
     def candidates(self, template_id: str, earner_id: str, email: str) -> list[_Listed]:
-        found = {b.id: (b, e) for b, e in self.by_earner.get((template_id, earner_id), ())}
-        for badge, badge_email in self.by_email.get((template_id, email), ()):
-            found.setdefault(badge.id, (badge, badge_email))
+        found = {b.id: (b, h) for b, h in self.by_earner.get((template_id, earner_id), ())}
+        for badge, holder in self.by_email.get((template_id, email), ()):
+            found.setdefault(badge.id, (badge, holder))
         return list(found.values())
 
 
 def _index(items: Iterable[dict[str, Any]]) -> tuple[_Index, int]:
     index, listed = _Index(), 0
     for item in items:
-        index.add(IssuedBadge.from_api(item), listed_email(item))
+        index.add(IssuedBadge.from_api(item), BadgeHolder.from_api(item))
         listed += 1
     return index, listed
 
@@ -94,8 +96,11 @@ def adopt(run: RunInfo, client: CredlyClient, *, concurrency: int,
     """Adopt the badges Credly already holds among the run's pending batched badges.
 
     Reads Credly's list outside any transaction (`concurrency` pages at a time), then writes
-    every match in one statement with its audit row (plan/adopt.sql). Safe to repeat: a row
-    adopted once is no longer pending.
+    every match in one statement with its audit row (plan/adopt.sql), and in the same
+    transaction a `not_adopted` audit row for each badge held at the student's address that
+    is not surely theirs (plan/not_adopted.sql). Names are compared here, in memory; only the
+    reason is recorded. Safe to repeat: a row adopted once is no longer pending, and a
+    decision already audited in this run is not audited again.
 
     Raises:
         CredlyAuthError, CredlyInvalidRequest, CredlyRetryableError: nothing is written then.
@@ -116,7 +121,7 @@ def adopt(run: RunInfo, client: CredlyClient, *, concurrency: int,
     index, result.listed = _index(client.badge_list(
         [str(s) for s in ADOPTABLE_STATES], LIST_SORT, page_read, concurrency))
     result.list_seconds = round(time.monotonic() - started, 2)
-    matches, taken = [], set()
+    matches, taken, for_a_person = [], set(), []
     not_adopted: dict[str, int] = defaultdict(int)
     for issuance_id, certification_id, template_id, earner_id in planned:
         recipient = found.get(certification_id)
@@ -127,10 +132,13 @@ def adopt(run: RunInfo, client: CredlyClient, *, concurrency: int,
         email = (recipient.email or "").strip().lower()
         badge, obstacle = earners_badge(
             index.candidates(template_id, earner_id, email), template_id=template_id,
-            email=email, earner_id=earner_id, email_shared=recipient.email_shared)
+            email=email, earner_id=earner_id, email_shared=recipient.email_shared,
+            name=NameKey.of(recipient.first_name, recipient.last_name))
         if badge is None or badge.id in taken:
             if obstacle or badge is not None:
                 not_adopted[obstacle or "badge_taken"] += 1
+            if obstacle in ADOPTION_REASONS:
+                for_a_person.append((issuance_id, str(obstacle)))
             continue
         taken.add(badge.id)
         matched_by = "earner_id" if badge.issuer_earner_id == earner_id else "email"
@@ -143,6 +151,9 @@ def adopt(run: RunInfo, client: CredlyClient, *, concurrency: int,
                 copy.write_row(match)
         adopted = [row[0] for row in db.execute(
             conn, "plan/adopt.sql", audit.run_params(run) | {"issuing_run": run.issuing_run})]
+        db.execute(conn, "plan/not_adopted.sql", audit.run_params(run) | {
+            "issuance_ids": [i for i, _ in for_a_person],
+            "reasons": [r for _, r in for_a_person]})
     result.adopted = len(adopted)
     result.by_earner_id = adopted.count("earner_id")
     result.by_email = adopted.count("email")

@@ -44,6 +44,10 @@ class Event(StrEnum):
     ALREADY_ISSUED = "already_issued"
     # Credly already held the badge (a history load; docs/history-load.md): recorded, not sent.
     ADOPTED = "adopted"
+    # Credly holds a badge at the student's address that adoption may not take (`reason` an
+    # ADOPTION_REASONS member): a person decides; the badge goes on to issue, which Credly
+    # refuses as a duplicate and the lookup fails for the same reason. Not terminal.
+    NOT_ADOPTED = "not_adopted"
     FAILED = "failed"
     REVOKED = "revoked"
     WOULD_ISSUE = "would_issue"
@@ -168,6 +172,13 @@ class Reason(StrEnum):
     # badge in Credly first (sync/apply.sql).
     REVOKED_IN_CREDLY = "revoked_in_credly"
     DELETED_IN_CREDLY = "deleted_in_credly"
+    # Why a badge Credly holds at the student's address is not theirs to adopt, or to take
+    # for a duplicate (credly.client.earners_badge; docs/history-load.md): it is under
+    # another earner id; it has none and another student uses the address; it has none and
+    # names someone else (an older sibling at the family address).
+    OTHER_EARNER = "other_earner"
+    SHARED_EMAIL = "shared_email"
+    NAME_MISMATCH = "name_mismatch"
 
 
 # The rules eligibility/decide.sql applies, in its order; the SQL and this tuple must agree
@@ -200,6 +211,10 @@ RECIPIENT_PROBLEMS = (Reason.EMAIL_BLANK, Reason.EMAIL_MALFORMED, Reason.NAME_BL
 
 # The reasons the sync cancels a planned revocation with (sync/apply.sql).
 SYNC_REASONS = (Reason.REVOKED_IN_CREDLY, Reason.DELETED_IN_CREDLY)
+
+# The reasons plan's adoption leaves a badge Credly holds for a person (`not_adopted`,
+# badging/adoption.py); bound from Python, never SQL literals.
+ADOPTION_REASONS = (Reason.OTHER_EARNER, Reason.SHARED_EMAIL, Reason.NAME_MISMATCH)
 
 
 # What the earner reads in Credly beside a revoked badge.

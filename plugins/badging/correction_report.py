@@ -94,6 +94,14 @@ REASON_ACTIONS = {
                               "whether it is issued again.",
     Reason.DELETED_IN_CREDLY: "Someone deleted the badge in Credly: CareerTech decides "
                               "whether it is issued again.",
+    Reason.NAME_MISMATCH: "Check the student's name in CTIMS: Credly holds a badge of this "
+                          "assessment for the student's email issued to another name (a "
+                          "family member's?). CareerTech decides whose it is.",
+    Reason.SHARED_EMAIL: "Give the student an email of their own in CTIMS if you can: several "
+                         "students use this address, and Credly holds a badge of this "
+                         "assessment for it. CareerTech decides whose it is.",
+    Reason.OTHER_EARNER: "Check the student's email in CTIMS: Credly holds a badge of this "
+                         "assessment for it under another earner. CareerTech decides.",
 }
 ACTIONS: dict[str, str] = {**CHECK_ACTIONS, **REASON_ACTIONS}
 # The revocations a site is shown (report/revocations.sql outcomes), in this order.
@@ -140,6 +148,9 @@ class SiteSection:
     acceptance: list[AcceptanceRow] = field(default_factory=list)
     unaccepted: list[tuple[int, str, int]] = field(default_factory=list)
     changed_in_credly: list[tuple[int, str, str]] = field(default_factory=list)
+    # Badges Credly holds at the student's address that adoption left for a person
+    # (report/not_adopted.sql; docs/history-load.md): (certification id, assessment, reason).
+    not_adopted: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def to_review(self) -> int:
@@ -201,6 +212,9 @@ def collect(conn: psycopg.Connection, run: RunInfo) -> CorrectionData:
         if state in REVOCATION_STATES:
             section(site_code).revocations.append((cert_id, reason, state))
     collect_acceptance(conn, section)
+    for site_code, cert_id, assessment, reason in db.execute(
+            conn, "report/not_adopted.sql", params):
+        section(site_code).not_adopted.append((cert_id, assessment, reason))
     problems = []
     for suite, _severity, success, reason, result in db.execute(
             conn, "report/dq_results.sql", params):
@@ -329,6 +343,8 @@ class SiteView:
     acceptance: list[AcceptanceRow] = field(default_factory=list)
     unaccepted: list[tuple[int, str, int]] = field(default_factory=list)
     changed_in_credly: list[tuple[int, str, str]] = field(default_factory=list)
+    # (certification id, assessment, reason, what to do): SiteSection.not_adopted.
+    not_adopted: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -410,7 +426,9 @@ def site_view(section: SiteSection, names: extract.Names | None = None) -> SiteV
                        section.revocations, key=lambda r: (order.index(r[2]), r[1], r[0]))]
     return SiteView(section.site, names.sites.get(section.site), section.to_review, groups,
                     warnings, revocations, section.acceptance, section.unaccepted,
-                    section.changed_in_credly)
+                    section.changed_in_credly,
+                    [(cert_id, assessment, reason, _action(reason))
+                     for cert_id, assessment, reason in section.not_adopted])
 
 
 def _glance(data: CorrectionData) -> list[tuple[str, str | None, int, int, int]]:

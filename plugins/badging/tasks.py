@@ -118,8 +118,9 @@ def plan(context: dict[str, Any]) -> list[dict[str, int]]:
     if params.get("adopt_existing"):
         from badging.adoption import adopt as adopt_badges
 
-        # Credly's list read as fast as the pool would issue: slots x concurrency at once.
-        adopt = partial(adopt_badges, client=hook.get_conn(), concurrency=slots * concurrency)
+        # plan holds one credly_api slot, worth `concurrency` calls in flight (pools.json):
+        # the list is read that many pages at a time, never more.
+        adopt = partial(adopt_badges, client=hook.get_conn(), concurrency=concurrency)
     with _no_retry_for(ConfigurationError):
         secret = hook.earner_id_secret()
         # A backfill's days run side by side and fill the pool between them: a day in

@@ -1,8 +1,10 @@
-"""No student data or token in anything a run leaves behind; CTIMS only read; SQL only bound."""
+"""No student data, token or Credly badge id in anything a run leaves behind; CTIMS only read;
+SQL only bound."""
 
 from __future__ import annotations
 
 import ast
+import re
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,11 +14,17 @@ import pytest
 
 from devstack.seed import SeedParams
 from devstack.stack import REPO
+from tests.e2e.corrections import at_noon, fix_student, single_badge_students, single_entry_badges
 from tests.e2e.outcomes import seed
-from tests.e2e.pii import Secrets, airflow_records, badging_records, files
+from tests.e2e.pii import Secrets, airflow_records, badging_records, files, mails
 from tests.faults.harness import archive_a_template
 
 DAY = date(2026, 5, 12)
+# The corrections' day: its run revokes and replaces badges under Credly faults.
+NEXT = DAY + timedelta(days=1)
+DELETED = 6
+# The transport's retry warning for a call on one badge (its id redacted, or not).
+ONE_BADGE_CALL_RETRIED = re.compile(r"Credly (?:GET|PUT|POST) /\S*/badges/[^?\s]+: .*retrying")
 # Dirty rows (quarantine) and faults (retries, lost responses, a 422) make the run walk
 # every path that writes an error or a warning.
 LOOKBACK_DAYS = 11
@@ -33,8 +41,22 @@ def _ctims_fingerprint(stack) -> dict[str, str]:
             f"FROM ctims.{table} t").fetchone()[0] for table in _CTIMS_TABLES}
 
 
+def _corrections(stack) -> None:
+    """Entries deleted (their badges revoked) and a name corrected (its badge replaced) on
+    NEXT, as a registrar's fixes would be."""
+    [renamed] = single_badge_students(stack, 1)
+    deleted = [b for b in single_entry_badges(stack, DELETED + 1) if b[0] != renamed[0]]
+    with psycopg.connect(stack.dsn("ctims")) as conn:
+        for badge in deleted[:DELETED]:
+            conn.execute("UPDATE ctims.realtime_certifications SET deleted_at = %(when)s, "
+                         "updated_at = %(when)s WHERE certification_id = %(id)s",
+                         {"when": at_noon(NEXT), "id": badge[1]})
+    fix_student(stack, renamed[2], last_name="Corrected-Name")
+
+
 @pytest.fixture
 def faulty_run(clean_stack, run_dag, sandbox):
+    clean_stack.ensure_mail()
     seed(clean_stack, SEED)
     with psycopg.connect(clean_stack.dsn("ctims")) as conn:
         window = set(conn.execute("""
@@ -47,30 +69,54 @@ def faulty_run(clean_stack, run_dag, sandbox):
     archive_a_template(clean_stack, sandbox, window)
     sandbox.set_faults(error_rate=0.05, throttle_rate=0.05, lost_response_rate=0.05, seed=5)
     before = _ctims_fingerprint(clean_stack)
-    result = run_dag(DAY, lookback_days=LOOKBACK_DAYS)
-    return clean_stack, result, before
+    results = [run_dag(DAY, lookback_days=LOOKBACK_DAYS)]
+    assert _ctims_fingerprint(clean_stack) == before
+    # Revocations and a replacement, their writes and lookups retried (issue 27: the retry
+    # warnings name the call's path, which holds the badge's id).
+    _corrections(clean_stack)
+    before = _ctims_fingerprint(clean_stack)
+    sandbox.set_faults(error_rate=0.2, throttle_rate=0.1, lost_response_rate=0.3,
+                       retry_after_s=1, seed=7)
+    results.append(run_dag(NEXT, lookback_days=0, revocation_grace_days=1))
+    return clean_stack, results, before
 
 
-def test_a_run_leaves_no_student_data_or_token_anywhere(faulty_run):
-    stack, result, ctims_before = faulty_run
+def _audited(stack, event: str) -> int:
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return conn.execute("SELECT count(*) FROM badging.audit_log WHERE event = %s",
+                            (event,)).fetchone()[0]
+
+
+def test_runs_leave_no_student_data_token_or_badge_id_anywhere(faulty_run):
+    stack, results, ctims_before = faulty_run
+    assert _audited(stack, "revoked") == DELETED, results[-1].output[-4000:]
+    assert _audited(stack, "replaced") == 1
     secrets = Secrets.of(stack)
     # The scanner must be able to see what it looks for, or zero hits proves nothing.
     with psycopg.connect(stack.dsn("ctims")) as conn:
         sid, first, last, email = conn.execute(
             "SELECT student_id, first_name, last_name, email FROM ctims.students "
             "WHERE email LIKE '%@%' LIMIT 1").fetchone()
-    control = f"id={sid} {first} {last} <{email.upper()}>"
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        [badge_id] = conn.execute("SELECT credly_badge_id FROM badging.revocation"
+                                  " LIMIT 1").fetchone()
+    control = f"id={sid} {first} {last} <{email.upper()}> /badges/{badge_id.upper()}/revoke"
     assert {hit.split(": ")[1].split()[0] for hit in secrets.leaks([("control", control)])} == {
-        "student_id", "name", "email"}
+        "student_id", "name", "email", "credly_badge_id"}
 
-    sources = [("dags test output", result.output),
+    sources = [*((f"dags test output {n}", r.output) for n, r in enumerate(results)),
                *files(stack.paths.airflow_home / "logs"),
                *files(stack.paths.reports),
+               *mails(stack.paths.mail),
                *airflow_records(stack),
                *badging_records(stack)]
     kinds = Counter(where.split()[0] for where, _ in sources)
     assert kinds["xcom"] > 5, "no XCom was read: the scan would be vacuous"
+    assert kinds["mail"] >= 1, "no alert mail was read: the scan would be vacuous"
     assert any("HTTP 422" in text for _, text in sources), "the run met no Credly error"
+    # Calls on one badge (…/badges/<id>/revoke, …) were retried and logged.
+    assert any(ONE_BADGE_CALL_RETRIED.search(text) for _, text in sources), \
+        "no call on one badge was retried"
     assert secrets.leaks(sources) == []
     # And the source was only read (the run used the read-only role).
     assert "ctims_reader@" in stack.airflow_env()["AIRFLOW_CONN_CTIMS_DB"]

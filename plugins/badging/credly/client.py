@@ -10,9 +10,11 @@ from typing import Any
 
 import requests
 
+from badging.constants import Reason
 from badging.credly.classification import encode_filter
 from badging.credly.payloads import (
     REVOKED,
+    BadgeHolder,
     BadgeRequest,
     IssuedBadge,
     IssueResult,
@@ -25,28 +27,28 @@ from badging.errors import (
     CredlyInvalidRequest,
     CredlyUnresolvedDuplicate,
 )
+from badging.names import NameKey
 from badging.ratelimit import TokenBucket, shared_limiter
 
 log = logging.getLogger(__name__)
 
 # Why a duplicate 422 could not be resolved to this earner's badge, for the operator.
 _UNRESOLVED_DUPLICATE = {
-    "other_earner": "recipient email already holds this badge under another issuer_earner_id",
+    Reason.OTHER_EARNER: "recipient email already holds this badge under another "
+                         "issuer_earner_id",
     "revoked": "the recipient holds a revoked badge of this template; Credly refuses a new one",
-    "shared_email": "Credly holds a badge of this template for this email without an earner id, "
-                    "and several students use the email: a person must decide whose it is",
+    Reason.SHARED_EMAIL: "Credly holds a badge of this template for this email without an "
+                         "earner id, and several students use the email: a person must decide "
+                         "whose it is",
+    Reason.NAME_MISMATCH: "Credly holds a badge of this template for this email without an "
+                          "earner id, issued to another name: a person must decide whose it is",
     None: "Credly reports a duplicate but no matching badge was found",
 }
 
 
-def listed_email(item: Mapping[str, Any]) -> str:
-    """The address a listed badge was issued to, normalised; empty when Credly omits it."""
-    return str(item.get("recipient_email") or "").strip().lower()
-
-
 def earners_badge(
-    listed: Iterable[tuple[IssuedBadge, str]], *, template_id: str, email: str,
-    earner_id: str, email_shared: bool,
+    listed: Iterable[tuple[IssuedBadge, BadgeHolder]], *, template_id: str, email: str,
+    earner_id: str, email_shared: bool, name: NameKey,
 ) -> tuple[IssuedBadge | None, str | None]:
     """Which of Credly's badges is this earner's badge of this template, if any.
 
@@ -54,38 +56,44 @@ def earners_badge(
     earner id). Siblings often share a parent's email, so a badge held under a different
     issuer_earner_id is not this earner's: taking it would record the wrong badge. A badge
     with no earner id (issued by hand or by Credly's bulk upload) is the earner's only when no
-    other student uses the email (`email_shared`); otherwise it could be a sibling's, and the
-    obstacle is ``"shared_email"``. A revoked badge is never the earner's live badge.
+    other student uses the email (`email_shared`; otherwise the obstacle is
+    ``"shared_email"``) and it names the earner (`name`, compared folded: badging.names;
+    otherwise ``"name_mismatch"``: an older sibling no longer in CTIMS, say). A revoked badge
+    is never the earner's live badge.
 
     Args:
-        listed: candidate badges with the (normalised) email each was issued to, "" unknown.
+        listed: candidate badges with whom each was issued to (email "" when unknown).
+        name: the earner's first and last name as CTIMS has them, folded.
 
     Returns:
         (badge, None) when found, preferring the one with this earner id; otherwise
-        (None, why), why being ``"other_earner"``, ``"shared_email"``, ``"revoked"`` or None
-        when no candidate is this earner's and nothing stands in the way.
+        (None, why), why being a `badging.constants.Reason` (``other_earner``,
+        ``shared_email``, ``name_mismatch``), ``"revoked"``, or None when no candidate is
+        this earner's and nothing stands in the way.
     """
     email = email.strip().lower()
     exact = unclaimed = None
     obstacle = None
-    for badge, badge_email in listed:
+    for badge, holder in listed:
         if badge.template_id and badge.template_id != template_id:
             continue
         mine = badge.issuer_earner_id == earner_id
         # Found under another address: only its earner id makes it this earner's. (A server
         # filter by email is trusted when Credly leaves the address out of the list.)
-        if not mine and badge_email and badge_email != email:
+        if not mine and holder.email and holder.email != email:
             continue
         if badge.state == REVOKED:
             obstacle = obstacle or "revoked"
         elif mine:
             exact = exact or badge
         elif badge.issuer_earner_id is None and email_shared:
-            obstacle = obstacle or "shared_email"
+            obstacle = obstacle or Reason.SHARED_EMAIL
+        elif badge.issuer_earner_id is None and not name.matches(holder.name):
+            obstacle = obstacle or Reason.NAME_MISMATCH
         elif badge.issuer_earner_id is None:
             unclaimed = unclaimed or badge
         else:
-            obstacle = "other_earner"
+            obstacle = Reason.OTHER_EARNER
     found = exact or unclaimed
     return found, (None if found else obstacle)
 
@@ -325,9 +333,9 @@ class CredlyClient:
             # duplicate check still guards a repeated POST.
             return None, None
         return earners_badge(
-            ((IssuedBadge.from_api(item), listed_email(item)) for item in candidates),
+            ((IssuedBadge.from_api(item), BadgeHolder.from_api(item)) for item in candidates),
             template_id=req.template_id, email=req.recipient_email, earner_id=req.earner_id,
-            email_shared=req.email_shared)
+            email_shared=req.email_shared, name=NameKey.of(req.first_name, req.last_name))
 
     def _lookup_by_earner_id(self, req: BadgeRequest) -> IssuedBadge | None:
         """Find the earner's badge by issuer_earner_id, for a duplicate under an older email.
@@ -354,8 +362,8 @@ class CredlyClient:
         """Find the live badge this request would duplicate, if the earner already holds one.
 
         Looks up by template and recipient email, skips revoked badges, prefers the badge whose
-        issuer_earner_id matches and accepts one with none; a badge under another earner's id
-        is not returned.
+        issuer_earner_id matches and accepts one with none that names the earner (unless the
+        email is shared); a badge under another earner's id is not returned (`earners_badge`).
 
         Args:
             req: the badge request.
@@ -374,14 +382,16 @@ class CredlyClient:
         reason: str,
         suppress_notification: bool = False,
         fence: Callable[[], None] | None = None,
+        badge_key: str | None = None,
     ) -> IssuedBadge:
         """Revoke a badge; revoking one that is already revoked returns it unchanged.
 
         Args:
-            badge_id: the Credly badge UUID.
+            badge_id: the Credly badge UUID (never logged: its public page names the earner).
             reason: shown to the earner; Credly effectively requires one.
             suppress_notification: ask Credly not to email the earner.
             fence: runs right before each PUT and raises to stop it (the ledger's claim).
+            badge_key: the ledger's surrogate for logs and errors, e.g. ``"revocation#12"``.
 
         Returns:
             The revoked badge.
@@ -392,7 +402,6 @@ class CredlyClient:
         """
         if not reason or not reason.strip():
             raise ValueError("a revocation reason is required")
-        key = f"credly#{badge_id}"
 
         def already_revoked() -> IssuedBadge | None:
             badge = self.get_badge(badge_id)
@@ -402,7 +411,7 @@ class CredlyClient:
         try:
             written = self.transport.write(
                 "PUT", self._url("badges", badge_id, "revoke"), payload,
-                badge_key=key, recover=already_revoked, fence=fence,
+                badge_key=badge_key, recover=already_revoked, fence=fence,
             )
         except CredlyInvalidRequest as error:
             # Re-running a revocation must not fail because the first one worked.
@@ -428,12 +437,12 @@ class CredlyClient:
         …/badges/{id}/replace); a lost response is found by reading the old badge's link.
 
         Args:
-            badge_id: the badge to replace.
+            badge_id: the badge to replace (never logged: its public page names the earner).
             template_id: the new badge's template.
             issued_at: the new badge's issue moment or date (see format_issued_at).
             first_name: a corrected first name, if any.
             last_name: a corrected last name, if any.
-            badge_key: surrogate for logs and errors.
+            badge_key: the ledger's surrogate for logs and errors, e.g. ``"revocation#12"``.
             fence: runs right before each POST and raises to stop it (the ledger's claim).
 
         Returns:
@@ -442,7 +451,6 @@ class CredlyClient:
         Raises:
             CredlyAuthError, CredlyInvalidRequest, CredlyRetryableError: as for any call.
         """
-        key = badge_key or f"credly#{badge_id}"
         payload: dict[str, Any] = {
             "badge_template_id": template_id,
             "issued_at": format_issued_at(issued_at),
@@ -460,7 +468,7 @@ class CredlyClient:
 
         written = self.transport.write(
             "POST", self._url("badges", badge_id, "replace"), payload,
-            badge_key=key, recover=replacement, fence=fence,
+            badge_key=badge_key, recover=replacement, fence=fence,
         )
         if written.recovered is not None:
             return written.recovered

@@ -9,6 +9,7 @@ from datetime import time as dtime
 from typing import Any, Literal
 
 from badging.constants import AGENCY_TZ
+from badging.names import NameKey
 
 # The format Credly documents for issued_at: "2014-04-01 09:41:00 -0500".
 ISSUED_AT_FORMAT = "%Y-%m-%d %H:%M:%S %z"
@@ -126,7 +127,8 @@ def _parse_timestamp(value: Any) -> datetime | None:
 
 @dataclass(frozen=True)
 class IssuedBadge:
-    """The parts of a Credly IssuedBadge the pipeline keeps (no recipient data).
+    """The parts of a Credly IssuedBadge the pipeline keeps (no recipient data). Its ids are
+    kept out of ``repr``: a badge's public page names its earner.
 
     Attributes:
         id: the Credly badge UUID.
@@ -138,12 +140,12 @@ class IssuedBadge:
         state_updated_at: when Credly says the state last changed (an acceptance's time).
     """
 
-    id: str
+    id: str = field(repr=False)
     state: str
     template_id: str | None
     issuer_earner_id: str | None
     issued_at: datetime | None
-    replacement_badge_id: str | None = None
+    replacement_badge_id: str | None = field(default=None, repr=False)
     state_updated_at: datetime | None = None
 
     @classmethod
@@ -170,6 +172,27 @@ class IssuedBadge:
             replacement_badge_id=data.get("replacement_badge_id") or None,
             state_updated_at=_parse_timestamp(data.get("state_updated_at")),
         )
+
+
+@dataclass(frozen=True)
+class BadgeHolder:
+    """Whom a badge Credly holds was issued to, for matching it to a student (PII: compared
+    in memory, never logged or kept; repr hides it).
+
+    Attributes:
+        email: the recipient address, normalised; "" when Credly leaves it out.
+        name: the issued_to first and last name, folded (badging.names).
+    """
+
+    email: str = field(repr=False)
+    name: NameKey = field(repr=False)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> BadgeHolder:
+        """Read the recipient of one IssuedBadge as Credly returns it."""
+        return cls(str(data.get("recipient_email") or "").strip().lower(),
+                   NameKey.of(data.get("issued_to_first_name"),
+                              data.get("issued_to_last_name")))
 
 
 @dataclass(frozen=True)

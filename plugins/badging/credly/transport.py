@@ -48,26 +48,35 @@ _session: requests.Session | None = None
 _session_lock = threading.Lock()
 
 
-class _RedactQueryStrings(logging.Filter):
-    """Drop query strings from urllib3's request lines: a badge lookup's holds an email."""
+_QUERY = re.compile(r"\?\S*")
+# A badge's id in a path (…/badges/<id>/revoke); not the list itself (…/badges?filter=…).
+_BADGE_ID = re.compile(r"(/badges/)[^/?#\s\"']+")
 
-    _QUERY = re.compile(r"\?\S*")
+
+def redacted(text: str) -> str:
+    """A URL or request line fit for a log: no query string (a lookup's holds an email) and
+    no badge id in the path (a badge's public page names its earner)."""
+    return _BADGE_ID.sub(r"\1…", _QUERY.sub("?…", text))
+
+
+class _RedactRequestLines(logging.Filter):
+    """Redact urllib3's request lines (`redacted`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                self._QUERY.sub("?…", arg) if isinstance(arg, str) else arg for arg in record.args
+                redacted(arg) if isinstance(arg, str) else arg for arg in record.args
             )
         return True
 
 
 def install_redaction() -> None:
-    """Keep earners' emails out of urllib3's DEBUG request lines (idempotent)."""
-    # urllib3 logs every request line, query included, at DEBUG; a worker run at DEBUG
-    # would otherwise write earners' emails into the task log.
+    """Keep earners' emails and badge ids out of urllib3's DEBUG request lines (idempotent)."""
+    # urllib3 logs every request line, query and path included, at DEBUG; a worker run at
+    # DEBUG would otherwise write earners' emails and badge ids into the task log.
     pool_log = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, _RedactQueryStrings) for f in pool_log.filters):
-        pool_log.addFilter(_RedactQueryStrings())
+    if not any(isinstance(f, _RedactRequestLines) for f in pool_log.filters):
+        pool_log.addFilter(_RedactRequestLines())
 
 
 def shared_session() -> requests.Session:
@@ -260,7 +269,8 @@ class CredlyTransport:
             self.limiter.pause_until(time.monotonic() + delay)
         log.warning(
             "Credly %s %s: %s (%s); attempt %d/%d, retrying in %.2fs [badge %s]",
-            method, urlsplit(url).path, type(error).__name__, error.status or "no response",
+            method, redacted(urlsplit(url).path), type(error).__name__,
+            error.status or "no response",
             state.attempt_number, self.max_attempts, delay, error.badge_key or "-",
         )
 

@@ -90,7 +90,7 @@ def trips(baseline: Census, now: Census) -> list[Trip]:
     for measure in TABLE_MEASURES:
         before, after = int(baseline.get(measure, 0)), int(now.get(measure, 0))
         lost = before - after
-        dropped = (lost > DROP_SHARE * before and lost >= DROP_MIN_ROWS
+        dropped = ((lost > DROP_SHARE * before and lost >= DROP_MIN_ROWS)
                    or lost > WHOLESALE_DROP_SHARE * before)
         jumped = after - before >= JUMP_MIN_ROWS and after - before > JUMP_SHARE * before
         if dropped or jumped:

@@ -213,7 +213,7 @@ class Executor:
                                        p.entry_test_date) in self.back_as_issued:
             return CANCELLED
         self.client.revoke_badge(badge_id, REVOCATION_TEXT, self.suppress_notification,
-                                 fence=row.fence)
+                                 fence=row.fence, badge_key=row.key)
         return Done(RevocationState.REVOKED, Event.REVOKED)
 
     def _recipient(self, row: RevocationRow) -> Recipient | None:
@@ -262,7 +262,7 @@ class Executor:
             new_id = self._issue_moved(row, recipient, badge_id)
             row.record_new_badge(new_id)
         self.client.revoke_badge(badge_id, REVOCATION_TEXT, self.suppress_notification,
-                                 fence=row.fence)
+                                 fence=row.fence, badge_key=row.key)
         return Done(RevocationState.MOVED, Event.EMAIL_MOVED, new_id,
                     entry_test_date=recipient.test_date)
 

@@ -285,6 +285,42 @@ def test_a_shared_email_keeps_a_hand_issued_badge_from_the_wrong_sibling(clean_s
     assert errors == {"CredlyUnresolvedDuplicate (HTTP 422)"}
 
 
+# Issue 27: a hand-issued badge at the student's own (unshared) address is theirs only if it
+# names them: an older sibling, no longer in CTIMS, may have the family address.
+
+def test_a_hand_issued_badge_naming_someone_else_is_not_taken(clean_stack, sandbox, planned,
+                                                               client):
+    """Before: the 422's lookup took the sibling's badge and recorded the row issued."""
+    run = planned(3)
+    rows = _issuer(clean_stack, run, client).load(0)
+    held = {}
+    for row, first, last in ((rows[0], "Grace", "Probe"), (rows[1], " ádá ", "PROBE"),
+                             (rows[2], "Grace", "Probe")):
+        by_hand = row.request().to_payload() | {"issued_to_first_name": first,
+                                                "issued_to_last_name": last}
+        del by_hand["issuer_earner_id"]
+        held[row.issuance_id] = client.transport.send(
+            "POST", f"{client.base_url}/organizations/{client.organization_id}/badges",
+            json=by_hand)["data"]["id"]
+    # The third's last attempt may have landed (a lost response): it is looked up first.
+    with psycopg.connect(clean_stack.dsn("badging"), autocommit=True) as conn:
+        conn.execute("UPDATE badging.issuance SET lookup_first = true"
+                     " WHERE issuance_id = %s", (rows[2].issuance_id,))
+
+    counts = _issuer(clean_stack, run, client).issue(0, "batch 1 of 1")
+
+    assert counts == {"failed": 2, "already_issued": 1}
+    with psycopg.connect(clean_stack.dsn("badging")) as conn:
+        ledger = {row[0]: row[1:] for row in conn.execute(
+            "SELECT issuance_id, state, credly_badge_id, last_error FROM badging.issuance")}
+    assert ledger == {
+        rows[0].issuance_id: ("failed", None, "CredlyUnresolvedDuplicate (HTTP 422)"),
+        rows[1].issuance_id: ("issued", held[rows[1].issuance_id], None),
+        rows[2].issuance_id: ("failed", None, "CredlyUnresolvedDuplicate (HTTP 422)")}
+    # Nothing was issued twice: Credly holds the three hand-issued badges only.
+    assert {b["id"] for b in sandbox.badges()} == set(held.values())
+
+
 class _Timeout(Exception):
     """Stands for AirflowTaskTimeout, which Airflow raises in the task's main thread."""
 

@@ -96,6 +96,21 @@ def test_a_day_through_the_task_bodies_ends_as_the_seed_says(stack_env, sandbox)
     outcomes.assert_sandbox_matches_ledger(stack_env, sandbox)
 
 
+def test_a_history_load_s_plan_reads_credly_within_its_one_pool_slot(stack_env, sandbox):
+    """plan holds one credly_api slot, worth `concurrency` calls in flight (pools.json).
+    Before: its adoption read Credly's list pool_slots x concurrency pages at once."""
+    with psycopg.connect(stack_env.dsn("badging")) as conn:
+        [template_id] = conn.execute(
+            "SELECT credly_template_id FROM badging.badge_templates LIMIT 1").fetchone()
+    # Twelve pages of badges for made-up earners, read while Credly is slow.
+    sandbox.issue_many(12 * 50, template_id)
+    sandbox.set_faults(latency_ms=100)
+    assert _through_plan(adopt_existing=True, pool_slots=4, concurrency=2)
+    state = sandbox.state()
+    assert state["peak_in_flight"] == 2
+    assert sum(state["requests"].values()) > 12
+
+
 def test_dry_run_plans_no_batch_and_writes_no_ledger_row(stack_env, sandbox):
     assert _through_plan(dry_run=True) == []
     summary = tasks.report(task_context("report", run_id=RUN_ID, date=DAY.isoformat(),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from badging.constants import (
+    ADOPTION_REASONS,
     AGENCY_TIMEZONE,
     CORRECTION_REASONS,
     DAG_ID,
@@ -89,7 +90,7 @@ def test_the_parser_sees_the_statements_that_write_the_vocabulary():
                  "report/run_counts.sql", "migrations/badging/001_ledger.sql",
                  "lifecycle/finish_revocation.sql", "lifecycle/justification.sql",
                  "sync/apply.sql", "sync/live_badges.sql", "lifecycle/observe.sql",
-                 "lifecycle/plan_revocations.sql"):
+                 "lifecycle/plan_revocations.sql", "plan/not_adopted.sql"):
         assert ALL_LITERALS[name], name
 
 
@@ -122,7 +123,7 @@ def test_the_sql_writes_every_reason_of_the_rules_and_no_other():
 def test_every_reason_is_given_by_a_rule_or_by_issue():
     assert set(Reason) == {*ELIGIBILITY_REASONS, *PLAN_REASONS, *ISSUE_REASONS,
                            *LIFECYCLE_REASONS, *CORRECTION_REASONS, *SYNC_REASONS,
-                           *RECIPIENT_PROBLEMS}
+                           *RECIPIENT_PROBLEMS, *ADOPTION_REASONS}
 
 
 def test_the_staged_decisions_are_exactly_the_decision_events():

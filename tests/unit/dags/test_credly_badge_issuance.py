@@ -126,6 +126,14 @@ def test_issue_runs_in_the_credly_pool_and_report_always_runs(parsed):
     assert parsed["tasks"]["fail_run_if_a_task_failed"]["trigger_rule"] == "one_failed"
 
 
+def test_every_task_that_calls_credly_holds_a_credly_pool_slot(parsed):
+    """The pool promises Credly at most slots x concurrency calls in flight (pools.json).
+    Before: plan read templates and a history load's badge list outside it, unbounded."""
+    for task_id in ("plan", "issue", "sync_credly", "revoke"):
+        assert parsed["tasks"][task_id]["pool"] == "credly_api", task_id
+    assert 0 < parsed["tasks"]["plan"]["execution_timeout"] <= 3600
+
+
 def test_manual_runs_default_to_the_data_interval(parsed):
     assert parsed["params"]["date"]["default"] is None
     assert parsed["params"]["dry_run"]["default"] is False
@@ -142,7 +150,12 @@ def test_an_issue_try_is_bounded_and_a_run_outlives_its_slowest_legitimate_path(
     assert gate_wait == 20 * 3600
     back_off = sum(min(issue["retry_delay"] * 2 ** n, issue["max_retry_delay"])
                    for n in range(issue["retries"]))
-    slowest = gate_wait + (issue["retries"] + 1) * issue["execution_timeout"] + back_off
+    # So may every try of plan (a history load's, reading Credly's whole list).
+    plan = tasks["plan"]
+    plan_tries = ((plan["retries"] + 1) * plan["execution_timeout"]
+                  + sum(plan["retry_delay"] * 2 ** n for n in range(plan["retries"])))
+    slowest = (gate_wait + plan_tries + (issue["retries"] + 1) * issue["execution_timeout"]
+               + back_off)
     assert parsed["dagrun_timeout"] is not None
     assert slowest < parsed["dagrun_timeout"]
     # Stuck daily runs must never fill max_active_runs (4): at most two are alive at once.

@@ -61,11 +61,15 @@ def scripted_client(*steps, **options) -> tuple[CredlyClient, Scripted]:
     return CredlyClient("http://h/v1", "tok", "o", session=session, **options), session
 
 
-def api_badge(badge_id="b-1", earner="earner-abc", state="pending", email=EMAIL):
+def api_badge(badge_id="b-1", earner="earner-abc", state="pending", email=EMAIL,
+              first="Jane", last="Doe"):
+    # Credly returns whom it issued the badge to, as make_request names them by default.
     return {
         "id": badge_id,
         "state": state,
         "recipient_email": email,
+        "issued_to_first_name": first,
+        "issued_to_last_name": last,
         "issuer_earner_id": earner,
         "badge_template": {"id": TEMPLATE},
         "issued_at": "2024-07-01T17:00:00.000Z",

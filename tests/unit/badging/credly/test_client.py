@@ -166,6 +166,26 @@ def test_a_hand_issued_badge_under_a_shared_email_is_not_taken():
         client.issue_badge(make_request(email_shared=True))
 
 
+# Issue 27: a hand-issued badge at the student's own address is theirs only if it names them.
+
+def test_a_duplicate_held_by_hand_under_another_name_is_not_taken():
+    """Before: an older sibling's badge at the family address was recorded as the student's."""
+    client, _ = scripted_client((422, body("User already has this badge")),
+                                page(api_badge("b-sibling", earner=None, first="Grace")),
+                                page())  # the earner-id lookup finds nothing either
+    with pytest.raises(CredlyUnresolvedDuplicate, match="issued to another name"):
+        client.issue_badge(make_request())
+
+
+def test_a_maybe_landed_badge_is_looked_up_with_the_name_rule():
+    client, _ = scripted_client(
+        page(api_badge("b-sibling", earner=None, first="Grace")),
+        page(api_badge("b-hand", earner=None, first=" JANE", last="Doé")),
+    )
+    assert client.find_existing_badge(make_request()) is None
+    assert client.find_existing_badge(make_request()).id == "b-hand"
+
+
 def test_the_student_s_own_badge_is_taken_under_a_shared_email():
     client, _ = scripted_client((422, body("User already has this badge")),
                                 page(api_badge("b-other", earner=None),

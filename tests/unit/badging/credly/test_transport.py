@@ -9,7 +9,13 @@ import pytest
 from tenacity import RetryCallState
 
 from badging.credly import CredlyClient
-from badging.errors import ClaimLost, CredlyAuthError, CredlyThrottled, CredlyTransient
+from badging.errors import (
+    ClaimLost,
+    CredlyAuthError,
+    CredlyThrottled,
+    CredlyTransient,
+    CredlyUnknownOutcome,
+)
 from badging.ratelimit import TokenBucket
 from tests.unit.badging.credly.scripted import body, make_request, page, scripted_client
 
@@ -93,6 +99,42 @@ def test_urllib3_request_lines_lose_their_query_strings(caplog):
     )
     assert "/v1/organizations/o/badges?…" in caplog.text
     assert "jane" not in caplog.text
+
+
+# Issue 27: a badge's public page names its earner, so its id is never logged.
+BADGE_ID = "3f2b9c1e-8d4a-4f6b-9a7e-2c5d1e0f4b6a"
+
+
+def test_urllib3_request_lines_lose_their_badge_ids(caplog):
+    CredlyClient("http://h/v1", "tok", "o", limiter=TokenBucket(None))
+    caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")
+    logging.getLogger("urllib3.connectionpool").debug(
+        '%s://%s:%s "%s %s %s" %s %s', "https", "api.credly.com", 443, "PUT",
+        f"/v1/organizations/o/badges/{BADGE_ID}/revoke", "HTTP/1.1", 200, 512,
+    )
+    assert "/v1/organizations/o/badges/…/revoke" in caplog.text
+    assert BADGE_ID not in caplog.text
+
+
+def test_a_retried_revoke_names_its_badge_by_the_ledger_s_key_only(caplog):
+    """Before: the retry warning logged the path with the badge id, and the key was
+    `credly#<id>` in every warning and error."""
+    caplog.set_level(logging.INFO, logger="badging")
+    client, _ = scripted_client(
+        (503, body("Service unavailable")),
+        (200, {"data": {"id": BADGE_ID, "state": "pending"}}),      # not revoked yet
+        (503, body("Service unavailable")),
+        (200, {"data": {"id": BADGE_ID, "state": "pending"}}),
+        max_attempts=2,
+    )
+    with pytest.raises(CredlyUnknownOutcome) as caught:
+        client.revoke_badge(BADGE_ID, "corrected", badge_key="revocation#12")
+    assert "retrying" in caplog.text
+    assert "[badge revocation#12]" in caplog.text
+    assert "/badges/…/revoke" in caplog.text
+    assert BADGE_ID not in caplog.text
+    assert "revocation#12" in str(caught.value)
+    assert BADGE_ID not in str(caught.value)
 
 
 

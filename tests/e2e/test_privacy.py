@@ -20,8 +20,10 @@ from tests.e2e.pii import Secrets, airflow_records, badging_records, files, mail
 from tests.faults.harness import archive_a_template
 
 DAY = date(2026, 5, 12)
-# The corrections' day: its run revokes and replaces badges under Credly faults.
+# The corrections' day, whose night finds them; the night after (a day's grace, 24 hours on)
+# revokes and replaces badges under Credly faults.
 NEXT = DAY + timedelta(days=1)
+AFTER = NEXT + timedelta(days=1)
 DELETED = 6
 # The transport's retry warning for a call on one badge (its id redacted, or not).
 ONE_BADGE_CALL_RETRIED = re.compile(r"Credly (?:GET|PUT|POST) /\S*/badges/[^?\s]+: .*retrying")
@@ -75,9 +77,10 @@ def faulty_run(clean_stack, run_dag, sandbox):
     # warnings name the call's path, which holds the badge's id).
     _corrections(clean_stack)
     before = _ctims_fingerprint(clean_stack)
+    results.append(run_dag(NEXT, lookback_days=0, revocation_grace_days=1))
     sandbox.set_faults(error_rate=0.2, throttle_rate=0.1, lost_response_rate=0.3,
                        retry_after_s=1, seed=7)
-    results.append(run_dag(NEXT, lookback_days=0, revocation_grace_days=1))
+    results.append(run_dag(AFTER, lookback_days=0, revocation_grace_days=1))
     return clean_stack, results, before
 
 

@@ -101,25 +101,27 @@ from airflow.sdk import (
     AsyncCallback,
     CronDataIntervalTimetable,
     DeadlineAlert,
-    DeadlineReference,
     Param,
     dag,
     get_current_context,
     task,
 )
 
-# Names and dates only (standard library): parsing stays fast. The gate builds its task
-# group from Airflow's own operators; the volume check imports its database code lazily.
-from badging import alerts, volume
+# Names and dates only (standard library): parsing stays fast. The gates build their task
+# groups from Airflow's own operators; their checks import their database code lazily.
+from badging import alerts
 from badging.approval import approval_gate
 from badging.constants import (
     AGENCY_TIMEZONE,
     DAG_ID,
     LATE_AFTER_LOGICAL_DATE_HOURS,
     PROGRAM_LAUNCH,
+    REVOCATIONS_WITHOUT_APPROVAL,
+    REVOCATIONS_WITHOUT_APPROVAL_MAX,
     Gate,
 )
-from badging.tasks import revocation_check
+from badging.deadline import LogicalDateUnlessBackfill
+from badging.tasks import revocation_check, volume_check
 
 # One try of one issue batch. A batch of 500 takes a minute or two at Credly's usual latency
 # (8 calls in flight); a long 429 storm (Retry-After up to 5 min per call) can stretch it to
@@ -157,8 +159,9 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
     dagrun_timeout=DAGRUN_TIMEOUT,
     doc_md=__doc__,
     # 06:00 Chicago the morning after the day processed; the callback ignores all but
-    # scheduled runs (Airflow gives backfills deadlines too, long past for old days).
-    deadline=DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+    # scheduled runs. A backfill's run gets no deadline (it would be long past for an old
+    # day and show "Missed"): badging/deadline.py, registered by plugins/badging_deadline.py.
+    deadline=DeadlineAlert(reference=LogicalDateUnlessBackfill(),
                            interval=timedelta(hours=LATE_AFTER_LOGICAL_DATE_HOURS),
                            callback=AsyncCallback(alerts.alert_late_run),
                            name="finished_by_6am"),
@@ -220,12 +223,23 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
                                                    "many successive days found no live "
                                                    "CTIMS entry justifying it."),
         "max_revocations_without_approval": Param(
-            10, type="integer", minimum=0,
-            description="More revocations than this in one run wait for an operator "
-                        "(Required actions)."),
+            REVOCATIONS_WITHOUT_APPROVAL, type="integer", minimum=0,
+            maximum=REVOCATIONS_WITHOUT_APPROVAL_MAX,
+            description=f"More revocations than this in one run wait for an operator "
+                        f"(Required actions); revocations an operator held before always "
+                        f"ask. Above {REVOCATIONS_WITHOUT_APPROVAL} the decision is recorded "
+                        f"with who triggered the run."),
         "accept_revocations": Param(False, type="boolean",
                                     description="Revoke above the threshold without asking "
-                                                "(recorded with who triggered the run)."),
+                                                "(recorded with who triggered the run). "
+                                                "Revocations an operator held before still "
+                                                "ask."),
+        "release_rejected_volume": Param(
+            False, type="boolean",
+            description="Release what the volume gate holds for this run's day(s): rows of "
+                        "runs an operator rejected, that timed out or that a backfill "
+                        "refused. This run issues them once; recorded with who triggered "
+                        "it."),
         "suppress_revoke_notification_email": Param(
             False, type="boolean",
             description="Ask Credly not to email earners whose badge is revoked."),
@@ -317,16 +331,14 @@ def credly_badge_issuance():
         tasks.fail_run(get_current_context())
 
     staged, validated = extract(), validate()
-    gate = approval_gate(Gate.VOLUME, check=volume.check, subject="Is this day's volume real?",
-                         accept_param="accept_volume",
+    gate = approval_gate(Gate.VOLUME, check=volume_check, accept_param="accept_volume",
                          response_timeout=VOLUME_GATE_TIMEOUT)
     decided, batches = decide_eligibility(), plan()
     issued = issue.expand(batch=batches)
     checked = check_badges()
     revocation_gate = approval_gate(
-        Gate.REVOCATION, check=revocation_check, subject="Revoke these badges in Credly?",
-        accept_param="accept_revocations", response_timeout=REVOCATION_GATE_TIMEOUT,
-        stops_run=False)
+        Gate.REVOCATION, check=revocation_check, accept_param="accept_revocations",
+        response_timeout=REVOCATION_GATE_TIMEOUT, stops_run=False)
     revoked = revoke()
     synced = sync_credly()
     summary, notified = report(), notify_sites()

@@ -32,7 +32,7 @@ RUN_TABLES = ("badging.run_batch", "badging.issuance", "badging.staged_certifica
               "badging.quarantine", "badging.run_summary", "badging.dq_result",
               "badging.dq_row_warning", "badging.approval", "badging.site_list",
               "badging.task_failure", "badging.revocation", "badging.badge_check",
-              "badging.credly_sync", "badging.audit_log")
+              "badging.credly_sync", "badging.volume_judgement", "badging.audit_log")
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,10 @@ class Event(StrEnum):
     REVOKED = "revoked"
     WOULD_ISSUE = "would_issue"
     RETRY_LATER = "retry_later"
+    # A staged row an operator's volume decision holds (rejected, unanswered, refused in a
+    # backfill, or still waiting for its answer): nothing is issued for it until the day is
+    # released (badging/volume.py; reason held_by_decision).
+    HELD = "held"
     # A gate's decision on the run (badging/approval.py); `reason` names the gate.
     APPROVAL_NOT_NEEDED = "approval_not_needed"
     APPROVED = "approved"
@@ -55,6 +59,9 @@ class Event(StrEnum):
     APPROVAL_TIMED_OUT = "approval_timed_out"
     ACCEPTED_BY_PARAM = "accepted_by_param"
     REFUSED_UNATTENDED = "refused_unattended"
+    # An operator released the rows a volume decision held (param release_rejected_volume):
+    # one row per released decision, about the run, with who and when in `detail`.
+    VOLUME_RELEASED = "volume_released"
     # A badge's life after issuance (badging/lifecycle.py, docs/lifecycle.md); `reason` is a
     # RevokeReason or an eligibility Reason.
     UNJUSTIFIED = "unjustified"
@@ -98,6 +105,16 @@ GATE_DECISIONS = (
 # The decisions after which the run goes on.
 GATE_PASSES = frozenset({Event.APPROVAL_NOT_NEEDED, Event.APPROVED, Event.ACCEPTED_BY_PARAM})
 
+# What `airflow dags test` records as the user who triggered its run (DAG.test()): the
+# gates then warn at once when no API server can take an operator's answer.
+DAG_TEST_USER = "dag_test"
+
+# The revocation gate: more revocations than this in one run wait for an operator (the
+# `max_revocations_without_approval` param's default). The param may lower it freely, and
+# raise it up to REVOCATIONS_WITHOUT_APPROVAL_MAX only, recorded with who triggered the run.
+REVOCATIONS_WITHOUT_APPROVAL = 10
+REVOCATIONS_WITHOUT_APPROVAL_MAX = 100
+
 
 # Exactly one of these closes a staged row's story within a run.
 TERMINAL_EVENTS = frozenset({
@@ -108,6 +125,7 @@ TERMINAL_EVENTS = frozenset({
     Event.ADOPTED,
     Event.FAILED,
     Event.WOULD_ISSUE,
+    Event.HELD,
 })
 
 # The decisions validate, eligibility and plan write into `staged_certification.decision`
@@ -118,6 +136,7 @@ DECISIONS = (
     Event.PLANNED,
     Event.ALREADY_ISSUED,
     Event.WOULD_ISSUE,
+    Event.HELD,
 )
 
 
@@ -150,6 +169,9 @@ class Reason(StrEnum):
     # badge in Credly first (sync/apply.sql).
     REVOKED_IN_CREDLY = "revoked_in_credly"
     DELETED_IN_CREDLY = "deleted_in_credly"
+    # Why a staged row is held: a volume decision of an earlier run (rejected, unanswered,
+    # refused in a backfill, or not answered yet) covers this version of the row.
+    HELD_BY_DECISION = "held_by_decision"
 
 
 # The rules eligibility/decide.sql applies, in its order; the SQL and this tuple must agree
@@ -179,6 +201,9 @@ CORRECTION_REASONS = (Reason.NAME_CORRECTED, Reason.EMAIL_CORRECTED)
 
 # The reasons the sync cancels a planned revocation with (sync/apply.sql).
 SYNC_REASONS = (Reason.REVOKED_IN_CREDLY, Reason.DELETED_IN_CREDLY)
+
+# The reason the volume gate holds a row with (volume/hold.sql).
+GATE_REASONS = (Reason.HELD_BY_DECISION,)
 
 
 # What the earner reads in Credly beside a revoked badge.

@@ -30,7 +30,14 @@ from typing import Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLOperator
 
-from badging.constants import DAG_ID, DAG_TEST_USER, GATE_PASSES, Event, Gate
+from badging.constants import (
+    DAG_ID,
+    DAG_TEST_USER,
+    GATE_PASSES,
+    NOBODY_CAN_ANSWER,
+    Event,
+    Gate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +49,6 @@ BACKFILL = "backfill"
 APPROVERS_VARIABLE = "badging_approvers"
 # How long the check waits for `[api] base_url` to answer before saying nobody can answer.
 PROBE_TIMEOUT_S = 2.0
-# Starts the warning of a gate nobody can answer; `devstack run-dag` echoes it to its console.
-NOBODY_CAN_ANSWER = "nobody can answer this gate from here"
 
 
 @dataclass(frozen=True)
@@ -122,12 +127,15 @@ def api_answers(base: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
 
 
 def nobody_can_answer(gate: Gate, *, base: str, run_id: str, accept_param: str,
-                      accept_passes: bool, timeout: timedelta | None) -> str:
+                      accept_passes: bool, timeout: timedelta | None, dag_test: bool) -> str:
     """The warning of a gate that waits where no API server can take an answer."""
     task = f"{gate}_gate.approve"
-    waits = (f"It waits up to {timeout.total_seconds() / 3600:g} h under the scheduler; "
-             "`airflow dags test` applies no timeout and waits until it is answered."
-             if timeout else "It waits until it is answered.")
+    if dag_test:
+        waits = "`airflow dags test` applies no answer timeout: it waits until answered."
+    elif timeout:
+        waits = f"Unanswered, it is rejected after {timeout.total_seconds() / 3600:g} h."
+    else:
+        waits = "It waits until it is answered."
     instead = (f"Or stop this run (Ctrl-C) and run the day again with the param "
                f"`{accept_param}` on, if you know the answer is Approve."
                if accept_passes else
@@ -155,7 +163,7 @@ def _warn_if_nobody_can_answer(context: dict[str, Any], gate: Gate, found: Check
     dag_test = getattr(context["dag_run"], "triggering_user_name", None) == DAG_TEST_USER
     message = nobody_can_answer(gate, base=base, run_id=context["run_id"],
                                 accept_param=accept_param, accept_passes=not found.must_ask,
-                                timeout=None if dag_test else timeout)
+                                timeout=timeout, dag_test=dag_test)
     log.warning("%s", message)
 
 

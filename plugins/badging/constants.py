@@ -108,6 +108,8 @@ GATE_PASSES = frozenset({Event.APPROVAL_NOT_NEEDED, Event.APPROVED, Event.ACCEPT
 # What `airflow dags test` records as the user who triggered its run (DAG.test()): the
 # gates then warn at once when no API server can take an operator's answer.
 DAG_TEST_USER = "dag_test"
+# The words that start that warning (badging/approval.py); `devstack run-dag` echoes it.
+NOBODY_CAN_ANSWER = "nobody can answer this gate from here"
 
 # The revocation gate: more revocations than this in one run wait for an operator (the
 # `max_revocations_without_approval` param's default). The param may lower it freely, and

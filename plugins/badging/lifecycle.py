@@ -166,17 +166,26 @@ def open_revocations(run_id: str, badging: str = db.BADGING_CONN_ID
 
 
 def revocation_check(context: dict[str, Any]) -> Check:
-    """The revocation gate's judgement: ask an operator when the run would revoke more than
-    `max_revocations_without_approval` badges, and whenever an earlier run's operator held
-    some (rejected, or left unanswered): those are revoked only on a new approval, whatever
-    the threshold or `accept_revocations` (the form shows them per site and reason). A
-    threshold above the default is recorded with who triggered the run."""
+    """The revocation gate's check: the run's open revocations judged (revocation_judgement)."""
     run = RunInfo.from_context(context)
     limit = int(context["params"]["max_revocations_without_approval"])
     if not may_revoke(run, run_type(context)):
         return Check(ask=False, summary="a dry run or backfill revokes nothing", body="",
                      subject=f"Revoke nothing (run of {run.day})")
-    rows = open_revocations(run.run_id)
+    return revocation_judgement(open_revocations(run.run_id), limit=limit, day=run.day)
+
+
+def revocation_judgement(rows: list[tuple[str, str, int, int]], *, limit: int,
+                         day: date) -> Check:
+    """Ask an operator when the run would revoke more than `limit` badges
+    (`max_revocations_without_approval`), and whenever an earlier run's operator held some
+    (rejected, or left unanswered): those are revoked only on a new approval, whatever the
+    threshold or `accept_revocations`. A limit above the default is recorded with who
+    triggered the run. The form shows the badges per (escaped) site and reason.
+
+    Args:
+        rows: (site, reason, badges, of them held before), as open_revocations.
+    """
     total = sum(n for _, _, n, _ in rows)
     held = sum(h for *_, h in rows)
     table = "\n".join(f"| {escape(site)} | {escape(reason)} | {n} | {h} |"
@@ -194,12 +203,11 @@ def revocation_check(context: dict[str, Any]) -> Check:
     summary = (f"{total} badges to revoke (at most {limit} without approval"
                + (f"; {held} held by an earlier decision" if held else "") + ")")
     ask = held > 0 or total > limit
-    raised = limit > REVOCATIONS_WITHOUT_APPROVAL
     return Check(ask=ask, summary=summary, body=body,
-                 subject=f"Revoke {total} badges (run of {run.day})?",
+                 subject=f"Revoke {total} badges (run of {day})?",
                  must_ask=held > 0,
                  passed_by_param=not ask and total > REVOCATIONS_WITHOUT_APPROVAL,
-                 attributed=raised,
+                 attributed=limit > REVOCATIONS_WITHOUT_APPROVAL,
                  detail={"revocations": total, "held_before": held, "maximum": limit,
                          "by_site": [{"site": s, "reason": r, "badges": n, "held_before": h}
                                      for s, r, n, h in rows]})

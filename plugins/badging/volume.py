@@ -318,11 +318,11 @@ def _release(conn, run: RunInfo, params: dict[str, Any]) -> list[tuple[str, str,
     """Release what refused (or unanswered) volume decisions of the run's days hold."""
     count, earliest = db.execute(conn, "volume/releasable.sql", params).fetchone()
     if count and earliest < run.window_start:
-        days = (run.first_day or run.day) - earliest.astimezone(AGENCY_TZ).date()
+        since = earliest.astimezone(AGENCY_TZ).date()
         raise ConfigurationError(
-            f"release_rejected_volume: {count} held rows changed from "
-            f"{earliest.astimezone(AGENCY_TZ).date()}, before this run's window: trigger it "
-            f"with lookback_days {days} or more so that it stages them")
+            f"release_rejected_volume: {count} held rows changed from {since}, before this "
+            f"run's window: trigger it with lookback_days "
+            f"{((run.first_day or run.day) - since).days} or more so that it stages them")
     released = [tuple(row) for row in db.execute(conn, "volume/release.sql", params)]
     for run_id, decision, rows in released:
         log.info("volume gate: %d rows held by %s (%s) released by %s", rows, run_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -130,3 +131,34 @@ def test_the_gate_asks_a_few_days_a_year_on_the_seeded_history_and_on_every_repl
     assert all(n <= 4 for n in measured.by_year.values()), measured.by_year
     assert measured.replays > 1000
     assert measured.replays_missed == []
+
+
+def test_the_subject_names_the_day_and_the_count():
+    b = Band(day=date(2026, 8, 10), expected=86, recent=86, seasonal=None, years=0,
+             maximum=257, minimum=28)
+    assert judge(DayVolume(rows=4500), b).subject() == "Volume of 2026-08-10: 4,500 rows — real?"
+
+
+def test_every_site_code_in_the_forms_is_escaped():
+    b = Band(day=MONDAY, expected=19, recent=19, seasonal=None, years=0, maximum=150,
+             minimum=6)
+    hostile = "0012|**x**\n| 999 | 1 |"
+    volume_ = DayVolume(rows=40, sites=(SiteVolume(hostile, 30, 0.1), SiteVolume("OK0000002",
+                                                                                10, 0.2)))
+    escaped = "| 0012\\|\\*\\*x\\*\\* \\| 999 \\| 1 \\| ⚠ | 30 | 75.0% | 10.0% |"
+    assert escaped in judge(volume_, b).markdown().splitlines()
+    ranged = volume.range_markdown(MONDAY, MONDAY + timedelta(days=3), volume_)
+    assert "| 0012\\|\\*\\*x\\*\\* \\| 999 \\| 1 \\| | 30 | 75.0% |" in ranged.splitlines()
+    # Nothing a site typed adds a cell or a line to a table row.
+    for text, cells in ((judge(volume_, b).markdown(), 4), (ranged, 3)):
+        site_rows = [line for line in text.splitlines() if line.startswith(("| 0012", "| OK"))]
+        assert [len(re.findall(r"(?<!\\)\|", line)) - 1 for line in site_rows] == [cells] * 2
+
+
+def test_the_form_says_what_is_judged_and_what_an_earlier_decision_holds():
+    b = Band(day=MONDAY, expected=100, recent=100, seasonal=None, years=0, maximum=300,
+             minimum=33)
+    text = judge(DayVolume(rows=420, earlier=120, judged_before=300, held=4500), b).markdown()
+    assert text.startswith(f"**420 rows** to judge for {MONDAY}: 300 changed on the day, 120 on "
+                           "earlier days that no gate judged before")
+    assert "300 rows an earlier gate let through, 4500 rows an earlier decision holds" in text

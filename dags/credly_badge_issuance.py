@@ -9,13 +9,13 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 |---|---|
 | `extract` | stages the Real-Time rows entered or corrected on the day, plus `lookback_days` before it (late rows) |
 | `validate` | Great Expectations: `realtime_rows` (failing rows go to `badging.quarantine`), `realtime_rows_warnings` (reported only), `realtime_table` (columns, types). Fails the run (no retry) if more than `max_failed_share` of rows fail or a table check fails: a broken feed; the one-line reason is in the log and `run_summary.dq_reason` |
-| `volume_gate` | `check` compares the day's row count with its calendar-aware band and counts rows repeating already-entered certifications (a replayed feed). Outside the band or replay-like → `approve` waits in **Required actions** for an operator (the form shows the count, the band and how it was computed, rows per site against their usual share, the duplicate share); otherwise `passed` at once |
+| `volume_gate` | `check` first holds the staged rows an earlier volume decision did not let through (`held`, reason `held_by_decision`: nothing is issued for them), then judges the rows no gate judged before (the day's, late rows, unjudged lookback rows) against the day's calendar-aware band and counts rows repeating already-entered certifications (a replayed feed). Outside the band or replay-like → `approve` waits in **Required actions** for an operator ("Volume of *day*: *n* rows — real?"; the form shows the count, the band and how it was computed, rows per site against their usual share, the duplicate share); otherwise `passed` at once |
 | `decide_eligibility` | the agency's rules; every row not earning a badge gets one reason in `badging.audit_log`. Skips the tasks the run gives nothing to do, so they start no process: `sync_credly`, `check_badges` (and the revocation gate and `revoke` after it) and `notify_sites` in a backfill; `sync_credly` and `notify_sites` in a dry run; `notify_sites` in a history load or with `send_site_lists` off |
 | `plan` | ledger rows `pending` (once per student and assessment, ever); with `adopt_existing`, records badges Credly already holds as `adopted`; cuts the rest into batches |
 | `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
 | `sync_credly` | (beside `issue`) brings every live badge's Credly state (`pending`, `accepted`, `rejected`, `revoked`, `expired`, deleted) into the ledger, reading Credly's badge list 50 a page (pool `credly_api`); a badge revoked or deleted in Credly by someone else is marked `revoked` in the ledger, never issued again, and listed in the report for a person to decide. Not in dry runs or backfills |
 | `check_badges` | every issued badge against every live CTIMS row, under today's rules: a badge no live entry justifies for `revocation_grace_days` successive run days gets a planned revocation; a justified badge whose student's name or email was corrected gets a planned `replace` / `move` (docs/recipient-corrections.md; dry runs only audit `would_revoke` / `would_replace` / `would_move`, backfills skip the check; a collapsed source blocks the run's revocations and corrections) |
-| `revocation_gate` | more than `max_revocations_without_approval` to revoke → `approve` waits in **Required actions** (per site and reason); Reject or no answer in 12 h holds them for the next run, the rest of the run goes on |
+| `revocation_gate` | more than `max_revocations_without_approval` to revoke, or any an operator held before → `approve` waits in **Required actions** (per site and reason); Reject or no answer in 12 h holds them, and every later run asks again; the rest of the run goes on |
 | `revoke` | revokes the planned badges in Credly (pool `credly_api`), each once; replaces a badge whose name was corrected; revokes an unaccepted badge whose email was corrected (the next sweep issues it to the new address) and leaves an accepted one alone (`email_changed_after_acceptance`); a badge whose entry comes back later is issued again by `plan` |
 | `report` | `badging.run_summary`, the summary table in its log and the correction report for technology centers under `BADGING_REPORT_DIR` (the run's Data Docs pages come from `validate`; `report` writes them only if `validate` could not); red if a badge failed or is still pending, or a revocation failed for good |
 | `notify_sites` | mails each technology center with entries to fix its list (ids, reason, what to do), once per site and day, through `smtp_default`; retries lists an earlier run could not deliver. Never red for a mail problem (`badging.site_list` records it) |
@@ -48,22 +48,29 @@ assessment earns it. An entry deleted, hard-deleted, moved to another student or
 or corrected out of the rules for `revocation_grace_days` run days in a row loses its badge
 (the earner reads "Certification record corrected by the issuing school"); deleted and
 entered again within the grace, nothing happens. Held revocations are asked again every
-run: **Approve** when the corrections are real, **Reject** when the feed looks wrong.
+run, whatever the threshold or `accept_revocations`, and revoked only on an approval:
+**Approve** when the corrections are real, **Reject** when the feed looks wrong.
 
 **Volume gate.** A day above its band or with many repeated certifications waits for a
 person: **Approve** if the volume is real (the day proceeds); **Reject** if the feed looks
 broken or replayed — the run ends red, nothing issued. No answer within 20 hours counts as
-Reject. To let a known-good day through without waiting (a backfill of history), trigger it
-with `accept_volume` on. Backfill runs never wait: outside the band they end red at
-`volume_gate.check` unless `accept_volume` is set. Every decision, who and when, is in
+Reject. A refusal binds: every later run (scheduled, manual, backfill, history load) holds
+those rows and issues nothing for them, until an operator triggers the day with
+`release_rejected_volume` (recorded: who, when); a corrected row is judged anew. To let a
+known-good day through without waiting (a backfill of history), trigger it with
+`accept_volume` on. Backfill runs never wait: outside the band they end red at
+`volume_gate.check` unless `accept_volume` is set. Who may answer: the Variable
+`badging_approvers` (empty: anyone who may edit the DAG). Every decision, who and when, is in
 `badging.approval`, `badging.audit_log` and `run_summary.approvals`.
 
 **When it is red**, read the failed task's last log line:
 - `volume_gate.approve` — an operator rejected the day's volume (or nobody answered): fix
   the feed if it was replayed, then clear `extract` (downstream included); if the volume was
-  real after all, clear `volume_gate.check` and approve, or re-run with `accept_volume`.
-- `volume_gate.check` — a backfill day outside its band: re-run it with `accept_volume` if
-  the history is known to be good.
+  real after all, clear `volume_gate.check` and approve, or trigger the day with
+  `release_rejected_volume`.
+- `volume_gate.check` — a backfill day outside its band: trigger the day with
+  `release_rejected_volume` if the history is known to be good. "release_rejected_volume: …
+  before this run's window": trigger it with the `lookback_days` the message names.
 - `validate` — too many rows failed expectations, or the table checks failed (columns,
   types): the CTIMS feed is broken. The correction report
   and Data Docs show what; fix the feed, then clear `extract` (downstream included).

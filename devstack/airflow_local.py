@@ -206,10 +206,11 @@ class GateWarnings:
 
 
 def run_day_reporting(stack: Stack, day: str, conf: str | None, log_path: Path,
-                      say: Callable[[str], None] = print) -> int:
+                      say: Callable[[str], None] = print,
+                      env: dict[str, str] | None = None) -> int:
     """`run_day` for a person: Airflow's output goes to `log_path`, and one line per task
-    as it finishes to `say`, with the warning of a gate nobody can answer. Returns Airflow's
-    exit code."""
+    as it finishes to `say`, with the warning of a gate nobody can answer. `env`: Airflow's
+    environment (the stack's by default). Returns Airflow's exit code."""
     import psycopg
 
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -218,7 +219,7 @@ def run_day_reporting(stack: Stack, day: str, conf: str | None, log_path: Path,
     warnings = GateWarnings()
     with log_path.open("w") as log, log_path.open() as output, \
             psycopg.connect(stack.dsn("airflow"), autocommit=True) as conn:
-        process = airflow_process(stack, *_dags_test_args(day, conf), stdout=log,
+        process = airflow_process(stack, *_dags_test_args(day, conf), env=env, stdout=log,
                                   stderr=subprocess.STDOUT)
         while True:
             exited = process.poll() is not None

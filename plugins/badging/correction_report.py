@@ -344,7 +344,7 @@ class ReportView:
     quarantined: int
     ineligible: int
     sites_to_review: int
-    # Rows an earlier volume decision holds (docs/lifecycle.md): listed, nothing to fix.
+    # Rows an earlier volume decision holds (docs/gates.md): listed, nothing to fix.
     held: int
     history_runs: int
     chart: Chart | None

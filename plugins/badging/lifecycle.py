@@ -287,7 +287,7 @@ def revoke(run: RunInfo, client: CredlyClient, *, run_type: str, suppress_notifi
         decision = db.execute(conn, "approval/decision.sql",
                               {"run_id": run.run_id, "gate": str(Gate.REVOCATION)}).fetchone()
         why = decision[0] if decision else "no gate decision"
-        # What an operator held before runs only on this run's own approval (docs/lifecycle.md).
+        # What an operator held before runs only on this run's own approval (docs/gates.md).
         passes = why in GATE_PASSES
         approved = why == Event.APPROVED
         if not approved:

@@ -263,7 +263,7 @@ def judge(volume: DayVolume, day_band: Band) -> Judgement:
 # --- What the gate judges: the run's staged rows no earlier gate judged ----------------------
 # badging.volume_judgement (migration 012) holds, per version of a row (certification id,
 # updated_at), the run whose volume gate judged it; that run's decision (badging.approval)
-# binds the row in every later run. docs/lifecycle.md, "The volume gate's memory".
+# binds the row in every later run (docs/gates.md, "The volume gate's memory").
 
 
 @dataclass(frozen=True)

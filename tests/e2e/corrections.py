@@ -103,6 +103,16 @@ def soft_delete(stack, badges: list[tuple], day: date) -> None:
             conn.execute(CORRECTIONS["soft_delete"], {"when": at_noon(day), "id": badge[1]})
 
 
+def revocations_due(stack, run_dag, n: int) -> tuple[list[tuple[int, int, int, str]], date]:
+    """n issued badges whose entries were deleted, their grace running: the run of the day
+    returned plans their revocations (and its revocation gate judges them). The one place the
+    gate tests reach that state, whatever the grace's clock becomes."""
+    badges = single_entry_badges(stack, n)
+    soft_delete(stack, badges, FIRST)
+    assert run_dag(FIRST, lookback_days=0).succeeded
+    return badges, SECOND
+
+
 def revoke_then_enter_again(stack, run_dag) -> tuple[int, str, object]:
     """One badge's entry deleted, the badge revoked after the grace days, then the entry
     entered again: (issuance id, the revoked Credly badge id, the last run's result)."""

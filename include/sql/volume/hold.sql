@@ -1,7 +1,7 @@
 -- Holds the run's staged rows whose version (certification id, updated_at) another run's
 -- volume gate judged without letting it through: rejected, unanswered, refused in a backfill,
 -- or still waiting for its answer (no decision yet); unless an operator released it
--- (docs/lifecycle.md, "The volume gate's memory"). Decision held, reason held_by_decision:
+-- (docs/gates.md, "The volume gate's memory"). Decision held, reason held_by_decision:
 -- eligibility and plan pass over them, nothing is issued. Audited once per run and row with
 -- the decision that holds it. Quarantined rows keep their decision.
 WITH covering AS (

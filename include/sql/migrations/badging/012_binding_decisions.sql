@@ -1,4 +1,4 @@
--- An operator's volume decision binds (issue 28; badging/volume.py, docs/lifecycle.md "The
+-- An operator's volume decision binds (issue 28; badging/volume.py, docs/gates.md "The
 -- volume gate's memory"): the row versions each volume decision judged, so that a later run
 -- judges only what no gate judged before, holds what a refusal covers, and the band's
 -- history leaves refused rows out.

@@ -146,20 +146,12 @@ class SiteVolume:
 
 @dataclass(frozen=True)
 class DayVolume:
-    """The rows a run's volume gate judges, their duplicates and their sites: counts and site
-    codes only.
-
-    `earlier`: how many of `rows` changed before the run's day (late rows, or the lookback of
-    a run that stopped before its gate). Not in `rows`, not judged again: `judged_before`
-    staged rows an earlier gate let through, `held` staged rows an earlier decision holds.
-    """
+    """One day's rows a gate judges, their duplicates and their sites: counts and site codes
+    only."""
 
     rows: int
     duplicates: int = 0
     sites: tuple[SiteVolume, ...] = ()
-    earlier: int = 0
-    judged_before: int = 0
-    held: int = 0
 
     @property
     def duplicate_share(self) -> float:
@@ -168,7 +160,7 @@ class DayVolume:
 
 @dataclass(frozen=True)
 class Judgement:
-    """Whether the day's volume needs an operator, and everything they need to decide."""
+    """Whether one day's volume needs an operator, and everything they need to decide."""
 
     volume: DayVolume
     band: Band
@@ -185,32 +177,21 @@ class Judgement:
                     f"{self.volume.duplicate_share:.0%} already-seen certifications")
         return "; ".join(self.reasons)
 
-    def subject(self) -> str:
-        """The approval form's headline: the day and the count."""
-        return f"Volume of {self.band.day.isoformat()}: {self.volume.rows:,} rows — real?"
-
     def as_xcom(self) -> dict[str, Any]:
-        v = self.volume
-        return {"rows": v.rows, "duplicates": v.duplicates,
-                "duplicate_share": round(v.duplicate_share, 4), "earlier": v.earlier,
-                "judged_before": v.judged_before, "held": v.held,
+        return {"rows": self.volume.rows, "duplicates": self.volume.duplicates,
+                "duplicate_share": round(self.volume.duplicate_share, 4),
                 "expected": round(self.band.expected, 1), "maximum": self.band.maximum,
                 "ask": self.ask, "summary": self.summary()}
 
     def markdown(self) -> str:
-        """The operator's view in the approval form: counts and (escaped) site codes only."""
+        """The day's part of the approval form: counts and (escaped) site codes only."""
         v, b = self.volume, self.band
         lines = [
-            f"**{v.rows} rows** to judge for {b.day.isoformat()}: {v.rows - v.earlier} "
-            f"changed on the day, {v.earlier} on earlier days that no gate judged before "
-            f"(late rows, or the lookback of a run that stopped before its gate). The band "
-            f"is up to **{b.maximum}**.", "",
+            f"**{v.rows} rows** changed on {b.day.isoformat()}; the band is up to "
+            f"**{b.maximum}**.", "",
             f"Why this asks: {'; '.join(self.reasons) or 'it does not'}.", "",
-            f"Not judged again: {v.judged_before} rows an earlier gate let through, {v.held} "
-            "rows an earlier decision holds (rejected, unanswered or refused: they stay held "
-            "whatever the answer here, until released).", "",
             "| measure | value |", "|---|---|",
-            f"| rows to judge | {v.rows} |",
+            f"| rows of the day | {v.rows} |",
             f"| expected ({'weekend' if _weekend(b.day) else 'weekday'}) | {b.expected:.0f} |",
             f"| recent mean ({RECENT_DAYS} days, same kind of day) | "
             f"{'—' if b.recent is None else f'{b.recent:.0f}'} |",
@@ -230,11 +211,91 @@ class Judgement:
                          f"{usual} |")
         if len(v.sites) > SITE_ROWS_SHOWN:
             lines.append(f"| {len(v.sites) - SITE_ROWS_SHOWN} more sites | | | |")
-        lines += ["", "A replayed or duplicated extract shows as many already-seen "
-                  "certifications. **Approve** if this volume is real: the day proceeds. "
-                  "**Reject** (or no answer in time) ends the run red; nothing is issued, and "
-                  "these rows stay held in every later run until an operator releases the day "
-                  "(a manual run with `release_rejected_volume`)."]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RunJudgement:
+    """A run's judgement: each day its judged rows changed on, against that day's band (the
+    run's own day always among them), and what earlier decisions cover.
+
+    `judged_before`: staged rows an earlier gate let through (or an operator released);
+    `held`: staged rows an earlier decision holds. Neither is judged again.
+    """
+
+    day: date
+    days: tuple[Judgement, ...]
+    judged_before: int = 0
+    held: int = 0
+
+    @property
+    def own(self) -> Judgement:
+        """The run's own day."""
+        return next(j for j in self.days if j.band.day == self.day)
+
+    @property
+    def rows(self) -> int:
+        return sum(j.volume.rows for j in self.days)
+
+    @property
+    def earlier(self) -> int:
+        """Rows of days before the run's: late rows, or the lookback of a run that stopped
+        before its gate."""
+        return sum(j.volume.rows for j in self.days if j.band.day < self.day)
+
+    @property
+    def ask(self) -> bool:
+        return any(j.ask for j in self.days)
+
+    def reasons(self) -> list[str]:
+        return [reason if j.band.day == self.day else f"{j.band.day}: {reason}"
+                for j in self.days for reason in j.reasons]
+
+    def summary(self) -> str:
+        """One line for logs, exceptions and the audit log."""
+        if self.ask:
+            return "; ".join(self.reasons())
+        earlier = (f"; {self.earlier} rows of earlier days within their bands"
+                   if self.earlier else "")
+        return self.own.summary() + earlier
+
+    def subject(self) -> str:
+        """The approval form's headline: the day and the count."""
+        return f"Volume of {self.day.isoformat()}: {self.rows:,} rows — real?"
+
+    def as_xcom(self) -> dict[str, Any]:
+        return self.own.as_xcom() | {
+            "rows": self.rows, "earlier": self.earlier,
+            "duplicates": sum(j.volume.duplicates for j in self.days),
+            "judged_before": self.judged_before, "held": self.held, "ask": self.ask,
+            "summary": self.summary(),
+            "days": [{"day": j.band.day.isoformat(), "rows": j.volume.rows,
+                      "duplicates": j.volume.duplicates, "maximum": j.band.maximum,
+                      "ask": j.ask} for j in self.days]}
+
+    def markdown(self) -> str:
+        """The operator's view in the approval form: counts and (escaped) site codes only."""
+        lines = [
+            f"**{self.rows} rows** to judge for {self.day.isoformat()}: "
+            f"{self.rows - self.earlier} changed on the day, {self.earlier} on earlier days "
+            "that no gate judged before (late rows, or the lookback of a run that stopped "
+            "before its gate); each day against its own band.", "",
+            f"Why this asks: {'; '.join(self.reasons()) or 'it does not'}.", "",
+            f"Not judged again: {self.judged_before} rows an earlier gate let through, "
+            f"{self.held} rows an earlier decision holds (rejected, unanswered or refused: "
+            "they stay held whatever the answer here, until released).", ""]
+        if len(self.days) > 1:
+            lines += ["| day | rows | band | already-seen | asks |", "|---|---|---|---|---|"]
+            lines += [f"| {j.band.day.isoformat()} | {j.volume.rows} | {j.band.maximum} | "
+                      f"{j.volume.duplicates} | {'yes' if j.ask else 'no'} |"
+                      for j in self.days]
+            lines.append("")
+        lines += [j.markdown() + "\n" for j in self.days if j.ask or j.band.day == self.day]
+        lines.append("A replayed or duplicated extract shows as many already-seen "
+                     "certifications. **Approve** if this volume is real: the day proceeds. "
+                     "**Reject** (or no answer in time) ends the run red; nothing is issued, "
+                     "and these rows stay held in every later run until an operator releases "
+                     "the day (a manual run with `release_rejected_volume`).")
         return "\n".join(lines)
 
 
@@ -330,13 +391,13 @@ def _release(conn, run: RunInfo, params: dict[str, Any]) -> list[tuple[str, str,
     return released
 
 
-def refused_before(day: date, *, badging: str = db.BADGING_CONN_ID
+def refused_before(first: date, day: date, *, badging: str = db.BADGING_CONN_ID
                    ) -> tuple[list[int], list[datetime]]:
-    """The row versions, changed in the band's history of `day`, that a volume decision did
-    not let through (and nobody released): left out of the band's history."""
+    """The row versions, changed in the bands' history of `first` … `day`, that a volume
+    decision did not let through (and nobody released): left out of the bands' history."""
     with db.connect(badging) as conn:
         rows = db.execute(conn, "volume/refused_rows.sql", {
-            "history_from": _history_from(day), "day_start": _day_start(day),
+            "history_from": _history_from(first), "day_start": _day_start(day),
             "passes": sorted(str(e) for e in GATE_PASSES)}).fetchall()
     return [row[0] for row in rows], [row[1] for row in rows]
 
@@ -347,53 +408,71 @@ def _history_from(day: date) -> datetime:
 
 
 def measure(day: date, certification_ids: list[int], *, ctims: str,
-            refused: tuple[list[int], list[datetime]] = ([], [])) -> Judgement:
-    """Judge these Real-Time rows from CTIMS against `day`'s band: their duplicates and
-    sites, and the band from the daily counts before `day` without the `refused` versions.
+            refused: tuple[list[int], list[datetime]] = ([], [])) -> RunJudgement:
+    """Judge these Real-Time rows from CTIMS, each day they changed on against that day's
+    band (the daily counts before it, without the `refused` versions): their duplicates and
+    sites. `day`, the run's, is judged even with no rows.
 
     Args:
-        day: the agency day whose band judges the rows (the run's day).
+        day: the run's day; rows of later days are judged with it.
         certification_ids: the rows judged.
         ctims: the source's connection id or DSN (read only).
         refused: (ids, updated_at) of row versions a refusal covers (refused_before).
     """
     with db.connect(ctims, read_only=True) as conn:
+        volumes = _profile(conn, certification_ids, _day_start(day))
+        volumes.setdefault(day, DayVolume(rows=0))
+        first = min(volumes)
         history = dict(db.execute(conn, "volume/daily_counts.sql", {
-            "agency_timezone": AGENCY_TIMEZONE, "history_from": _history_from(day),
-            "day_start": _day_start(day), "refused_ids": refused[0],
+            "agency_timezone": AGENCY_TIMEZONE, "history_from": _history_from(first),
+            "day_start": _day_start(max(day, max(volumes))), "refused_ids": refused[0],
             "refused_at": refused[1]}).fetchall())
-        (first_day,) = db.execute(conn, "volume/history_start.sql",
-                                  {"agency_timezone": AGENCY_TIMEZONE}).fetchone()
-        volume = _volume(conn, certification_ids, _day_start(day))
-    return judge(volume, band(day, history, history_start=first_day))
+        (history_start,) = db.execute(conn, "volume/history_start.sql",
+                                      {"agency_timezone": AGENCY_TIMEZONE}).fetchone()
+    days = tuple(judge(volumes[d], band(d, history, history_start=history_start))
+                 for d in sorted(volumes))
+    return RunJudgement(day=day, days=days)
 
 
-def _volume(conn, certification_ids: list[int], usual_until: datetime) -> DayVolume:
-    """These Real-Time rows, their duplicates, per site (usual shares of the year before
-    `usual_until`)."""
-    profile = db.execute(conn, "volume/day_profile.sql", {
-        "certification_ids": certification_ids, "usual_until": usual_until}).fetchall()
-    sites = tuple(SiteVolume(site_code=code, rows=rows, usual_share=share)
-                  for code, rows, _, share in profile)
-    return DayVolume(rows=sum(s.rows for s in sites), duplicates=sum(row[2] for row in profile),
-                     sites=sites)
+def _profile(conn, certification_ids: list[int], usual_until: datetime) -> dict[date, DayVolume]:
+    """These Real-Time rows per day they changed on: how many, their duplicates, per site
+    (usual shares of the year before `usual_until`)."""
+    by_day: dict[date, list[tuple[str, int, int, float | None]]] = {}
+    for day, code, rows, duplicates, share in db.execute(conn, "volume/day_profile.sql", {
+            "certification_ids": certification_ids, "usual_until": usual_until,
+            "agency_timezone": AGENCY_TIMEZONE}):
+        by_day.setdefault(day, []).append((code, rows, duplicates, share))
+    return {day: DayVolume(rows=sum(r for _, r, _, _ in sites),
+                           duplicates=sum(d for _, _, d, _ in sites),
+                           sites=tuple(SiteVolume(code, r, share) for code, r, _, share in sites))
+            for day, sites in by_day.items()}
 
 
 def range_volume(first: date, certification_ids: list[int], *, ctims: str) -> DayVolume:
     """These Real-Time rows of a history load starting on `first`, per site."""
     with db.connect(ctims, read_only=True) as conn:
-        return _volume(conn, certification_ids, _day_start(first))
+        days = _profile(conn, certification_ids, _day_start(first)).values()
+    sites: dict[str, list[int]] = {}
+    shares: dict[str, float | None] = {}
+    for volume in days:
+        for site in volume.sites:
+            sites.setdefault(site.site_code, []).append(site.rows)
+            shares[site.site_code] = site.usual_share
+    return DayVolume(rows=sum(v.rows for v in days), duplicates=sum(v.duplicates for v in days),
+                     sites=tuple(SiteVolume(code, sum(rows), shares[code])
+                                 for code, rows in sites.items()))
 
 
-def range_markdown(first: date, last: date, volume: DayVolume) -> str:
+def range_markdown(first: date, last: date, volume: DayVolume, *, judged_before: int = 0,
+                   held: int = 0) -> str:
     """The operator's view of a history load: the band judges single days, so a person (or
     `accept_volume`) confirms the range. Counts and (escaped) site codes only."""
     days = (last - first).days + 1
     lines = [f"**{volume.rows} rows** to judge over **{days} days**, {first.isoformat()} to "
              f"{last.isoformat()}: a history load (docs/history-load.md). The volume band "
              "judges single days, so a range with rows no gate judged before always asks.", "",
-             f"Not judged again: {volume.judged_before} rows an earlier gate let through, "
-             f"{volume.held} rows an earlier decision holds.", "",
+             f"Not judged again: {judged_before} rows an earlier gate let through, {held} rows "
+             "an earlier decision holds.", "",
              f"Rows repeating a certification already entered under another id: "
              f"{volume.duplicates} ({volume.duplicate_share:.0%}).", "",
              "| site | rows | share |", "|---|---|---|"]
@@ -447,23 +526,21 @@ def check(context: dict[str, Any]):
     counts = {"earlier": judged.earlier, "judged_before": judged.judged_before,
               "held": judged.held, "released": sum(n for *_, n in judged.released)}
     if run.is_range:
-        volume = replace(range_volume(run.first_day, judged.ids, ctims=CTIMS_CONN_ID),
-                         earlier=judged.earlier, judged_before=judged.judged_before,
-                         held=judged.held)
+        volume = range_volume(run.first_day, judged.ids, ctims=CTIMS_CONN_ID)
         summary = (f"history load of {(run.day - run.first_day).days + 1} days "
                    f"({run.first_day} to {run.day}): {volume.rows} rows to judge")
+        body = range_markdown(run.first_day, run.day, volume,
+                              judged_before=judged.judged_before, held=judged.held)
         return Check(ask=volume.rows > 0, summary=summary,
                      subject=(f"History load {run.first_day} to {run.day}: {volume.rows:,} "
                               "rows — real?"),
-                     body="\n\n".join([*released,
-                                       range_markdown(run.first_day, run.day, volume)]),
+                     body="\n\n".join([*released, body]),
                      detail=counts | {"rows": volume.rows, "duplicates": volume.duplicates,
                                       "ask": volume.rows > 0, "summary": summary})
-    judgement = measure(run.day, judged.ids, ctims=CTIMS_CONN_ID,
-                        refused=refused_before(run.day))
-    judgement = replace(judgement, volume=replace(
-        judgement.volume, earlier=judged.earlier, judged_before=judged.judged_before,
-        held=judged.held))
+    judgement = replace(
+        measure(run.day, judged.ids, ctims=CTIMS_CONN_ID, refused=refused_before(
+            run.window_start.astimezone(AGENCY_TZ).date(), run.day)),
+        judged_before=judged.judged_before, held=judged.held)
     return Check(ask=judgement.ask, summary=judgement.summary(), subject=judgement.subject(),
                  body="\n\n".join([*released, judgement.markdown()]),
                  detail=judgement.as_xcom() | counts)

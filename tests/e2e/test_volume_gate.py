@@ -147,7 +147,7 @@ def test_a_busy_day_after_a_quiet_stretch_waits_and_an_approval_lets_it_issue(
     [(day, gate, event, by, summary, detail)] = approvals(quiet_then_busy)
     assert (day, gate, event) == (BUSY_DAY, "volume", "approved")
     assert by
-    assert f"{judged} rows is above the band" in summary
+    assert "544 rows is above the band" in summary
     assert (detail["rows"], detail["earlier"]) == (judged, judged - 544)
     assert [(e, g, b) for e, g, b, _ in gate_audit(quiet_then_busy)] == [
         ("approved", "volume", by)]
@@ -198,7 +198,7 @@ def test_the_accept_param_lets_a_busy_day_through_without_waiting(
     assert "Waiting for Human-in-the-loop input" not in output
     [(day, _, event, _, summary, _)] = approvals(quiet_then_busy)
     assert (day, event) == (BUSY_DAY, "accepted_by_param")
-    assert f"{judged_with_busy_day(quiet_then_busy)} rows is above the band" in summary
+    assert "544 rows is above the band" in summary
     assert [e for e, *_ in gate_audit(quiet_then_busy)] == ["accepted_by_param"]
     assert summary_approvals(quiet_then_busy, BUSY_DAY)["volume"]["event"] == "accepted_by_param"
     assert ledger(quiet_then_busy).get("issued", 0) > 100
@@ -237,7 +237,7 @@ def test_a_backfill_outside_the_band_ends_red_without_waiting(quiet_then_busy, s
     assert api.get(f"/dags/{DAG_ID}/dagRuns/~/hitlDetails")["total_entries"] == 0
     [(day, _, event, _by, summary, _)] = approvals(quiet_then_busy)
     assert (day, event) == (BUSY_DAY, "refused_unattended")
-    assert f"{judged_with_busy_day(quiet_then_busy)} rows is above the band" in summary
+    assert "544 rows is above the band" in summary
     assert ledger(quiet_then_busy) == {}
     assert sandbox.badges() == []
 

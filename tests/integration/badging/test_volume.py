@@ -34,11 +34,11 @@ def test_the_sql_counts_as_the_bench_does(seeded):
     counts, duplicates = daily_series(SEED)
     reader = seeded.dsn("ctims", user="ctims_reader")
     for day in (SEED.date_from + timedelta(days=n) for n in range(1, 13)):
-        judged = volume.measure(day, day_ids(seeded, day), ctims=reader)
+        judged = volume.measure(day, day_ids(seeded, day), ctims=reader).own
         assert judged.volume.rows == counts.get(day, 0), day
         assert judged.volume.duplicates == duplicates.get(day, 0), day
         assert sum(s.rows for s in judged.volume.sites) == judged.volume.rows
-    last = volume.measure(SEED.date_to, day_ids(seeded, SEED.date_to), ctims=reader)
+    last = volume.measure(SEED.date_to, day_ids(seeded, SEED.date_to), ctims=reader).own
     assert last.band.recent is not None
     shares = [s.usual_share for s in last.volume.sites if s.usual_share is not None]
     assert shares
@@ -48,11 +48,11 @@ def test_the_sql_counts_as_the_bench_does(seeded):
 def test_a_replayed_day_is_all_duplicates_and_asks(seeded):
     day = date(2026, 5, 12)
     reader = seeded.dsn("ctims", user="ctims_reader")
-    before = volume.measure(day, day_ids(seeded, day), ctims=reader)
+    before = volume.measure(day, day_ids(seeded, day), ctims=reader).own
     assert not before.ask
     replayed = replay_day(seeded, day)
     assert replayed == before.volume.rows
-    after = volume.measure(day, day_ids(seeded, day), ctims=reader)
+    after = volume.measure(day, day_ids(seeded, day), ctims=reader).own
     assert after.volume.rows == 2 * replayed
     assert after.volume.duplicates == before.volume.duplicates + replayed
     assert after.ask
@@ -68,9 +68,9 @@ def test_refused_rows_are_left_out_of_the_band_s_history(seeded):
         stamps = dict(conn.execute("SELECT certification_id, updated_at FROM "
                                    "ctims.realtime_certifications WHERE certification_id = "
                                    "ANY(%s)", (refused,)).fetchall())
-    whole = volume.measure(day, [], ctims=reader)
+    whole = volume.measure(day, [], ctims=reader).own
     without = volume.measure(day, [], ctims=reader,
-                             refused=(refused, [stamps[i] for i in refused]))
+                             refused=(refused, [stamps[i] for i in refused])).own
     assert whole.band.recent is not None
     # The refused day counts as empty among the recent weekdays.
     alike = len([d for d in (day - timedelta(days=n) for n in range(1, 29))
@@ -83,7 +83,7 @@ def test_a_history_load_counts_its_whole_range(seeded):
     first, last = SEED.date_from, SEED.date_to
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     whole = volume.range_volume(first, day_ids(seeded, first, last), ctims=reader)
-    assert whole.rows == sum(volume.measure(day, day_ids(seeded, day), ctims=reader).volume.rows
+    assert whole.rows == sum(volume.measure(day, day_ids(seeded, day), ctims=reader).rows
                              for day in days) > 0
     assert sum(s.rows for s in whole.sites) == whole.rows
     view = volume.range_markdown(first, last, whole)
@@ -198,6 +198,21 @@ def test_a_release_the_run_cannot_stage_is_refused_before_anything_changes(seede
     with psycopg.connect(badging) as conn:
         assert conn.execute("SELECT count(*) FROM badging.volume_judgement "
                             "WHERE released_at IS NOT NULL").fetchone() == (0,)
+
+
+def test_a_run_judges_each_day_of_its_rows_against_that_day_s_band(seeded):
+    reader = seeded.dsn("ctims", user="ctims_reader")
+    first = DAY - timedelta(days=3)
+    ids = day_ids(seeded, first, DAY)
+    judged = volume.measure(DAY, ids, ctims=reader)
+    assert [j.band.day for j in judged.days] == [first + timedelta(days=n) for n in range(4)]
+    for one in judged.days:
+        alone = volume.measure(one.band.day, day_ids(seeded, one.band.day), ctims=reader).own
+        # The sites' usual shares are of the year before the run's day, not each day's.
+        assert (one.volume.rows, one.volume.duplicates, one.band) == (
+            alone.volume.rows, alone.volume.duplicates, alone.band)
+    assert judged.rows == len(ids)
+    assert judged.earlier == len(day_ids(seeded, first, DAY - timedelta(days=1)))
 
 
 def test_a_history_load_s_first_day_sets_what_is_earlier(seeded):

@@ -174,10 +174,11 @@ def failure_message(gate: Gate, decision: Event, summary: str, decided_by: str |
     how = {
         Event.REJECTED: f"rejected by {decided_by or 'an operator'} at {when}",
         Event.APPROVAL_TIMED_OUT: f"no answer by {when}: rejected by default",
-        Event.REFUSED_UNATTENDED: ("a backfill does not wait for a person; set the run's "
-                                   "accept param if this volume is known to be good"),
+        Event.REFUSED_UNATTENDED: "a backfill does not wait for a person",
     }[decision]
-    return f"{gate} gate: {summary} — {how}. Nothing was issued."
+    # A refusal binds later runs (badging/volume.py): only a release issues these rows.
+    return (f"{gate} gate: {summary} — {how}. Nothing was issued; later runs hold these rows "
+            f"until the day is released (a manual run with release_rejected_volume).")
 
 
 def record(context: dict[str, Any], gate: Gate, decision: Event, *, decided_by: str | None,

@@ -510,8 +510,9 @@ def _releasing_user(context: dict[str, Any], run: RunInfo) -> str | None:
 
 def check(context: dict[str, Any]):
     """The volume gate's check (badging/approval.py): the run's staged rows that no earlier
-    gate judged, judged against the day's band (a history load's range always asks, or
-    passes with `accept_volume`); rows an earlier refusal covers are held first.
+    gate judged, each day they changed on against that day's band (a history load's range
+    always asks, or passes with `accept_volume`); rows an earlier refusal covers are held
+    first.
 
     Raises:
         ConfigurationError: a release the run cannot make (`_releasing_user`, `take`).

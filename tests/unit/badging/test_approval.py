@@ -44,11 +44,13 @@ def test_failure_messages_say_who_and_when_in_one_line():
     at = datetime(2026, 8, 11, 14, 5, tzinfo=UTC)
     rejected = failure_message(Gate.VOLUME, Event.REJECTED, ASKS.summary, "ops", at)
     assert rejected == ("volume gate: 544 rows is above the band up to 150 rows — rejected by "
-                        "ops at 2026-08-11 14:05 UTC. Nothing was issued.")
+                        "ops at 2026-08-11 14:05 UTC. Nothing was issued; later runs hold these "
+                        "rows until the day is released (a manual run with "
+                        "release_rejected_volume).")
     assert "rejected by default" in failure_message(Gate.VOLUME, Event.APPROVAL_TIMED_OUT,
                                                     ASKS.summary, None, at)
-    assert "accept param" in failure_message(Gate.VOLUME, Event.REFUSED_UNATTENDED,
-                                             ASKS.summary, None, at)
+    assert "release_rejected_volume" in failure_message(Gate.VOLUME, Event.REFUSED_UNATTENDED,
+                                                        ASKS.summary, None, at)
 
 
 def test_only_a_person_passes_a_check_that_must_ask_and_a_param_that_let_it_through_decides():

@@ -9,13 +9,13 @@ for the day before (its data interval) · **Source:** CTIMS "Real-Time" certific
 |---|---|
 | `extract` | stages the Real-Time rows entered or corrected on the day, plus `lookback_days` before it (late rows) |
 | `validate` | Great Expectations: `realtime_rows` (failing rows go to `badging.quarantine`), `realtime_rows_warnings` (reported only), `realtime_table` (columns, types). Fails the run (no retry) if more than `max_failed_share` of rows fail or a table check fails: a broken feed; the one-line reason is in the log and `run_summary.dq_reason` |
-| `volume_gate` | `check` compares the day's row count with its calendar-aware band and counts rows repeating already-entered certifications (a replayed feed). Outside the band or replay-like → `approve` waits in **Required actions** for an operator (the form shows the count, the band and how it was computed, rows per site against their usual share, the duplicate share); otherwise `passed` at once |
+| `volume_gate` | `check` first holds the staged rows an earlier volume decision did not let through (`held`, reason `held_by_decision`: nothing is issued for them), then judges the rows no gate judged before (the day's, late rows, unjudged lookback rows) against the day's calendar-aware band and counts rows repeating already-entered certifications (a replayed feed). Outside the band or replay-like → `approve` waits in **Required actions** for an operator ("Volume of *day*: *n* rows — real?"; the form shows the count, the band and how it was computed, rows per site against their usual share, the duplicate share); otherwise `passed` at once |
 | `decide_eligibility` | the agency's rules; every row not earning a badge gets one reason in `badging.audit_log`. Skips the tasks the run gives nothing to do, so they start no process: `sync_credly`, `check_badges` (and the revocation gate and `revoke` after it) and `notify_sites` in a backfill; `sync_credly` and `notify_sites` in a dry run; `notify_sites` in a history load or with `send_site_lists` off |
 | `plan` | ledger rows `pending` (once per student and assessment, ever); with `adopt_existing`, records badges Credly already holds as `adopted` (reading Credly's list `concurrency` pages at a time); cuts the rest into batches. In pool `credly_api` (it reads Credly), 1 hour `execution_timeout` |
 | `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
 | `sync_credly` | (beside `issue`) brings every live badge's Credly state (`pending`, `accepted`, `rejected`, `revoked`, `expired`, deleted) into the ledger, reading Credly's badge list 50 a page (pool `credly_api`); a badge revoked or deleted in Credly by someone else is marked `revoked` in the ledger, never issued again, and listed in the report for a person to decide. Not in dry runs or backfills |
 | `check_badges` | every issued badge against every live CTIMS row, under the source guard (every table the rules read against the last good night; beyond its thresholds nothing changes and the operators are mailed). A badge its own entries no longer earn for `revocation_grace_days` nights (and as many days of real time) gets a planned revocation; one only a reference table refuses is listed for a person (`needs_review`), never revoked by itself; a new valid name or email held as long gets a planned `replace` / `move`; a blank one changes nothing. Only nightly runs count (scheduled, or manual of the latest day); others audit `would_revoke` / `would_replace` / `would_move`; backfills skip it. A badge the pipeline revoked that is earned again is issued again (docs/lifecycle.md) |
-| `revocation_gate` | more than `max_revocations_without_approval` to revoke → `approve` waits in **Required actions** (per site and reason); Reject or no answer in 12 h holds them for the next run, the rest of the run goes on |
+| `revocation_gate` | more than `max_revocations_without_approval` to revoke, or any an operator held before → `approve` waits in **Required actions** (per site and reason); Reject or no answer in 12 h holds them, and every later run asks again; the rest of the run goes on |
 | `revoke` | revokes the planned badges in Credly (pool `credly_api`), each once, re-reading CTIMS first (a change whose cause moved again is cancelled); replaces a badge whose name was corrected; moves an unaccepted badge whose email was corrected (new badge first, then the old one revoked) and leaves an accepted one alone (`email_changed_after_acceptance`) |
 | `report` | `badging.run_summary`, the summary table in its log and the correction report for technology centers under `BADGING_REPORT_DIR` (the run's Data Docs pages come from `validate`; `report` writes them only if `validate` could not); red if a badge failed or is still pending, or a revocation failed for good |
 | `notify_sites` | mails each technology center with entries to fix its list (ids, reason, what to do), once per site and day, through `smtp_default`; retries lists an earlier run could not deliver. Never red for a mail problem (`badging.site_list` records it) |
@@ -55,23 +55,30 @@ school"); deleted and entered again within the grace, nothing happens. A badge r
 because a reference table changed (enrollments, programs, sites, the approved list,
 alignment) is never revoked by the pipeline: it is listed as `needs_review`; to revoke it,
 trigger a manual run of the latest day with its certification id in `revoke_reviewed`.
-Held revocations are asked again every run: **Approve** when the corrections are real,
-**Reject** when the feed looks wrong.
+Held revocations are asked again every run, whatever the threshold or `accept_revocations`,
+and revoked only on an approval: **Approve** when the corrections are real, **Reject** when
+the feed looks wrong.
 
 **Volume gate.** A day above its band or with many repeated certifications waits for a
 person: **Approve** if the volume is real (the day proceeds); **Reject** if the feed looks
 broken or replayed — the run ends red, nothing issued. No answer within 20 hours counts as
-Reject. To let a known-good day through without waiting (a backfill of history), trigger it
-with `accept_volume` on. Backfill runs never wait: outside the band they end red at
-`volume_gate.check` unless `accept_volume` is set. Every decision, who and when, is in
+Reject. A refusal binds: every later run (scheduled, manual, backfill, history load) holds
+those rows and issues nothing for them, until an operator triggers the day with
+`release_rejected_volume` (recorded: who, when); a corrected row is judged anew. To let a
+known-good day through without waiting (a backfill of history), trigger it with
+`accept_volume` on. Backfill runs never wait: outside the band they end red at
+`volume_gate.check` unless `accept_volume` is set. Who may answer: the Variable
+`badging_approvers` (empty: anyone who may edit the DAG). Every decision, who and when, is in
 `badging.approval`, `badging.audit_log` and `run_summary.approvals`.
 
 **When it is red**, read the failed task's last log line:
 - `volume_gate.approve` — an operator rejected the day's volume (or nobody answered): fix
   the feed if it was replayed, then clear `extract` (downstream included); if the volume was
-  real after all, clear `volume_gate.check` and approve, or re-run with `accept_volume`.
-- `volume_gate.check` — a backfill day outside its band: re-run it with `accept_volume` if
-  the history is known to be good.
+  real after all, clear `volume_gate.check` and approve, or trigger the day with
+  `release_rejected_volume`.
+- `volume_gate.check` — a backfill day outside its band: trigger the day with
+  `release_rejected_volume` if the history is known to be good. "release_rejected_volume: …
+  before this run's window": trigger it with the `lookback_days` the message names.
 - `validate` — too many rows failed expectations, or the table checks failed (columns,
   types): the CTIMS feed is broken. The correction report
   and Data Docs show what; fix the feed, then clear `extract` (downstream included).
@@ -109,25 +116,27 @@ from airflow.sdk import (
     AsyncCallback,
     CronDataIntervalTimetable,
     DeadlineAlert,
-    DeadlineReference,
     Param,
     dag,
     get_current_context,
     task,
 )
 
-# Names and dates only (standard library): parsing stays fast. The gate builds its task
-# group from Airflow's own operators; the volume check imports its database code lazily.
-from badging import alerts, volume
+# Names and dates only (standard library): parsing stays fast. The gates build their task
+# groups from Airflow's own operators; their checks import their database code lazily.
+from badging import alerts
 from badging.approval import approval_gate
 from badging.constants import (
     AGENCY_TIMEZONE,
     DAG_ID,
     LATE_AFTER_LOGICAL_DATE_HOURS,
     PROGRAM_LAUNCH,
+    REVOCATIONS_WITHOUT_APPROVAL,
+    REVOCATIONS_WITHOUT_APPROVAL_MAX,
     Gate,
 )
-from badging.tasks import revocation_check
+from badging.deadline import LogicalDateUnlessBackfill
+from badging.tasks import revocation_check, volume_check
 
 # One try of one issue batch. A batch of 500 takes a minute or two at Credly's usual latency
 # (8 calls in flight); a long 429 storm (Retry-After up to 5 min per call) can stretch it to
@@ -171,8 +180,9 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
     dagrun_timeout=DAGRUN_TIMEOUT,
     doc_md=__doc__,
     # 06:00 Chicago the morning after the day processed; the callback ignores all but
-    # scheduled runs (Airflow gives backfills deadlines too, long past for old days).
-    deadline=DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+    # scheduled runs. A backfill's run gets no deadline (it would be long past for an old
+    # day and show "Missed"): badging/deadline.py, registered by plugins/badging_deadline.py.
+    deadline=DeadlineAlert(reference=LogicalDateUnlessBackfill(),
                            interval=timedelta(hours=LATE_AFTER_LOGICAL_DATE_HOURS),
                            callback=AsyncCallback(alerts.alert_late_run),
                            name="finished_by_6am"),
@@ -234,12 +244,17 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
                                                    "many successive days found no live "
                                                    "CTIMS entry justifying it."),
         "max_revocations_without_approval": Param(
-            10, type="integer", minimum=0,
-            description="More revocations than this in one run wait for an operator "
-                        "(Required actions)."),
+            REVOCATIONS_WITHOUT_APPROVAL, type="integer", minimum=0,
+            maximum=REVOCATIONS_WITHOUT_APPROVAL_MAX,
+            description=f"More revocations than this in one run wait for an operator "
+                        f"(Required actions); revocations an operator held before always "
+                        f"ask. Above {REVOCATIONS_WITHOUT_APPROVAL} the decision is recorded "
+                        f"with who triggered the run."),
         "accept_revocations": Param(False, type="boolean",
                                     description="Revoke above the threshold without asking "
-                                                "(recorded with who triggered the run)."),
+                                                "(recorded with who triggered the run). "
+                                                "Revocations an operator held before still "
+                                                "ask."),
         "revoke_reviewed": Param([], type="array", items={"type": "integer"},
                                  title="Revoke these reviewed badges",
                                  description="Certification ids of badges listed as needing "
@@ -253,6 +268,12 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
                                                   "good: take tonight's census as the new "
                                                   "baseline (a manual run of the latest day; "
                                                   "recorded with who triggered it)."),
+        "release_rejected_volume": Param(
+            False, type="boolean",
+            description="Release what the volume gate holds for this run's day(s): rows of "
+                        "runs an operator rejected, that timed out or that a backfill "
+                        "refused. This run issues them once; recorded with who triggered "
+                        "it."),
         "suppress_revoke_notification_email": Param(
             False, type="boolean",
             description="Ask Credly not to email earners whose badge is revoked."),
@@ -346,16 +367,14 @@ def credly_badge_issuance():
         tasks.fail_run(get_current_context())
 
     staged, validated = extract(), validate()
-    gate = approval_gate(Gate.VOLUME, check=volume.check, subject="Is this day's volume real?",
-                         accept_param="accept_volume",
+    gate = approval_gate(Gate.VOLUME, check=volume_check, accept_param="accept_volume",
                          response_timeout=VOLUME_GATE_TIMEOUT)
     decided, batches = decide_eligibility(), plan()
     issued = issue.expand(batch=batches)
     checked = check_badges()
     revocation_gate = approval_gate(
-        Gate.REVOCATION, check=revocation_check, subject="Revoke these badges in Credly?",
-        accept_param="accept_revocations", response_timeout=REVOCATION_GATE_TIMEOUT,
-        stops_run=False)
+        Gate.REVOCATION, check=revocation_check, accept_param="accept_revocations",
+        response_timeout=REVOCATION_GATE_TIMEOUT, stops_run=False)
     revoked = revoke()
     synced = sync_credly()
     summary, notified = report(), notify_sites()

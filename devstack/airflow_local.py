@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from badging.constants import DAG_ID
+from badging.constants import DAG_ID, NOBODY_CAN_ANSWER
 from devstack.errors import DevstackError
 from devstack.ports import port_in_use
 from devstack.stack import REPO, Stack
@@ -174,18 +175,51 @@ _FINISHED_TASKS = """
 """
 
 
+class GateWarnings:
+    """Picks out of Airflow's output, as it grows, the warning of a gate nobody can answer
+    (badging/approval.py): its first line holds NOBODY_CAN_ANSWER, the rest are indented."""
+
+    _LOCATION = re.compile(r"\s+\[[\w.]+\]\s+loc=\S+\s*$")
+    _GATE = re.compile(r"\w+ gate: $")
+
+    def __init__(self) -> None:
+        self._tail = ""
+        self._inside = False
+
+    def feed(self, text: str) -> list[str]:
+        """The warning's lines among the complete lines of `text` (after earlier feeds)."""
+        *lines, self._tail = (self._tail + text).split("\n")
+        found = []
+        for line in lines:
+            if NOBODY_CAN_ANSWER in line:
+                self._inside = True
+                # From the gate's name on ("volume gate: nobody can …"), without the
+                # log record's time and level.
+                start = line.index(NOBODY_CAN_ANSWER)
+                gate = self._GATE.search(line, 0, start)
+                line = line[gate.start() if gate else start:]
+            elif not (self._inside and line.startswith("  ")):
+                self._inside = False
+                continue
+            found.append(self._LOCATION.sub("", line))
+        return found
+
+
 def run_day_reporting(stack: Stack, day: str, conf: str | None, log_path: Path,
-                      say: Callable[[str], None] = print) -> int:
+                      say: Callable[[str], None] = print,
+                      env: dict[str, str] | None = None) -> int:
     """`run_day` for a person: Airflow's output goes to `log_path`, and one line per task
-    as it finishes to `say`. Returns Airflow's exit code."""
+    as it finishes to `say`, with the warning of a gate nobody can answer. `env`: Airflow's
+    environment (the stack's by default). Returns Airflow's exit code."""
     import psycopg
 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     since = datetime.now(UTC)
     seen: set[tuple] = set()
-    with log_path.open("w") as log, psycopg.connect(stack.dsn("airflow"),
-                                                     autocommit=True) as conn:
-        process = airflow_process(stack, *_dags_test_args(day, conf), stdout=log,
+    warnings = GateWarnings()
+    with log_path.open("w") as log, log_path.open() as output, \
+            psycopg.connect(stack.dsn("airflow"), autocommit=True) as conn:
+        process = airflow_process(stack, *_dags_test_args(day, conf), env=env, stdout=log,
                                   stderr=subprocess.STDOUT)
         while True:
             exited = process.poll() is not None
@@ -195,6 +229,8 @@ def run_day_reporting(stack: Stack, day: str, conf: str | None, log_path: Path,
                     seen.add((task_id, map_index, tries, state))
                     name = f"{task_id} [{label or map_index}]" if map_index >= 0 else task_id
                     say(f"  {name:<44} {state:<16} {float(seconds or 0):6.1f} s")
+            for line in warnings.feed(output.read()):
+                say(f"  ! {line}")
             if exited:
                 return process.returncode
             time.sleep(0.5)

@@ -52,6 +52,10 @@ class Event(StrEnum):
     REVOKED = "revoked"
     WOULD_ISSUE = "would_issue"
     RETRY_LATER = "retry_later"
+    # A staged row an operator's volume decision holds (rejected, unanswered, refused in a
+    # backfill, or still waiting for its answer): nothing is issued for it until the day is
+    # released (badging/volume.py; reason held_by_decision).
+    HELD = "held"
     # A gate's decision on the run (badging/approval.py); `reason` names the gate.
     APPROVAL_NOT_NEEDED = "approval_not_needed"
     APPROVED = "approved"
@@ -59,6 +63,9 @@ class Event(StrEnum):
     APPROVAL_TIMED_OUT = "approval_timed_out"
     ACCEPTED_BY_PARAM = "accepted_by_param"
     REFUSED_UNATTENDED = "refused_unattended"
+    # An operator released the rows a volume decision held (param release_rejected_volume):
+    # one row per released decision, about the run, with who and when in `detail`.
+    VOLUME_RELEASED = "volume_released"
     # A badge's life after issuance (badging/lifecycle.py, docs/lifecycle.md); `reason` is a
     # RevokeReason or an eligibility Reason.
     UNJUSTIFIED = "unjustified"
@@ -115,6 +122,18 @@ GATE_DECISIONS = (
 # The decisions after which the run goes on.
 GATE_PASSES = frozenset({Event.APPROVAL_NOT_NEEDED, Event.APPROVED, Event.ACCEPTED_BY_PARAM})
 
+# What `airflow dags test` records as the user who triggered its run (DAG.test()): the
+# gates then warn at once when no API server can take an operator's answer.
+DAG_TEST_USER = "dag_test"
+# The words that start that warning (badging/approval.py); `devstack run-dag` echoes it.
+NOBODY_CAN_ANSWER = "nobody can answer this gate from here"
+
+# The revocation gate: more revocations than this in one run wait for an operator (the
+# `max_revocations_without_approval` param's default). The param may lower it freely, and
+# raise it up to REVOCATIONS_WITHOUT_APPROVAL_MAX only, recorded with who triggered the run.
+REVOCATIONS_WITHOUT_APPROVAL = 10
+REVOCATIONS_WITHOUT_APPROVAL_MAX = 100
+
 
 # Exactly one of these closes a staged row's story within a run.
 TERMINAL_EVENTS = frozenset({
@@ -125,6 +144,7 @@ TERMINAL_EVENTS = frozenset({
     Event.ADOPTED,
     Event.FAILED,
     Event.WOULD_ISSUE,
+    Event.HELD,
 })
 
 # The decisions validate, eligibility and plan write into `staged_certification.decision`
@@ -135,6 +155,7 @@ DECISIONS = (
     Event.PLANNED,
     Event.ALREADY_ISSUED,
     Event.WOULD_ISSUE,
+    Event.HELD,
 )
 
 
@@ -179,6 +200,9 @@ class Reason(StrEnum):
     OTHER_EARNER = "other_earner"
     SHARED_EMAIL = "shared_email"
     NAME_MISMATCH = "name_mismatch"
+    # Why a staged row is held: a volume decision of an earlier run (rejected, unanswered,
+    # refused in a backfill, or not answered yet) covers this version of the row.
+    HELD_BY_DECISION = "held_by_decision"
 
 
 # The rules eligibility/decide.sql applies, in its order; the SQL and this tuple must agree
@@ -215,6 +239,8 @@ SYNC_REASONS = (Reason.REVOKED_IN_CREDLY, Reason.DELETED_IN_CREDLY)
 # The reasons plan's adoption leaves a badge Credly holds for a person (`not_adopted`,
 # badging/adoption.py); bound from Python, never SQL literals.
 ADOPTION_REASONS = (Reason.OTHER_EARNER, Reason.SHARED_EMAIL, Reason.NAME_MISMATCH)
+# The reason the volume gate holds a row with (volume/hold.sql).
+GATE_REASONS = (Reason.HELD_BY_DECISION,)
 
 
 # What the earner reads in Credly beside a revoked badge.

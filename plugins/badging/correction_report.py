@@ -102,6 +102,9 @@ REASON_ACTIONS = {
                          "assessment for it. CareerTech decides whose it is.",
     Reason.OTHER_EARNER: "Check the student's email in CTIMS: Credly holds a badge of this "
                          "assessment for it under another earner. CareerTech decides.",
+    Reason.HELD_BY_DECISION: "Nothing for the site: CareerTech's operators held these entries "
+                             "at the volume gate (a day's feed they rejected); they are issued "
+                             "if the day is released.",
 }
 ACTIONS: dict[str, str] = {**CHECK_ACTIONS, **REASON_ACTIONS}
 # The revocations a site is shown (report/revocations.sql outcomes), in this order.
@@ -190,10 +193,10 @@ def report_path(day: date, run_id: str) -> str:
 
 
 def collect(conn: psycopg.Connection, run: RunInfo) -> CorrectionData:
-    """Read the run's quarantined, ineligible and warned rows, the badges it revoked (or
+    """Read the run's quarantined, ineligible, held and warned rows, the badges it revoked (or
     held, or would revoke), its checks and the trend."""
     params = {"run_id": run.run_id, "terminal_events": [str(e) for e in TERMINAL_EVENTS],
-              "events": [str(Event.QUARANTINED), str(Event.INELIGIBLE)]}
+              "events": [str(Event.QUARANTINED), str(Event.INELIGIBLE), str(Event.HELD)]}
     sites: dict[str, SiteSection] = {}
 
     def section(site_code: str | None) -> SiteSection:
@@ -366,6 +369,8 @@ class ReportView:
     quarantined: int
     ineligible: int
     sites_to_review: int
+    # Rows an earlier volume decision holds (docs/gates.md): listed, nothing to fix.
+    held: int
     history_runs: int
     chart: Chart | None
     by_reason: list[tuple[str, str, int]]
@@ -459,6 +464,7 @@ def report_view(data: CorrectionData, *, up: str = "../") -> ReportView:
         dq_problems=list(data.dq_problems),
         quarantined=sum(n for (event, _), n in totals.items() if event == Event.QUARANTINED),
         ineligible=sum(n for (event, _), n in totals.items() if event == Event.INELIGIBLE),
+        held=sum(n for (event, _), n in totals.items() if event == Event.HELD),
         sites_to_review=sum(1 for s in data.sites.values() if s.to_review),
         history_runs=HISTORY_RUNS,
         chart=geometry(data.history),

@@ -42,6 +42,9 @@ class RunSummary:
     failed: int = 0
     still_pending: int = 0
     would_issue: int = 0
+    # Held by an earlier volume decision (rejected, unanswered, refused; audit event held,
+    # reason held_by_decision): nothing issued for them until the day is released.
+    held: int = 0
     # Open in the ledger for more than STALE_OPEN_DAYS, whichever run planned them.
     stale_open: int = 0
     # Badges other runs planned that this run's sweep issued or failed (not in the counts
@@ -93,6 +96,10 @@ class RunSummary:
     def decisions(self) -> list[str]:
         """Revocations the run chose not to make: worth reading, not red."""
         found = []
+        if self.held:
+            found.append(f"{self.held} rows held by an earlier volume decision (rejected, "
+                         "unanswered or refused): a manual run of their day with "
+                         "release_rejected_volume issues them")
         if self.revocations_held:
             found.append(f"{self.revocations_held} revocations held (revocation gate): the "
                          "next run asks again")
@@ -108,7 +115,7 @@ class RunSummary:
         lines = [f"{'outcome':<28}{'rows':>8}"]
         for name in ("staged", "quarantined", "ineligible", "planned", "issued",
                      "already_issued", "adopted", "failed", "still_pending", "would_issue",
-                     "swept_issued", "swept_failed"):
+                     "held", "swept_issued", "swept_failed"):
             lines.append(f"{name:<28}{getattr(self, name):>8}")
         for reason, count in sorted(self.ineligible_by_reason.items()):
             lines.append(f"  ineligible: {reason:<14}{count:>8}")

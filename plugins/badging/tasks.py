@@ -186,6 +186,13 @@ def check_badges(context: dict[str, Any]) -> dict[str, Any]:
     return asdict(found)
 
 
+def volume_check(context: dict[str, Any]):
+    """The volume gate's check (its database code imported only when it runs)."""
+    from badging.volume import check
+
+    return check(context)
+
+
 def revocation_check(context: dict[str, Any]):
     """The revocation gate's check (its database code imported only when it runs)."""
     from badging.lifecycle.revocation import revocation_check as check

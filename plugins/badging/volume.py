@@ -1,13 +1,24 @@
-"""The day's volume against a calendar-aware band, and whether an operator must decide on it."""
+"""The volume gate's judgement: the rows a run would issue that no gate judged before,
+against a calendar-aware band, and whether an operator must decide on them.
+"""
 
 from __future__ import annotations
 
+import logging
 import math
 import statistics
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+
+from badging import audit, db
+from badging.constants import AGENCY_TIMEZONE, AGENCY_TZ, GATE_PASSES
+from badging.errors import ConfigurationError
+from badging.markdown import escape
+from badging.run import RunInfo
+
+log = logging.getLogger(__name__)
 
 # The band (README "Volume gate"). Entry is seasonal (May peak, June fiscal-year rush,
 # summer and winter lulls) and weekly (almost nothing at weekends), so a day is compared
@@ -135,7 +146,8 @@ class SiteVolume:
 
 @dataclass(frozen=True)
 class DayVolume:
-    """The day's rows, their duplicates and their sites: counts and site codes only."""
+    """One day's rows a gate judges, their duplicates and their sites: counts and site codes
+    only."""
 
     rows: int
     duplicates: int = 0
@@ -148,7 +160,7 @@ class DayVolume:
 
 @dataclass(frozen=True)
 class Judgement:
-    """Whether the day's volume needs an operator, and everything they need to decide."""
+    """Whether one day's volume needs an operator, and everything they need to decide."""
 
     volume: DayVolume
     band: Band
@@ -172,7 +184,7 @@ class Judgement:
                 "ask": self.ask, "summary": self.summary()}
 
     def markdown(self) -> str:
-        """The operator's view in the approval form: counts and site codes, nothing else."""
+        """The day's part of the approval form: counts and (escaped) site codes only."""
         v, b = self.volume, self.band
         lines = [
             f"**{v.rows} rows** changed on {b.day.isoformat()}; the band is up to "
@@ -195,12 +207,95 @@ class Judgement:
             today = site.rows / v.rows if v.rows else 0.0
             usual = "new" if site.usual_share is None else f"{site.usual_share:.1%}"
             flag = " ⚠" if _unusual(site, v.rows) else ""
-            lines.append(f"| {site.site_code}{flag} | {site.rows} | {today:.1%} | {usual} |")
+            lines.append(f"| {escape(site.site_code)}{flag} | {site.rows} | {today:.1%} | "
+                         f"{usual} |")
         if len(v.sites) > SITE_ROWS_SHOWN:
             lines.append(f"| {len(v.sites) - SITE_ROWS_SHOWN} more sites | | | |")
-        lines += ["", "A replayed or duplicated extract shows as many already-seen "
-                  "certifications. **Approve** if this volume is real: the day proceeds. "
-                  "**Reject** (or no answer in time) ends the run red; nothing is issued."]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RunJudgement:
+    """A run's judgement: each day its judged rows changed on, against that day's band (the
+    run's own day always among them), and what earlier decisions cover.
+
+    `judged_before`: staged rows an earlier gate let through (or an operator released);
+    `held`: staged rows an earlier decision holds. Neither is judged again.
+    """
+
+    day: date
+    days: tuple[Judgement, ...]
+    judged_before: int = 0
+    held: int = 0
+
+    @property
+    def own(self) -> Judgement:
+        """The run's own day."""
+        return next(j for j in self.days if j.band.day == self.day)
+
+    @property
+    def rows(self) -> int:
+        return sum(j.volume.rows for j in self.days)
+
+    @property
+    def earlier(self) -> int:
+        """Rows of days before the run's: late rows, or the lookback of a run that stopped
+        before its gate."""
+        return sum(j.volume.rows for j in self.days if j.band.day < self.day)
+
+    @property
+    def ask(self) -> bool:
+        return any(j.ask for j in self.days)
+
+    def reasons(self) -> list[str]:
+        return [reason if j.band.day == self.day else f"{j.band.day}: {reason}"
+                for j in self.days for reason in j.reasons]
+
+    def summary(self) -> str:
+        """One line for logs, exceptions and the audit log."""
+        if self.ask:
+            return "; ".join(self.reasons())
+        earlier = (f"; {self.earlier} rows of earlier days within their bands"
+                   if self.earlier else "")
+        return self.own.summary() + earlier
+
+    def subject(self) -> str:
+        """The approval form's headline: the day and the count."""
+        return f"Volume of {self.day.isoformat()}: {self.rows:,} rows — real?"
+
+    def as_xcom(self) -> dict[str, Any]:
+        return self.own.as_xcom() | {
+            "rows": self.rows, "earlier": self.earlier,
+            "duplicates": sum(j.volume.duplicates for j in self.days),
+            "judged_before": self.judged_before, "held": self.held, "ask": self.ask,
+            "summary": self.summary(),
+            "days": [{"day": j.band.day.isoformat(), "rows": j.volume.rows,
+                      "duplicates": j.volume.duplicates, "maximum": j.band.maximum,
+                      "ask": j.ask} for j in self.days]}
+
+    def markdown(self) -> str:
+        """The operator's view in the approval form: counts and (escaped) site codes only."""
+        lines = [
+            f"**{self.rows} rows** to judge for {self.day.isoformat()}: "
+            f"{self.rows - self.earlier} changed on the day, {self.earlier} on earlier days "
+            "that no gate judged before (late rows, or the lookback of a run that stopped "
+            "before its gate); each day against its own band.", "",
+            f"Why this asks: {'; '.join(self.reasons()) or 'it does not'}.", "",
+            f"Not judged again: {self.judged_before} rows an earlier gate let through, "
+            f"{self.held} rows an earlier decision holds (rejected, unanswered or refused: "
+            "they stay held whatever the answer here, until released).", ""]
+        if len(self.days) > 1:
+            lines += ["| day | rows | band | already-seen | asks |", "|---|---|---|---|---|"]
+            lines += [f"| {j.band.day.isoformat()} | {j.volume.rows} | {j.band.maximum} | "
+                      f"{j.volume.duplicates} | {'yes' if j.ask else 'no'} |"
+                      for j in self.days]
+            lines.append("")
+        lines += [j.markdown() + "\n" for j in self.days if j.ask or j.band.day == self.day]
+        lines.append("A replayed or duplicated extract shows as many already-seen "
+                     "certifications. **Approve** if this volume is real: the day proceeds. "
+                     "**Reject** (or no answer in time) ends the run red; nothing is issued, "
+                     "and these rows stay held in every later run until an operator releases "
+                     "the day (a manual run with `release_rejected_volume`).")
         return "\n".join(lines)
 
 
@@ -226,92 +321,227 @@ def judge(volume: DayVolume, day_band: Band) -> Judgement:
     return Judgement(volume=volume, band=day_band, reasons=tuple(reasons))
 
 
-def measure(day: date, *, ctims: str) -> Judgement:
-    """Judge `day`'s Real-Time volume from CTIMS: its rows, duplicates and sites, and the band.
+# --- What the gate judges: the run's staged rows no earlier gate judged ----------------------
+# badging.volume_judgement (migration 012) holds, per version of a row (certification id,
+# updated_at), the run whose volume gate judged it; that run's decision (badging.approval)
+# binds the row in every later run (docs/gates.md, "The volume gate's memory").
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The run's staged rows as its volume gate takes them; ids stay out of XCom and logs.
+
+    `ids`: the rows this run's gate judges (claimed by it: no earlier gate judged them);
+    `earlier` of them changed before the run's first day. `held`: rows an earlier decision
+    holds (decided `held` here); `judged_before`: rows an earlier gate let through (or an
+    operator released). `released`: (run id, its decision, rows) this run released.
+    """
+
+    ids: list[int]
+    earlier: int = 0
+    judged_before: int = 0
+    held: int = 0
+    released: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), AGENCY_TZ)
+
+
+def take(run: RunInfo, *, released_by: str | None = None,
+         badging: str = db.BADGING_CONN_ID) -> Judged:
+    """Release (when `released_by` is set), hold and claim the run's staged rows, in one
+    transaction: what an earlier refusal covers is decided `held` (audited with the
+    decision that holds it), what no gate judged yet becomes this run's to judge.
+
+    Raises:
+        ConfigurationError: a release whose rows this run's window does not stage.
+    """
+    first_day = run.first_day or run.day
+    params = audit.run_params(run) | {
+        "passes": sorted(str(e) for e in GATE_PASSES), "first_day": first_day,
+        "day": run.day, "first_day_start": _day_start(first_day)}
+    with db.connect(badging) as conn:
+        released: list[tuple[str, str, int]] = []
+        if released_by:
+            released = _release(conn, run, params | {"released_by": released_by,
+                                                     "released_at": datetime.now(UTC)})
+        db.execute(conn, "volume/unhold.sql", params)
+        db.execute(conn, "volume/hold.sql", params)
+        db.execute(conn, "volume/claim.sql", params)
+        rows = db.execute(conn, "volume/judged_rows.sql", params).fetchall()
+        judged_before, held = db.execute(conn, "volume/covered_counts.sql", params).fetchone()
+    return Judged(ids=[row[0] for row in rows], earlier=sum(1 for row in rows if row[1]),
+                  judged_before=judged_before, held=held, released=released)
+
+
+def _release(conn, run: RunInfo, params: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """Release what refused (or unanswered) volume decisions of the run's days hold."""
+    count, earliest = db.execute(conn, "volume/releasable.sql", params).fetchone()
+    if count and earliest < run.window_start:
+        since = earliest.astimezone(AGENCY_TZ).date()
+        raise ConfigurationError(
+            f"release_rejected_volume: {count} held rows changed from {since}, before this "
+            f"run's window: trigger it with lookback_days "
+            f"{((run.first_day or run.day) - since).days} or more so that it stages them")
+    released = [tuple(row) for row in db.execute(conn, "volume/release.sql", params)]
+    for run_id, decision, rows in released:
+        log.info("volume gate: %d rows held by %s (%s) released by %s", rows, run_id,
+                 decision, params["released_by"])
+    return released
+
+
+def refused_before(first: date, day: date, *, badging: str = db.BADGING_CONN_ID
+                   ) -> tuple[list[int], list[datetime]]:
+    """The row versions, changed in the bands' history of `first` … `day`, that a volume
+    decision did not let through (and nobody released): left out of the bands' history."""
+    with db.connect(badging) as conn:
+        rows = db.execute(conn, "volume/refused_rows.sql", {
+            "history_from": _history_from(first), "day_start": _day_start(day),
+            "passes": sorted(str(e) for e in GATE_PASSES)}).fetchall()
+    return [row[0] for row in rows], [row[1] for row in rows]
+
+
+def _history_from(day: date) -> datetime:
+    return _day_start(day - timedelta(days=YEAR * YEARS_BACK
+                                      + max(SEASON_HALF_WIDTH, RECENT_DAYS) + 1))
+
+
+def measure(day: date, certification_ids: list[int], *, ctims: str,
+            refused: tuple[list[int], list[datetime]] = ([], [])) -> RunJudgement:
+    """Judge these Real-Time rows from CTIMS, each day they changed on against that day's
+    band (the daily counts before it, without the `refused` versions): their duplicates and
+    sites. `day`, the run's, is judged even with no rows.
 
     Args:
-        day: the agency day judged (the run's day, without its lookback).
+        day: the run's day; rows of later days are judged with it.
+        certification_ids: the rows judged.
         ctims: the source's connection id or DSN (read only).
+        refused: (ids, updated_at) of row versions a refusal covers (refused_before).
     """
-    from datetime import datetime, time
-
-    from badging import db
-    from badging.constants import AGENCY_TIMEZONE, AGENCY_TZ
-
-    day_start = datetime.combine(day, time(), AGENCY_TZ)
-    day_end = datetime.combine(day + timedelta(days=1), time(), AGENCY_TZ)
-    history_from = datetime.combine(
-        day - timedelta(days=YEAR * YEARS_BACK + max(SEASON_HALF_WIDTH, RECENT_DAYS) + 1),
-        time(), AGENCY_TZ)
     with db.connect(ctims, read_only=True) as conn:
+        volumes = _profile(conn, certification_ids, _day_start(day))
+        volumes.setdefault(day, DayVolume(rows=0))
+        first = min(volumes)
         history = dict(db.execute(conn, "volume/daily_counts.sql", {
-            "agency_timezone": AGENCY_TIMEZONE, "history_from": history_from,
-            "day_start": day_start}).fetchall())
-        (first_day,) = db.execute(conn, "volume/history_start.sql",
-                                  {"agency_timezone": AGENCY_TIMEZONE}).fetchone()
-        volume = _volume(conn, day_start, day_end)
-    return judge(volume, band(day, history, history_start=first_day))
+            "agency_timezone": AGENCY_TIMEZONE, "history_from": _history_from(first),
+            "day_start": _day_start(max(day, max(volumes))), "refused_ids": refused[0],
+            "refused_at": refused[1]}).fetchall())
+        (history_start,) = db.execute(conn, "volume/history_start.sql",
+                                      {"agency_timezone": AGENCY_TIMEZONE}).fetchone()
+    days = tuple(judge(volumes[d], band(d, history, history_start=history_start))
+                 for d in sorted(volumes))
+    return RunJudgement(day=day, days=days)
 
 
-def _volume(conn, start, end) -> DayVolume:
-    """The Real-Time rows changed in [start, end), their duplicates, per site."""
-    from badging import db
+def _profile(conn, certification_ids: list[int], usual_until: datetime) -> dict[date, DayVolume]:
+    """These Real-Time rows per day they changed on: how many, their duplicates, per site
+    (usual shares of the year before `usual_until`)."""
+    by_day: dict[date, list[tuple[str, int, int, float | None]]] = {}
+    for day, code, rows, duplicates, share in db.execute(conn, "volume/day_profile.sql", {
+            "certification_ids": certification_ids, "usual_until": usual_until,
+            "agency_timezone": AGENCY_TIMEZONE}):
+        by_day.setdefault(day, []).append((code, rows, duplicates, share))
+    return {day: DayVolume(rows=sum(r for _, r, _, _ in sites),
+                           duplicates=sum(d for _, _, d, _ in sites),
+                           sites=tuple(SiteVolume(code, r, share) for code, r, _, share in sites))
+            for day, sites in by_day.items()}
 
-    profile = db.execute(conn, "volume/day_profile.sql",
-                         {"day_start": start, "day_end": end}).fetchall()
-    sites = tuple(SiteVolume(site_code=code, rows=rows, usual_share=share)
-                  for code, rows, _, share in profile)
-    return DayVolume(rows=sum(s.rows for s in sites), duplicates=sum(row[2] for row in profile),
-                     sites=sites)
 
-
-def range_volume(first: date, last: date, *, ctims: str) -> DayVolume:
-    """The Real-Time rows changed from `first` to `last` (a history load), per site."""
-    from datetime import datetime, time
-
-    from badging import db
-    from badging.constants import AGENCY_TZ
-
+def range_volume(first: date, certification_ids: list[int], *, ctims: str) -> DayVolume:
+    """These Real-Time rows of a history load starting on `first`, per site."""
     with db.connect(ctims, read_only=True) as conn:
-        return _volume(conn, datetime.combine(first, time(), AGENCY_TZ),
-                       datetime.combine(last + timedelta(days=1), time(), AGENCY_TZ))
+        days = _profile(conn, certification_ids, _day_start(first)).values()
+    sites: dict[str, list[int]] = {}
+    shares: dict[str, float | None] = {}
+    for volume in days:
+        for site in volume.sites:
+            sites.setdefault(site.site_code, []).append(site.rows)
+            shares[site.site_code] = site.usual_share
+    return DayVolume(rows=sum(v.rows for v in days), duplicates=sum(v.duplicates for v in days),
+                     sites=tuple(SiteVolume(code, sum(rows), shares[code])
+                                 for code, rows in sites.items()))
 
 
-def range_markdown(first: date, last: date, volume: DayVolume) -> str:
+def range_markdown(first: date, last: date, volume: DayVolume, *, judged_before: int = 0,
+                   held: int = 0) -> str:
     """The operator's view of a history load: the band judges single days, so a person (or
-    `accept_volume`) confirms the range. Counts and site codes only."""
+    `accept_volume`) confirms the range. Counts and (escaped) site codes only."""
     days = (last - first).days + 1
-    lines = [f"**{volume.rows} rows** changed over **{days} days**, {first.isoformat()} to "
+    lines = [f"**{volume.rows} rows** to judge over **{days} days**, {first.isoformat()} to "
              f"{last.isoformat()}: a history load (docs/history-load.md). The volume band "
-             "judges single days, so a range always asks.", "",
+             "judges single days, so a range with rows no gate judged before always asks.", "",
+             f"Not judged again: {judged_before} rows an earlier gate let through, {held} rows "
+             "an earlier decision holds.", "",
              f"Rows repeating a certification already entered under another id: "
              f"{volume.duplicates} ({volume.duplicate_share:.0%}).", "",
              "| site | rows | share |", "|---|---|---|"]
     for site in sorted(volume.sites, key=lambda s: -s.rows)[:SITE_ROWS_SHOWN]:
         share = site.rows / volume.rows if volume.rows else 0.0
-        lines.append(f"| {site.site_code} | {site.rows} | {share:.1%} |")
+        lines.append(f"| {escape(site.site_code)} | {site.rows} | {share:.1%} |")
     if len(volume.sites) > SITE_ROWS_SHOWN:
         lines.append(f"| {len(volume.sites) - SITE_ROWS_SHOWN} more sites | | |")
-    lines += ["", "**Approve** to load the range; **Reject** ends the run red, nothing issued."]
+    lines += ["", "**Approve** to load the range; **Reject** ends the run red, nothing issued "
+              "(its rows stay held until released)."]
     return "\n".join(lines)
 
 
+def _released_lines(released: list[tuple[str, str, int]], by: str | None) -> list[str]:
+    return [f"Released by {escape(by)} in this run: {rows} rows held by run "
+            f"{escape(run_id)} ({decision})." for run_id, decision, rows in released]
+
+
+def _releasing_user(context: dict[str, Any], run: RunInfo) -> str | None:
+    """Who releases the held rows of the run's days (param release_rejected_volume), or None.
+
+    Raises:
+        ConfigurationError: a release with nobody to record, or in a dry run.
+    """
+    if not context["params"].get("release_rejected_volume"):
+        return None
+    by = getattr(context["dag_run"], "triggering_user_name", None)
+    if not by:
+        raise ConfigurationError("release_rejected_volume needs a run triggered by a named "
+                                 "user (the release is recorded with who made it)")
+    if run.dry_run:
+        raise ConfigurationError("release_rejected_volume: a dry run releases nothing")
+    return by
+
+
 def check(context: dict[str, Any]):
-    """The volume gate's check (badging/approval.py): the run's day judged from CTIMS; a
-    history load's range always asks (or passes with `accept_volume`)."""
+    """The volume gate's check (badging/approval.py): the run's staged rows that no earlier
+    gate judged, each day they changed on against that day's band (a history load's range
+    always asks, or passes with `accept_volume`); rows an earlier refusal covers are held
+    first.
+
+    Raises:
+        ConfigurationError: a release the run cannot make (`_releasing_user`, `take`).
+    """
     from badging.approval import Check
     from badging.db import CTIMS_CONN_ID
-    from badging.run import RunInfo
 
     run = RunInfo.from_context(context)
+    by = _releasing_user(context, run)
+    judged = take(run, released_by=by)
+    released = _released_lines(judged.released, by)
+    counts = {"earlier": judged.earlier, "judged_before": judged.judged_before,
+              "held": judged.held, "released": sum(n for *_, n in judged.released)}
     if run.is_range:
-        volume = range_volume(run.first_day, run.day, ctims=CTIMS_CONN_ID)
+        volume = range_volume(run.first_day, judged.ids, ctims=CTIMS_CONN_ID)
         summary = (f"history load of {(run.day - run.first_day).days + 1} days "
-                   f"({run.first_day} to {run.day}): {volume.rows} rows")
-        return Check(ask=True, summary=summary,
-                     body=range_markdown(run.first_day, run.day, volume),
-                     detail={"rows": volume.rows, "duplicates": volume.duplicates,
-                             "ask": True, "summary": summary})
-    judgement = measure(run.day, ctims=CTIMS_CONN_ID)
-    return Check(ask=judgement.ask, summary=judgement.summary(), body=judgement.markdown(),
-                 detail=judgement.as_xcom())
+                   f"({run.first_day} to {run.day}): {volume.rows} rows to judge")
+        body = range_markdown(run.first_day, run.day, volume,
+                              judged_before=judged.judged_before, held=judged.held)
+        return Check(ask=volume.rows > 0, summary=summary,
+                     subject=(f"History load {run.first_day} to {run.day}: {volume.rows:,} "
+                              "rows — real?"),
+                     body="\n\n".join([*released, body]),
+                     detail=counts | {"rows": volume.rows, "duplicates": volume.duplicates,
+                                      "ask": volume.rows > 0, "summary": summary})
+    judgement = replace(
+        measure(run.day, judged.ids, ctims=CTIMS_CONN_ID, refused=refused_before(
+            run.window_start.astimezone(AGENCY_TZ).date(), run.day)),
+        judged_before=judged.judged_before, held=judged.held)
+    return Check(ask=judgement.ask, summary=judgement.summary(), subject=judgement.subject(),
+                 body="\n\n".join([*released, judgement.markdown()]),
+                 detail=judgement.as_xcom() | counts)

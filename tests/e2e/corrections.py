@@ -125,6 +125,16 @@ def revoke_after_the_grace(stack, run_dag, n: int = 1) -> list[tuple[int, int, i
     return badges
 
 
+def revocations_due(stack, run_dag, n: int) -> tuple[list[tuple[int, int, int, str]], date]:
+    """n issued badges whose entries were deleted, their grace run out: the run of the day
+    returned plans their revocations (and its revocation gate judges them). The one place the
+    gate tests reach that state."""
+    badges = single_entry_badges(stack, n)
+    soft_delete(stack, badges, FIRST)
+    through_the_grace(run_dag)
+    return badges, THIRD
+
+
 def revoke_then_enter_again(stack, run_dag) -> tuple[int, str, object]:
     """One badge's entry deleted, the badge revoked after the grace, then the entry entered
     again: (issuance id, the revoked Credly badge id, the next night's result)."""

@@ -22,6 +22,12 @@ from tests.fixtures.nights import run_env
 
 DAG_ID = airflow_local.DAG_ID
 DAG_DEADLINE_S = 900
+# Under the scheduler (Airflow 3.3.2, LocalExecutor) the process that parked a gate task exits
+# seconds after the task is `awaiting_input`. An answer that resumes the task before the
+# executor reports that exit makes the scheduler take the resumed, running task for one that
+# ended without saying so: it marks it up_for_retry and the retry asks again (the recorded
+# decision stands). A person never answers that fast; a test waits this long first.
+PARKED_PROCESS_EXIT_S = 15
 
 
 @pytest.fixture
@@ -34,21 +40,29 @@ def api(airflow_ready) -> Iterator[AirflowApi]:
     assert services.leftovers() == [], "an Airflow process outlived the test"
 
 
-def start_dag(stack, day: date, log_path: Path, at: datetime | None = None,
-              **params) -> subprocess.Popen:
-    """`airflow dags test` of `day`, left running (it may wait for an operator); `at` sets
-    when the run happens (tests/fixtures/stack.run_env)."""
+def start_dag(stack, day: date, log_path: Path, at: datetime | None = None, *,
+              base_url: str | None = None, **params) -> subprocess.Popen:
+    """`airflow dags test` of the day with these params, left running (it may wait for an
+    operator); `at` sets when the run happens (tests/fixtures/nights.run_env), `base_url` the
+    `[api] base_url` it sees (the test's API server; the stack's default names one nobody
+    runs)."""
     conf = json.dumps({"date": day.isoformat(), **params})
     out = log_path.open("w")
+    env = run_env(stack, day, at) | ({"AIRFLOW__API__BASE_URL": base_url} if base_url else {})
     return airflow_local.airflow_process(stack, "dags", "test", DAG_ID, "--conf", conf,
-                                         env=run_env(stack, day, at),
-                                         stdout=out, stderr=subprocess.STDOUT)
+                                         env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def waiting_request(api: AirflowApi, process: subprocess.Popen, task_id: str,
+def ui_url(api: AirflowApi) -> str:
+    """The API server's address: what `[api] base_url` names for the runs it may answer."""
+    return api.base.removesuffix("/api/v2")
+
+
+def waiting_request(api: AirflowApi, process: subprocess.Popen | None, task_id: str,
                     timeout: float = 600, not_of_runs: frozenset[str] = frozenset()) -> dict:
     """The open approval request of the gate task `task_id`, once the run waits for it;
-    requests of the runs in `not_of_runs` (answered earlier) are passed over.
+    requests of the runs in `not_of_runs` (answered earlier) are passed over. `process`: the
+    `airflow dags test` that must still be running (None for a run of the scheduler).
 
     Waits until the task is parked in `awaiting_input`, not only until its request exists:
     Airflow 3.3.2's PATCH reads the task's state before locking it (Session.get does not
@@ -57,12 +71,15 @@ def waiting_request(api: AirflowApi, process: subprocess.Popen, task_id: str,
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, "the run ended without waiting for an operator"
+        assert process is None or process.poll() is None, \
+            "the run ended without waiting for an operator"
         details = api.get(f"/dags/{DAG_ID}/dagRuns/~/hitlDetails", task_id=task_id)
         open_ones = [d for d in details["hitl_details"] if not d["response_received"]
                      and d["task_instance"]["state"] == "awaiting_input"
                      and d["task_instance"]["dag_run_id"] not in not_of_runs]
         if open_ones:
+            if process is None:
+                time.sleep(PARKED_PROCESS_EXIT_S)
             return open_ones[0]
         time.sleep(2)
     raise TimeoutError("no approval request appeared")

@@ -7,6 +7,7 @@ from datetime import date
 
 import psycopg
 
+from badging.constants import TERMINAL_EVENTS
 from badging.run import extract_window
 from devstack.seed import SeedParams
 
@@ -64,11 +65,10 @@ def terminal_events(stack, run_id: str) -> dict[int, list[tuple[str, str | None]
     with psycopg.connect(stack.dsn("badging")) as conn:
         rows = conn.execute("""
             SELECT certification_id, event, reason FROM badging.audit_log
-            WHERE run_id = %s AND event IN ('quarantined', 'ineligible', 'issued',
-                  'already_issued', 'adopted', 'failed', 'would_issue')
+            WHERE run_id = %s AND event = ANY(%s)
               AND NOT detail ? 'swept'  -- other runs' badges this run's sweep settled
             ORDER BY audit_id
-        """, (run_id,)).fetchall()
+        """, (run_id, sorted(str(e) for e in TERMINAL_EVENTS))).fetchall()
     events: dict[int, list[tuple[str, str | None]]] = {}
     for cert_id, event, reason in rows:
         events.setdefault(cert_id, []).append((event, reason))

@@ -142,6 +142,14 @@ def issued_counts(stack, run_ids: list[str]) -> dict[str, tuple[int, int]]:
             "WHERE run_id = ANY(%s)", (run_ids,))}
 
 
+def deadlines_of(stack, run_ids: list[str]) -> dict[str, int]:
+    """Per run, how many deadlines Airflow created for it (metadata database)."""
+    with psycopg.connect(stack.dsn("airflow")) as conn:
+        return dict(conn.execute(
+            "SELECT r.run_id, count(*) FROM deadline d JOIN dag_run r ON r.id = d.dagrun_id "
+            "WHERE r.run_id = ANY(%s) GROUP BY r.run_id", (run_ids,)).fetchall())
+
+
 def most_at_once(intervals: list[tuple[datetime, datetime]]) -> int:
     """The most intervals open at one instant (an end and a start at the same instant do
     not overlap)."""
@@ -198,6 +206,9 @@ def test_a_backfilled_week_issues_the_eligible_badges_once(seeded, airflow, sand
     assert ledger(seeded) == {"issued": len(expected)}
     assert ledger_keys(seeded, "issued") == expected
     assert_sandbox_matches_ledger(seeded, sandbox)
+    # No lateness deadline for a backfill's runs (badging/deadline.py): an old day's would be
+    # long past, "Missed" in red on the DAG page for every run.
+    assert deadlines_of(seeded, run_ids) == {}
     # What a backfill cannot use never starts: decide_eligibility skips it, gates follow.
     idle = {"sync_credly", "check_badges", "notify_sites", "revocation_gate.check", "revoke"}
     assert states_of(api, idle) == {(task_id, "skipped") for task_id in idle}

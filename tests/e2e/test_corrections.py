@@ -10,7 +10,7 @@ The corrections and the readings of their effects are in tests/e2e/corrections.p
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 import psycopg
 
@@ -27,6 +27,7 @@ from tests.e2e.corrections import (
     in_sandbox,
     ledger_badge,
     revocations,
+    revocations_due,
     revoke_then_enter_again,
     revoked_in_sandbox,
     single_badge_students,
@@ -34,7 +35,7 @@ from tests.e2e.corrections import (
     soft_delete,
     through_the_grace,
 )
-from tests.e2e.hitl import answer, finish, start_dag, succeeded, waiting_request
+from tests.e2e.hitl import answer, finish, start_dag, succeeded, ui_url, waiting_request
 from tests.e2e.outcomes import assert_sandbox_matches_ledger, ledger
 from tests.fixtures.nights import night_after
 
@@ -246,14 +247,13 @@ def gate_decisions(stack) -> list[tuple[date, str]]:
 
 def test_many_revocations_wait_for_an_operator_a_rejection_holds_them_an_approval_revokes(
         issued, run_dag, api, sandbox, tmp_path):
-    badges = single_entry_badges(issued, 3)
-    soft_delete(issued, badges, FIRST)
-    through_the_grace(run_dag)
+    badges, due = revocations_due(issued, run_dag, 3)
+    assert due == THIRD
 
     # Three to revoke, one allowed without asking: the run waits; Reject holds them and the
     # rest of the run goes on (green).
     log_path = tmp_path / "rejected.log"
-    process = start_dag(issued, THIRD, log_path, lookback_days=0,
+    process = start_dag(issued, THIRD, log_path, base_url=ui_url(api), lookback_days=0,
                         max_revocations_without_approval=1)
     try:
         request = waiting_request(api, process, GATE_TASK)
@@ -276,7 +276,7 @@ def test_many_revocations_wait_for_an_operator_a_rejection_holds_them_an_approva
 
     # The next run asks again; Approve revokes them, once each.
     log_path = tmp_path / "approved.log"
-    process = start_dag(issued, FOURTH, log_path, lookback_days=0,
+    process = start_dag(issued, FOURTH, log_path, base_url=ui_url(api), lookback_days=0,
                         max_revocations_without_approval=1)
     try:
         request = waiting_request(api, process, GATE_TASK, not_of_runs=frozenset({rejected_run}))
@@ -294,6 +294,64 @@ def test_many_revocations_wait_for_an_operator_a_rejection_holds_them_an_approva
     assert_sandbox_matches_ledger(issued, sandbox)
 
 
+def gate_decided(stack, day: date) -> tuple[str, str | None, dict]:
+    """The revocation gate's decision on the run of `day`: event, decided_by, detail."""
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        return conn.execute("SELECT event, decided_by, detail FROM badging.approval "
+                            "WHERE gate = 'revocation' AND logical_date = %s", (day,)).fetchone()
+
+
+def asked(api, stack, day: date, log_path, option: str, **params) -> dict:
+    """Run the day; it must wait at the revocation gate; answer `option`. Returns the form."""
+    process = start_dag(stack, day, log_path, base_url=ui_url(api), lookback_days=0, **params)
+    try:
+        request = waiting_request(api, process, GATE_TASK)
+        answer(api, request, GATE_TASK, option)
+        code, output = finish(process, log_path)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert succeeded(code, output), output[-4000:]
+    return request
+
+
+def test_rejected_revocations_are_asked_again_at_the_default_threshold_never_run_unasked(
+        issued, run_dag, api, sandbox, tmp_path):
+    badges, due = revocations_due(issued, run_dag, 3)
+    ids = {b[0] for b in badges}
+    # An operator rejects them (the threshold lowered to 1 so that three ask).
+    asked(api, issued, due, tmp_path / "rejected.log", "Reject",
+          max_revocations_without_approval=1)
+    assert {r[0] for r in revocations(issued).values()} == {"held"}
+
+    # The next night keeps the default threshold (10): three is below it, and still the run
+    # asks, because an operator held them. Nothing is revoked while it waits, or after a
+    # second rejection.
+    again = due + timedelta(days=1)
+    form = asked(api, issued, again, tmp_path / "again.log", "Reject")
+    assert form["subject"] == f"Revoke 3 badges (run of {again})?"
+    assert "**3 of them were held by an earlier run's operator**" in form["body"]
+    assert gate_decided(issued, again)[0] == "rejected"
+    assert dict(audited(issued, "revoke_attempt")) == {}
+    assert revoked_in_sandbox(sandbox) == set()
+
+    # accept_revocations does not pass them either: the run asks; an approval revokes them,
+    # once each.
+    fourth = again + timedelta(days=1)
+    asked(api, issued, fourth, tmp_path / "approved.log", "Approve", accept_revocations=True)
+    assert gate_decided(issued, fourth)[:2] == ("approved", "admin")
+    assert revoked_in_sandbox(sandbox) == {b[3] for b in badges}
+    assert dict(audited(issued, "revoke_attempt")) == dict.fromkeys(ids, 1)
+    assert_sandbox_matches_ledger(issued, sandbox)
+
+    # A threshold raised above the default is recorded with who triggered the run (here
+    # `airflow dags test`'s own name), even when nothing needed an answer.
+    fifth = fourth + timedelta(days=1)
+    assert run_dag(fifth, lookback_days=0, max_revocations_without_approval=50).succeeded
+    event, by, detail = gate_decided(issued, fifth)
+    assert (event, by, detail["maximum"]) == ("approval_not_needed", "dag_test", 50)
+
+
 def test_a_dry_run_reports_what_it_would_revoke_and_changes_nothing(issued, run_dag, sandbox):
     badges = single_entry_badges(issued, 2)
     soft_delete(issued, badges, FIRST)
@@ -307,13 +365,11 @@ def test_a_dry_run_reports_what_it_would_revoke_and_changes_nothing(issued, run_
 
 
 def test_a_collapsed_source_revokes_nothing(issued, run_dag, sandbox):
-    badges = single_entry_badges(issued, 2)
-    soft_delete(issued, badges, FIRST)
-    through_the_grace(run_dag)
-    # Half of CTIMS vanishes (a truncated or half-replicated table) before the next night.
+    _badges, due = revocations_due(issued, run_dag, 2)
+    # Half of CTIMS vanishes (a truncated or half-replicated table) before the night.
     with psycopg.connect(issued.dsn("ctims")) as conn:
         conn.execute("DELETE FROM ctims.realtime_certifications WHERE certification_id % 2 = 0")
-    assert run_dag(THIRD, lookback_days=0).succeeded
+    assert run_dag(due, lookback_days=0).succeeded
     with psycopg.connect(issued.dsn("badging")) as conn:
         [blocked] = conn.execute("SELECT blocked FROM badging.badge_check "
                                  "ORDER BY checked_at DESC LIMIT 1").fetchone()
@@ -324,14 +380,12 @@ def test_a_collapsed_source_revokes_nothing(issued, run_dag, sandbox):
 
 
 def test_revocations_under_credly_faults_end_revoked_once_each(issued, run_dag, sandbox):
-    badges = single_entry_badges(issued, 6)
-    soft_delete(issued, badges, FIRST)
-    through_the_grace(run_dag)
+    badges, due = revocations_due(issued, run_dag, 6)
     # Lost responses (Credly revoked, we never heard), 5xx and 429s on the revoking run: the
     # client looks a lost revoke up, the task's retries take what is left.
     sandbox.set_faults(lost_response_rate=0.3, error_rate=0.15, throttle_rate=0.1,
                        retry_after_s=1, seed=13)
-    result = run_dag(THIRD, lookback_days=0)
+    result = run_dag(due, lookback_days=0)
     sandbox.clear_faults()
     assert result.succeeded, result.output[-4000:]
     assert revoked_in_sandbox(sandbox) == {b[3] for b in badges}

@@ -2,6 +2,7 @@
 -- applies, or none for a row that earns a badge. The CTIMS side of the join (approved
 -- list, programs, sites, blueprint alignment, enrollments, students) was computed into
 -- the staged facts by extract/realtime_rows.sql; the template side is joined here.
+-- Quarantined rows and rows the volume gate held (volume/hold.sql) keep their decision.
 -- The CASE order is constants.ELIGIBILITY_REASONS; the rules: docs/eligibility.md.
 UPDATE badging.staged_certification s
 SET reason      = decided.reason,
@@ -24,7 +25,7 @@ FROM (
     LEFT JOIN badging.badge_templates t
       ON t.assessment_code = r.assessment_code AND t.active
     WHERE r.run_id = %(run_id)s
-      AND r.decision IS DISTINCT FROM 'quarantined'
+      AND (r.decision IS NULL OR r.decision NOT IN ('quarantined', 'held'))
 ) AS decided
 WHERE s.run_id = %(run_id)s
   AND s.certification_id = decided.certification_id;

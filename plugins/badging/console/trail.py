@@ -188,7 +188,7 @@ def _step(row: dict[str, Any], links: Links) -> AuditStep:
 
 
 # The events whose reason is something to act on (the others' reason is an error or a gate).
-_EXPLAINED = frozenset({Event.QUARANTINED, Event.INELIGIBLE, Event.ALREADY_ISSUED,
+_EXPLAINED = frozenset({Event.QUARANTINED, Event.INELIGIBLE, Event.HELD, Event.ALREADY_ISSUED,
                         Event.UNJUSTIFIED, Event.REVOKE_PLANNED, Event.REVOKED,
                         Event.REPLACE_PLANNED, Event.MOVE_PLANNED, Event.REPLACED,
                         Event.EMAIL_MOVED})
@@ -225,7 +225,8 @@ def _headline(staged: list[Staged], events: list[AuditStep],
         return (f"Badge planned, not issued yet (ledger state {state}).",
                 "Nothing: the next run issues it.")
     decisions = [(e.event, e.reason, e.action, e.detail) for e in events
-                 if e.event in (Event.QUARANTINED, Event.INELIGIBLE, Event.WOULD_ISSUE)]
+                 if e.event in (Event.QUARANTINED, Event.INELIGIBLE, Event.HELD,
+                                Event.WOULD_ISSUE)]
     decisions += [(s.decision, s.reason, s.action, {"expectations": s.expectations})
                   for s in staged if s.decision]
     if decisions:
@@ -235,6 +236,9 @@ def _headline(staged: list[Staged], events: list[AuditStep],
             return f"Quarantined: the entry failed {checks}.", action
         if event == Event.INELIGIBLE:
             return f"Not eligible: {reason}.", action
+        if event == Event.HELD:
+            return ("Held: an operator's volume decision holds this entry (its day's feed was "
+                    "rejected, or not answered); no badge until the day is released.", action)
         return "A dry run would issue it; no badge yet.", None
     return ("No run has seen this certification (or its staged rows were purged and the "
             "audit log has nothing for it).", None)

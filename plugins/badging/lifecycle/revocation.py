@@ -28,6 +28,7 @@ from badging.approval import Check
 from badging.constants import (
     GATE_PASSES,
     REVOCATION_TEXT,
+    REVOCATIONS_WITHOUT_APPROVAL,
     CorrectionAction,
     CredlyState,
     Event,
@@ -47,6 +48,7 @@ from badging.errors import (
 from badging.extract import Recipient, entries_as_issued, recipients
 from badging.lease import LEASE_SECONDS, Heartbeat, Lease, Subject
 from badging.lifecycle.recipients import RecipientNow
+from badging.markdown import escape
 from badging.run import RunInfo
 
 log = logging.getLogger(__name__)
@@ -62,35 +64,60 @@ def may_change(run: RunInfo) -> bool:
     return run.is_nightly
 
 
-def open_revocations(run_id: str, badging: str = db.BADGING_CONN_ID) -> list[tuple[str, str, int]]:
-    """(site, reason, badges) of the revocations the run decides."""
+def open_revocations(run_id: str, badging: str = db.BADGING_CONN_ID
+                     ) -> list[tuple[str, str, int, int]]:
+    """(site, reason, badges, of them held by an earlier refusal) of the revocations the run
+    decides."""
     with db.connect(badging) as conn:
         return db.execute(conn, "lifecycle/run_revocations.sql", {"run_id": run_id}).fetchall()
 
 
 def revocation_check(context: dict[str, Any]) -> Check:
-    """The revocation gate's judgement: ask an operator when the run would revoke more than
-    `max_revocations_without_approval` badges (the form shows them per site and reason)."""
+    """The revocation gate's check: the run's open revocations judged (revocation_judgement)."""
     run = RunInfo.from_context(context)
     limit = int(context["params"]["max_revocations_without_approval"])
     if not may_change(run):
         return Check(ask=False, summary="only a nightly run changes badges after issuance",
-                     body="")
-    rows = open_revocations(run.run_id)
-    total = sum(n for _, _, n in rows)
-    table = "\n".join(f"| {site} | {reason} | {n} |" for site, reason, n in rows)
+                     body="", subject=f"Revoke nothing (run of {run.day})")
+    return revocation_judgement(open_revocations(run.run_id), limit=limit, day=run.day)
+
+
+def revocation_judgement(rows: list[tuple[str, str, int, int]], *, limit: int,
+                         day: date) -> Check:
+    """Ask an operator when the run would revoke more than `limit` badges
+    (`max_revocations_without_approval`), and whenever an earlier run's operator held some
+    (rejected, or left unanswered): those are revoked only on a new approval, whatever the
+    threshold or `accept_revocations`. A limit above the default is recorded with who
+    triggered the run. The form shows the badges per (escaped) site and reason.
+
+    Args:
+        rows: (site, reason, badges, of them held before), as open_revocations.
+    """
+    total = sum(n for _, _, n, _ in rows)
+    held = sum(h for *_, h in rows)
+    table = "\n".join(f"| {escape(site)} | {escape(reason)} | {n} | {h} |"
+                      for site, reason, n, h in rows)
+    held_note = (f"**{held} of them were held by an earlier run's operator** (rejected, or not "
+                 "answered in time): they are revoked only if you approve now.\n\n"
+                 if held else "")
     body = (f"**{total} badges** would be revoked in Credly, or replaced or moved for a "
             f"corrected name or email (reasons name_corrected, email_corrected); the earners "
             f"are told unless notifications are suppressed. At most {limit} are changed "
-            f"without asking.\n\n"
-            f"| site | reason | badges |\n|---|---|---|\n{table}\n\n"
+            f"without asking, and none that an operator held before.\n\n{held_note}"
+            f"| site | reason | badges | held before |\n|---|---|---|---|\n{table}\n\n"
             "**Approve** to revoke them now. **Reject** to hold them: nothing is revoked, "
             "and the next run asks again. The rest of the run goes on either way.")
-    summary = f"{total} badges to revoke (at most {limit} without approval)"
-    return Check(ask=total > limit, summary=summary, body=body,
-                 detail={"revocations": total, "maximum": limit,
-                         "by_site": [{"site": s, "reason": r, "badges": n}
-                                     for s, r, n in rows]})
+    summary = (f"{total} badges to revoke (at most {limit} without approval"
+               + (f"; {held} held by an earlier decision" if held else "") + ")")
+    ask = held > 0 or total > limit
+    return Check(ask=ask, summary=summary, body=body,
+                 subject=f"Revoke {total} badges (run of {day})?",
+                 must_ask=held > 0,
+                 passed_by_param=not ask and total > REVOCATIONS_WITHOUT_APPROVAL,
+                 attributed=limit > REVOCATIONS_WITHOUT_APPROVAL,
+                 detail={"revocations": total, "held_before": held, "maximum": limit,
+                         "by_site": [{"site": s, "reason": r, "badges": n, "held_before": h}
+                                     for s, r, n, h in rows]})
 
 
 @dataclass(frozen=True)
@@ -309,15 +336,21 @@ def revoke(run: RunInfo, client: CredlyClient, *, suppress_notification: bool,
             return {}
         decision = db.execute(conn, "approval/decision.sql",
                               {"run_id": run.run_id, "gate": str(Gate.REVOCATION)}).fetchone()
-        if decision is None or decision[0] not in GATE_PASSES:
-            why = decision[0] if decision else "no gate decision"
-            held = db.execute(conn, "lifecycle/hold.sql", audit.run_params(run) | {
-                "detail": Jsonb({"gate": why})}).rowcount
-            log.warning("revocations held (%s): %d badges stay planned for the next run",
-                        why, held)
-            return {"held": held}
+        why = decision[0] if decision else "no gate decision"
+        # What an operator held before runs only on this run's own approval (docs/gates.md).
+        passes = why in GATE_PASSES
+        approved = why == Event.APPROVED
+        if not approved:
+            kept = db.execute(conn, "lifecycle/hold.sql", audit.run_params(run) | {
+                "detail": Jsonb({"gate": why}), "only_held": passes}).rowcount
+            if kept or not passes:
+                log.warning("revocations held (%s): %d badges stay open; the next run asks "
+                            "again", why, kept)
+            if not passes:
+                return {"held": kept}
         planned = [Planned(*row) for row in db.execute(
-            conn, "lifecycle/open_revocations.sql", {"run_id": run.run_id}).fetchall()]
+            conn, "lifecycle/open_revocations.sql",
+            {"run_id": run.run_id, "include_held": approved}).fetchall()]
         executor = _executor(client, planned, suppress_notification, digest_secret, ctims)
         counts: Counter[str] = Counter()
         held: list[tuple[RevocationRow, Call]] = []

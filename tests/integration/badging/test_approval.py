@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from badging.approval import CHECK_KEY, Check, GateApprovalOperator, run_check
+from badging.approval import (
+    CHECK_KEY,
+    NOBODY_CAN_ANSWER,
+    Check,
+    GateApprovalOperator,
+    run_check,
+)
 from badging.constants import Gate
+from devstack.ports import free_port
 from devstack.task_context import task_context
 
 RUN_ID = "manual__gate"
@@ -129,3 +137,19 @@ def test_a_gate_that_holds_lets_a_backfill_pass_to_be_held(badging_env):
     assert run_check(context("backfill"), Gate.REVOCATION, asking, "accept_revocations",
                      "revocation_gate", stops_run=False) == "revocation_gate.passed"
     assert recorded(badging_env)[0] == ("refused_unattended", "operator1")
+
+
+def test_a_check_that_asks_where_no_api_server_answers_says_so_at_once(badging_env, monkeypatch,
+                                                                       caplog):
+    base = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", base)
+    ctx = context()
+    ctx["dag_run"].triggering_user_name = "dag_test"
+    with caplog.at_level(logging.WARNING, logger="badging.approval"):
+        assert run_check(ctx, Gate.VOLUME, asking, "accept_volume",
+                         "volume_gate") == "volume_gate.approve"
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert f"volume gate: {NOBODY_CAN_ANSWER}" in warning
+    assert base in warning
+    assert "`accept_volume` on" in warning
+    assert "applies no answer timeout" in warning

@@ -17,6 +17,7 @@ from badging.constants import (
     ELIGIBILITY_REASONS,
     GATE_DECISIONS,
     GATE_PASSES,
+    GATE_REASONS,
     ISSUE_REASONS,
     LIFECYCLE_REASONS,
     PLAN_REASONS,
@@ -117,13 +118,13 @@ def test_classify_sql_gives_exactly_the_plan_reasons():
 def test_the_sql_writes_every_reason_of_the_rules_and_no_other():
     assert _written("reason") == {str(r) for r in (*ELIGIBILITY_REASONS, *PLAN_REASONS,
                                                    *LIFECYCLE_REASONS, *CORRECTION_REASONS,
-                                                   *SYNC_REASONS)}
+                                                   *SYNC_REASONS, *GATE_REASONS)}
 
 
 def test_every_reason_is_given_by_a_rule_or_by_issue():
     assert set(Reason) == {*ELIGIBILITY_REASONS, *PLAN_REASONS, *ISSUE_REASONS,
                            *LIFECYCLE_REASONS, *CORRECTION_REASONS, *SYNC_REASONS,
-                           *RECIPIENT_PROBLEMS, *ADOPTION_REASONS}
+                           *RECIPIENT_PROBLEMS, *ADOPTION_REASONS, *GATE_REASONS}
 
 
 def test_the_staged_decisions_are_exactly_the_decision_events():

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
 
 from badging import volume
-from badging.volume import FACTOR, FLOOR, Band, DayVolume, SiteVolume, band, judge
+from badging.volume import (
+    FACTOR,
+    FLOOR,
+    Band,
+    DayVolume,
+    RunJudgement,
+    SiteVolume,
+    band,
+    judge,
+)
 
 MONDAY = date(2026, 5, 11)
 
@@ -130,3 +140,53 @@ def test_the_gate_asks_a_few_days_a_year_on_the_seeded_history_and_on_every_repl
     assert all(n <= 4 for n in measured.by_year.values()), measured.by_year
     assert measured.replays > 1000
     assert measured.replays_missed == []
+
+
+def test_the_subject_names_the_day_and_the_count():
+    b = Band(day=date(2026, 8, 10), expected=86, recent=86, seasonal=None, years=0,
+             maximum=257, minimum=28)
+    judged = RunJudgement(day=b.day, days=(judge(DayVolume(rows=4500), b),))
+    assert judged.subject() == "Volume of 2026-08-10: 4,500 rows — real?"
+
+
+def test_every_site_code_in_the_forms_is_escaped():
+    b = Band(day=MONDAY, expected=19, recent=19, seasonal=None, years=0, maximum=150,
+             minimum=6)
+    hostile = "0012|**x**\n| 999 | 1 |"
+    volume_ = DayVolume(rows=40, sites=(SiteVolume(hostile, 30, 0.1), SiteVolume("OK0000002",
+                                                                                10, 0.2)))
+    escaped = "| 0012\\|\\*\\*x\\*\\* \\| 999 \\| 1 \\| ⚠ | 30 | 75.0% | 10.0% |"
+    assert escaped in judge(volume_, b).markdown().splitlines()
+    ranged = volume.range_markdown(MONDAY, MONDAY + timedelta(days=3), volume_)
+    assert "| 0012\\|\\*\\*x\\*\\* \\| 999 \\| 1 \\| | 30 | 75.0% |" in ranged.splitlines()
+    # Nothing a site typed adds a cell or a line to a table row.
+    for text, cells in ((judge(volume_, b).markdown(), 4), (ranged, 3)):
+        site_rows = [line for line in text.splitlines() if line.startswith(("| 0012", "| OK"))]
+        assert [len(re.findall(r"(?<!\\)\|", line)) - 1 for line in site_rows] == [cells] * 2
+
+
+def test_each_day_is_judged_against_its_own_band_and_the_form_says_what_is_judged():
+    # The first run of a backfill, on a Monday, also judges its lookback's Friday, Saturday
+    # and Sunday, which no gate judged: four days of rows against four bands. Their sum is
+    # above Monday's band; no day is above its own.
+    friday, saturday, sunday = (MONDAY - timedelta(days=n) for n in (3, 2, 1))
+    history = series(MONDAY - timedelta(days=60), MONDAY, weekday=100, weekend=10)
+    days = tuple(judge(DayVolume(rows=n), band(d, history))
+                 for d, n in ((friday, 210), (saturday, 12), (sunday, 9), (MONDAY, 110)))
+    quiet = RunJudgement(day=MONDAY, days=days, judged_before=300, held=4500)
+    assert quiet.rows > band(MONDAY, history).maximum
+    assert not quiet.ask
+    assert quiet.earlier == 231
+    text = quiet.markdown()
+    assert text.startswith(f"**341 rows** to judge for {MONDAY}: 110 changed on the day, 231 on "
+                           "earlier days that no gate judged before")
+    assert "300 rows an earlier gate let through, 4500 rows an earlier decision holds" in text
+    assert f"| {saturday} | 12 | 150 | 0 | no |" in text
+    assert quiet.as_xcom()["days"][1] == {"day": saturday.isoformat(), "rows": 12,
+                                          "duplicates": 0, "maximum": 150, "ask": False}
+    # A flood that arrived late for Sunday asks, named by its day.
+    late = RunJudgement(day=MONDAY, days=(judge(DayVolume(rows=400), band(sunday, history)),
+                                          days[3]))
+    assert late.ask
+    assert late.summary().startswith(f"{sunday}: 400 rows is above the band up to 150 rows")
+    assert "**400 rows** changed on" in late.markdown()

@@ -46,7 +46,8 @@ _PARSE = textwrap.dedent("""
         "timetable": type(dag.timetable).__name__ if dag else None,
         "dagrun_timeout": dag.dagrun_timeout.total_seconds()
                           if dag and dag.dagrun_timeout else None,
-        "params": {k: {"default": v.value, "description": v.description}
+        "params": {k: {"default": v.value, "description": v.description,
+                       "maximum": v.schema.get("maximum")}
                    for k, v in dag.params.items()} if dag else {},
         "tasks": {t.task_id: {"owner": t.owner, "retries": t.retries, "pool": t.pool,
                               "trigger_rule": t.trigger_rule.value,
@@ -164,10 +165,30 @@ def test_an_issue_try_is_bounded_and_a_run_outlives_its_slowest_legitimate_path(
 
 def test_a_scheduled_run_still_going_at_6am_alerts_the_operators(parsed):
     # The logical date is 00:00 in Chicago of the day processed: 30 h later is 06:00 the next
-    # morning (docs/notifications.md); the callback skips all but scheduled runs.
-    assert parsed["deadlines"] == [{"reference": "DagRunLogicalDateDeadline", "hours": 30.0,
+    # morning (docs/notifications.md); the callback skips all but scheduled runs, and a
+    # backfill's run gets no deadline at all (badging/deadline.py; test_backfill.py).
+    assert parsed["deadlines"] == [{"reference": "LogicalDateUnlessBackfill", "hours": 30.0,
                                     "callback": ["AsyncCallback",
                                                  "badging.alerts.alert_late_run"]}]
+
+
+def test_the_deadline_reference_is_registered_by_a_plugin(tmp_path):
+    # The scheduler and the API server find a custom reference only through a plugin: without
+    # it they could not create a run of the DAG.
+    probe = ("from airflow import plugins_manager as m; "
+             "from badging.deadline import LogicalDateUnlessBackfill as r; "
+             "found = m.get_deadline_references_plugins(); "
+             "assert found == {'badging.deadline.LogicalDateUnlessBackfill': r}, found")
+    env = os.environ | {"AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins")}
+    subprocess.run([sys.executable, "-c", probe], check=True, env=env, timeout=120)
+
+
+def test_the_revocation_threshold_has_a_ceiling_and_a_release_param_exists(parsed):
+    params = parsed["params"]
+    assert params["max_revocations_without_approval"]["default"] == 10
+    assert params["max_revocations_without_approval"]["maximum"] == 100
+    assert params["release_rejected_volume"]["default"] is False
 
 
 def test_dag_test_still_needs_its_deadline_workaround(parsed):

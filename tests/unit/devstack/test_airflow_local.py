@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from devstack.airflow_local import connection_problems
+from devstack.airflow_local import GateWarnings, connection_problems
 from devstack.stack import Stack, StackPaths
 
 
@@ -33,3 +33,22 @@ def test_a_legacy_http_credly_connection_is_still_accepted(env):
 def test_any_other_type_is_a_problem(env):
     assert connection_problems(with_credly_type(env, "postgres")) == [
         "connection 'credly_api' is 'postgres', not 'credly'"]
+
+
+def test_run_dag_echoes_the_warning_of_a_gate_nobody_can_answer():
+    from badging.approval import nobody_can_answer
+    from badging.constants import Gate
+
+    message = nobody_can_answer(Gate.VOLUME, base="http://localhost:8080", run_id="manual__x",
+                                accept_param="accept_volume", accept_passes=True,
+                                timeout=None, dag_test=True)
+    first, *rest = message.splitlines()
+    output = ("2026-12-07T05:44:57Z [info     ] volume gate: 900 rows [badging.approval]\n"
+              f"2026-12-07T05:44:57Z [warning  ] {first}\n" + "\n".join(rest)
+              + " [badging.approval] loc=approval.py:159\n"
+              "2026-12-07T05:44:58Z [info     ] Waiting for Human-in-the-loop input\n")
+    warnings = GateWarnings()
+    # Airflow's output arrives in pieces, cut anywhere.
+    found = warnings.feed(output[:100]) + warnings.feed(output[100:333]) + warnings.feed(
+        output[333:])
+    assert found == message.splitlines()

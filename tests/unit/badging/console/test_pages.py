@@ -56,7 +56,7 @@ def test_the_lookup_renders_every_section_of_a_trail():
 def test_runs_sites_and_the_unavailable_page_render():
     run = RunRow({"run_id": "r1", "logical_date": date(2026, 5, 12), "dry_run": False,
                   "staged": 3, "quarantined": 1, "ineligible": 1, "issued": 1,
-                  "already_issued": 0, "failed": 0, "still_pending": 0, "would_issue": 0,
+                  "already_issued": 0, "failed": 0, "still_pending": 0, "would_issue": 0, "held": 0,
                   "dq_success": False, "dq_reason": "too many failures"},
                  LINKS.run("r1"), LINKS.correction_report("r1"), LINKS.data_docs("r1"))
     html = _render("runs.html.j2", runs=[run])

@@ -72,7 +72,8 @@ def planned_row(stack, revocation_id: int) -> Planned:
     with psycopg.connect(stack.dsn("badging")) as conn:
         run_id = conn.execute("SELECT run_id FROM badging.revocation WHERE revocation_id = %s",
                               (revocation_id,)).fetchone()[0]
-        rows = db.execute(conn, "lifecycle/open_revocations.sql", {"run_id": run_id})
+        rows = db.execute(conn, "lifecycle/open_revocations.sql",
+                          {"run_id": run_id, "include_held": True})
         return next(Planned(*row) for row in rows if row[0] == revocation_id)
 
 

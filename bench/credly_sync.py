@@ -11,9 +11,9 @@ from typing import Any
 
 import psycopg
 
+from badging.core.run import RunInfo
 from badging.credly import CredlyClient
-from badging.credly_sync import sync
-from badging.run import RunInfo
+from badging.lifecycle.sync import sync
 from bench.harness import Bench
 from devstack.stack import local_secrets
 

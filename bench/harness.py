@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from badging.run import AGENCY_TZ, extract_window
+from badging.core.run import AGENCY_TZ, extract_window
 from devstack import airflow_local
 from devstack.ports import free_port
 from devstack.seed import SeedParams

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from badging.run import extract_window
+from badging.core.run import extract_window
 from bench import credly_sync, history_load, scheduler
 from bench.harness import (
     Bench,

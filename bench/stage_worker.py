@@ -2,7 +2,7 @@
 
 `python -m bench.stage_worker SPEC` from the repo root, with the stack's Airflow environment
 (the connections ctims_db, badging_db and credly_api): each stage is its task body in
-badging.tasks, called as Airflow calls it, so the bench times what a task does.
+badging.airflow.tasks, called as Airflow calls it, so the bench times what a task does.
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from badging import tasks
-from badging.run import RunInfo
+from badging.airflow import tasks
+from badging.core.run import RunInfo
 from devstack.task_context import task_context, task_result
 
 
 def _extract(context: dict[str, Any], spec: dict[str, Any]) -> int:
     """tasks.extract, but over the spec's window: the bench cuts windows that hold an exact
     number of rows, where the task takes whole days from its `date` and `lookback_days`."""
-    from badging.extract import extract
+    from badging.pipeline.extract import extract
 
     run = replace(RunInfo.from_context(context),
                   window_start=datetime.fromisoformat(spec["window_start"]),

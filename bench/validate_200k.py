@@ -8,7 +8,7 @@ import resource
 import time
 from datetime import date
 
-from badging import validate
+from badging.pipeline import validate
 from devstack.seed import SeedParams, generate
 from tests.unit.badging.generated_frames import frame_from_dataset
 

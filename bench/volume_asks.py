@@ -4,7 +4,7 @@
 database: `devstack.seed.generate`), counts the Real-Time rows changed per Chicago day and,
 per day, the rows repeating an earlier live certification under another id (the same rule
 as include/sql/volume/day_profile.sql), then judges every day of the measured years with
-`badging.volume` exactly as the gate does. It also replays each measured day (its rows again
+`badging.gates.volume` exactly as the gate does. It also replays each measured day (its rows again
 under new ids: twice the count, every copy a duplicate) and reports how many replays would
 have passed without asking.
 """
@@ -17,8 +17,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from badging import volume
-from badging.constants import AGENCY_TZ
+from badging.core.constants import AGENCY_TZ
+from badging.gates import volume
 from devstack.seed import SeedParams, generate
 
 # About the design's full history (150,000 rows over the program's four years).

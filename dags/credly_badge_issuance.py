@@ -122,11 +122,9 @@ from airflow.sdk import (
     task,
 )
 
-# Names and dates only (standard library): parsing stays fast. The gates build their task
-# groups from Airflow's own operators; their checks import their database code lazily.
-from badging import alerts
-from badging.approval import approval_gate
-from badging.constants import (
+from badging.airflow.deadline import LogicalDateUnlessBackfill
+from badging.airflow.tasks import revocation_check, volume_check
+from badging.core.constants import (
     AGENCY_TIMEZONE,
     DAG_ID,
     LATE_AFTER_LOGICAL_DATE_HOURS,
@@ -135,8 +133,11 @@ from badging.constants import (
     REVOCATIONS_WITHOUT_APPROVAL_MAX,
     Gate,
 )
-from badging.deadline import LogicalDateUnlessBackfill
-from badging.tasks import revocation_check, volume_check
+from badging.gates.approval import approval_gate
+
+# Names and dates only (standard library): parsing stays fast. The gates build their task
+# groups from Airflow's own operators; their checks import their database code lazily.
+from badging.notify.site_lists import alerts
 
 # One try of one issue batch. A batch of 500 takes a minute or two at Credly's usual latency
 # (8 calls in flight); a long 429 storm (Retry-After up to 5 min per call) can stretch it to
@@ -181,7 +182,7 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
     doc_md=__doc__,
     # 06:00 Chicago the morning after the day processed; the callback ignores all but
     # scheduled runs. A backfill's run gets no deadline (it would be long past for an old
-    # day and show "Missed"): badging/deadline.py, registered by plugins/badging_deadline.py.
+    # day and show "Missed"): badging/airflow/deadline.py, registered by plugins/badging_deadline.py.
     deadline=DeadlineAlert(reference=LogicalDateUnlessBackfill(),
                            interval=timedelta(hours=LATE_AFTER_LOGICAL_DATE_HOURS),
                            callback=AsyncCallback(alerts.alert_late_run),
@@ -287,19 +288,19 @@ def credly_badge_issuance():
 
     @task
     def extract() -> dict:
-        from badging import tasks
+        from badging.airflow import tasks
 
         return tasks.extract(get_current_context())
 
     @task
     def validate() -> dict:
-        from badging import tasks
+        from badging.airflow import tasks
 
         return tasks.validate(get_current_context())
 
     @task
     def decide_eligibility() -> dict:
-        from badging import tasks
+        from badging.airflow import tasks
 
         return tasks.decide_eligibility(get_current_context())
 
@@ -307,7 +308,7 @@ def credly_badge_issuance():
     # load's badge list), one slot's `concurrency` calls at most (config/pools.json).
     @task(pool="credly_api", execution_timeout=PLAN_TIMEOUT)
     def plan() -> list[dict]:
-        from badging import tasks
+        from badging.airflow import tasks
 
         return tasks.plan(get_current_context())
 
@@ -315,7 +316,7 @@ def credly_badge_issuance():
           retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15),
           execution_timeout=ISSUE_TIMEOUT)
     def issue(batch: dict) -> dict:
-        from badging import tasks
+        from badging.airflow import tasks
 
         return tasks.issue(get_current_context(), batch)
 
@@ -323,14 +324,14 @@ def credly_badge_issuance():
     # still checks (it audits would_revoke). A failed sync stops the check.
     @task(retries=1, trigger_rule="none_failed_min_one_success")
     def check_badges() -> dict:
-        from badging import tasks
+        from badging.airflow import tasks
 
         return tasks.check_badges(get_current_context())
 
     @task(pool="credly_api", retries=4, retry_delay=timedelta(minutes=1),
           max_retry_delay=timedelta(minutes=15), execution_timeout=ISSUE_TIMEOUT)
     def revoke() -> dict:
-        from badging import tasks
+        from badging.airflow import tasks
 
         return tasks.revoke(get_current_context())
 
@@ -342,19 +343,19 @@ def credly_badge_issuance():
           retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15),
           execution_timeout=SYNC_TIMEOUT)
     def sync_credly() -> dict:
-        from badging import tasks
+        from badging.airflow import tasks
         return tasks.sync_credly(get_current_context())
 
     @task(trigger_rule="all_done", retries=1)
     def report() -> dict:
-        from badging import tasks
+        from badging.airflow import tasks
 
         return tasks.report(get_current_context())
 
     # After report whatever happened: a mail problem is recorded, never red.
     @task(trigger_rule="all_done", retries=1)
     def notify_sites() -> dict:
-        from badging import tasks
+        from badging.airflow import tasks
 
         return tasks.notify_sites(get_current_context())
 
@@ -362,7 +363,7 @@ def credly_badge_issuance():
     def fail_run_if_a_task_failed() -> None:
         # `report` runs whatever happened upstream and so would turn the run green on its
         # own; this leaf keeps the run red when any task failed, and tells the operators.
-        from badging import tasks
+        from badging.airflow import tasks
 
         tasks.fail_run(get_current_context())
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from badging.constants import DAG_ID, NOBODY_CAN_ANSWER
+from badging.core.constants import DAG_ID, NOBODY_CAN_ANSWER
 from devstack.errors import DevstackError
 from devstack.ports import port_in_use
 from devstack.stack import REPO, Stack
@@ -177,7 +177,7 @@ _FINISHED_TASKS = """
 
 class GateWarnings:
     """Picks out of Airflow's output, as it grows, the warning of a gate nobody can answer
-    (badging/approval.py): its first line holds NOBODY_CAN_ANSWER, the rest are indented."""
+    (badging/gates/approval.py): its first line holds NOBODY_CAN_ANSWER, the rest are indented."""
 
     _LOCATION = re.compile(r"\s+\[[\w.]+\]\s+loc=\S+\s*$")
     _GATE = re.compile(r"\w+ gate: $")

@@ -147,7 +147,7 @@ class Stack:
 
     def up(self) -> list[str]:
         """Start what is not running, migrate, and write the env file. Returns what it did."""
-        from badging import migrations
+        from badging.core import migrations
 
         did = []
         self.paths.root.mkdir(parents=True, exist_ok=True)

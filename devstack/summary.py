@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
-from badging.run import AGENCY_TZ
+from badging.core.run import AGENCY_TZ
 
 _COUNTS = ("staged", "quarantined", "ineligible", "planned", "issued", "already_issued",
            "failed", "still_pending", "would_issue")

@@ -1,4 +1,4 @@
-"""Registers the DAG's lateness deadline reference (badging/deadline.py) with Airflow.
+"""Registers the DAG's lateness deadline reference (badging/airflow/deadline.py) with Airflow.
 
 Airflow finds a custom deadline reference only through a plugin's `deadline_references`,
 in the scheduler and the API server, which create the runs and their deadlines. Cheap to
@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from airflow.plugins_manager import AirflowPlugin
 
-from badging.deadline import LogicalDateUnlessBackfill
+from badging.airflow.deadline import LogicalDateUnlessBackfill
 
 
 class BadgingDeadlinePlugin(AirflowPlugin):

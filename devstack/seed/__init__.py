@@ -7,7 +7,7 @@ do about each; the kinds and their expected outcomes are in its docstring) · wr
 Postgres: `run_seed`) · cli (the one argument parser).
 """
 
-from badging.constants import PROGRAM_LAUNCH
+from badging.core.constants import PROGRAM_LAUNCH
 from devstack.seed.cli import add_arguments, main, params_from
 from devstack.seed.corrections import KINDS as CORRECTION_KINDS
 from devstack.seed.records import (

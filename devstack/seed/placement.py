@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from badging.constants import PROGRAM_LAUNCH
+from badging.core.constants import PROGRAM_LAUNCH
 from devstack.seed.defects import email_address
 from devstack.seed.distributions import MORE_ROWS, UNALIGNED_WAY
 from devstack.seed.records import FALLBACK, Enrollment, Program

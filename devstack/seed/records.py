@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
-from badging.constants import AGENCY_TZ
+from badging.core.constants import AGENCY_TZ
 
 CHICAGO = AGENCY_TZ
 # The truth assumes the DAG's program_launch param keeps its default,
-# badging.constants.PROGRAM_LAUNCH.
+# badging.core.constants.PROGRAM_LAUNCH.
 ASSESSMENT_CODE = re.compile(r"^([A-Z]{2,6})([0-9]{3,6})$")
 
 # Dirty rows that validation must quarantine; the other three kinds pass validation.

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as clock
 from itertools import accumulate
 
-from badging.constants import PROGRAM_LAUNCH
+from badging.core.constants import PROGRAM_LAUNCH
 from devstack.seed.corrections import correct
 from devstack.seed.defects import bad_site_code, malformed_code, malformed_email, unknown_code
 from devstack.seed.distributions import (

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 import psycopg
 import pytest
 
-from badging.constants import AGENCY_TZ
+from badging.core.constants import AGENCY_TZ
 from devstack.seed import SeedParams, run_seed
 from tests.e2e.outcomes import ledger
 

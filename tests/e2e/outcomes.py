@@ -7,8 +7,8 @@ from datetime import date
 
 import psycopg
 
-from badging.constants import TERMINAL_EVENTS
-from badging.run import extract_window
+from badging.core.constants import TERMINAL_EVENTS
+from badging.core.run import extract_window
 from devstack.seed import SeedParams
 
 # The DAG's default lookback_days.

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from badging.run import AGENCY_TZ, extract_window
+from badging.core.run import AGENCY_TZ, extract_window
 from devstack import airflow_local
 from devstack.airflow_services import (
     AirflowApi,
@@ -206,8 +206,8 @@ def test_a_backfilled_week_issues_the_eligible_badges_once(seeded, airflow, sand
     assert ledger(seeded) == {"issued": len(expected)}
     assert ledger_keys(seeded, "issued") == expected
     assert_sandbox_matches_ledger(seeded, sandbox)
-    # No lateness deadline for a backfill's runs (badging/deadline.py): an old day's would be
-    # long past, "Missed" in red on the DAG page for every run.
+    # No lateness deadline for a backfill's runs (badging/airflow/deadline.py): an old
+    # day's would be long past, "Missed" in red on the DAG page for every run.
     assert deadlines_of(seeded, run_ids) == {}
     # What a backfill cannot use never starts: decide_eligibility skips it, gates follow.
     idle = {"sync_credly", "check_badges", "notify_sites", "revocation_gate.check", "revoke"}

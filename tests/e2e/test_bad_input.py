@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 import psycopg
 import pytest
 
-from badging.run import AGENCY_TZ
+from badging.core.run import AGENCY_TZ
 from devstack.seed import SeedParams
 from tests.e2e.outcomes import (
     assert_one_terminal_event_each,

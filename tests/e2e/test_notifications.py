@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from badging.constants import AGENCY_TZ, DAG_ID
+from badging.core.constants import AGENCY_TZ, DAG_ID
 from devstack import airflow_local
 from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
 from devstack.mail_sink import messages
@@ -239,7 +239,7 @@ def test_a_scheduled_run_late_at_6am_pages_the_operators_and_a_backfill_does_not
 
 def check_lateness_alerts(api, clean_stack, earlier: list[str], latest: datetime) -> None:
     # The nightly run's deadline is past when it is created: the scheduler hands its callback
-    # to the triggerer at once. The backfill's run gets no deadline (badging/deadline.py).
+    # to the triggerer at once. The backfill's run gets no deadline (badging/airflow/deadline.py).
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         states = _deadline_callbacks(clean_stack, earlier)

@@ -23,10 +23,10 @@ import psutil
 import psycopg
 import pytest
 
-from badging import volume
-from badging.approval import APPROVERS_VARIABLE
-from badging.constants import NOBODY_CAN_ANSWER
-from badging.run import AGENCY_TZ
+from badging.core.constants import NOBODY_CAN_ANSWER
+from badging.core.run import AGENCY_TZ
+from badging.gates import volume
+from badging.gates.approval import APPROVERS_VARIABLE
 from devstack import airflow_local
 from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
 from devstack.ports import free_port

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from badging.clock import CLOCK_ENV
+from badging.core.clock import CLOCK_ENV
 from badging.credly import CredlyClient
 from devstack.airflow_local import DAG_ID
 from devstack.stack import Stack

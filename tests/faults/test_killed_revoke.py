@@ -11,7 +11,7 @@ from collections import Counter
 import psycopg
 import pytest
 
-from badging.clock import CLOCK_ENV
+from badging.core.clock import CLOCK_ENV
 from tests.e2e.corrections import (
     FIFTH,
     FIRST,

@@ -1,4 +1,4 @@
--- The badges plan matched in Credly's list (badging/adoption.py), filled by COPY.
+-- The badges plan matched in Credly's list (badging/lifecycle/adoption.py), filled by COPY.
 CREATE TEMP TABLE IF NOT EXISTS adopted_badge (
     issuance_id     bigint      PRIMARY KEY,
     credly_badge_id text        NOT NULL,

@@ -1,5 +1,5 @@
 -- Audits the badges Credly holds at a student's address that adoption may not take
--- (badging/adoption.py, docs/history-load.md): one `not_adopted` row per badge and run, its
+-- (badging/lifecycle/adoption.py, docs/history-load.md): one `not_adopted` row per badge and run, its
 -- reason one of constants.ADOPTION_REASONS (name_mismatch, shared_email, other_earner); no
 -- name, no Credly id. The badge stays pending and goes on to issue, where Credly refuses the
 -- duplicate and the lookup fails it for the same reason: a person decides whose it is.

@@ -1,5 +1,5 @@
 -- Real-Time rows changed per agency day over the history the volume band looks at
--- (badging/volume.py), without the row versions a volume decision refused (refused_ids and
+-- (badging/gates/volume.py), without the row versions a volume decision refused (refused_ids and
 -- refused_at, pairwise, from volume/refused_rows.sql): a rejected flood is not history.
 -- Reads by updated_at, the extract's key, so the index on it serves.
 SELECT (rc.updated_at AT TIME ZONE %(agency_timezone)s)::date AS day,

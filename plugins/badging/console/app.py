@@ -19,8 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from badging.console import runs as console_runs
 from badging.console import source, trail
 from badging.console.links import Links
-from badging.constants import DAG_ID
-from badging.data_docs import SITE_FOLDER as DATA_DOCS
+from badging.core.constants import DAG_ID
+from badging.reports.data_docs import SITE_FOLDER as DATA_DOCS
 
 MOUNT = "/badging"
 # Form and JSON bodies of the student lookup are a few bytes; refuse anything larger.
@@ -204,8 +204,8 @@ async def _student_trails(request: Request, student_id: int) -> list[trail.Trail
 
 def _page(request: Request, template: str, title: str, *, status_code: int = 200,
           **values: Any) -> HTMLResponse:
-    from badging.correction_report import templates
-    from badging.report import STAGING_RETENTION_DAYS
+    from badging.pipeline.report import STAGING_RETENTION_DAYS
+    from badging.reports.correction import templates
 
     html = templates().get_template(template).render(
         links=_links(request), path=request.url.path, title=f"Badging: {title}",

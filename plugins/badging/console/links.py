@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from badging.constants import DAG_ID
+from badging.core.constants import DAG_ID
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 
 from badging.console import source
 from badging.console.links import Links
-from badging.constants import Event, Reason, RevocationState
-from badging.report_location import ReportLocation
+from badging.core.constants import Event, Reason, RevocationState
+from badging.reports.location import ReportLocation
 
 MAX_RUNS = 120
 # Revocations a site's contact may need to hear about: waiting for an operator, or failed.
@@ -64,7 +64,7 @@ def runs(conn: Any, links: Links, limit: int = MAX_RUNS) -> list[RunRow]:
 
 def fixable_reasons() -> list[str]:
     """The ineligibility reasons a technology center can act on (not "Nothing: …")."""
-    from badging.correction_report import REASON_ACTIONS
+    from badging.reports.correction import REASON_ACTIONS
 
     return [str(r) for r in Reason if not REASON_ACTIONS[r].startswith("Nothing")]
 
@@ -160,7 +160,7 @@ def data_docs_index(conn: Any, run_id: str, location: ReportLocation | None = No
         ReportNotFound: no such run or site, a remote location (its own URL is the way to
             it), or a recorded path outside the location.
     """
-    from badging.data_docs import SITE_FOLDER
+    from badging.reports.data_docs import SITE_FOLDER
 
     location = location or ReportLocation.configured()
     where = _recorded(conn, run_id, "data_docs_location")
@@ -179,7 +179,7 @@ def data_docs_files(location: ReportLocation | None = None) -> dict[str, Path]:
     A client names a key of this listing; the console opens only the files listed, all
     found under the report location by the server (docs/console.md).
     """
-    from badging.data_docs import SITE_FOLDER
+    from badging.reports.data_docs import SITE_FOLDER
 
     location = location or ReportLocation.configured()
     if location.remote:

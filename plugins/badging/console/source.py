@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from badging import db
+from badging.core import db
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def reading(conn_id: str = db.BADGING_CONN_ID) -> Iterator[Any]:
     import psycopg
     from airflow.sdk.exceptions import AirflowNotFoundException
 
-    from badging.errors import ConfigurationError
+    from badging.core.errors import ConfigurationError
 
     try:
         with db.connect(conn_id, read_only=True, bounds=CONSOLE_BOUNDS) as conn:

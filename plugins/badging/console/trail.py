@@ -12,7 +12,7 @@ from typing import Any
 
 from badging.console import source
 from badging.console.links import Links
-from badging.constants import Event, State
+from badging.core.constants import Event, State
 
 # The ledger columns the console shows; a column added later (credly_state, credly_state_at:
 # the Credly state columns planned beside this console) shows once the migration adds it.
@@ -44,7 +44,7 @@ def action_for(reason: str | None) -> str | None:
     report's own lines, so the page and the report never disagree)."""
     if not reason:
         return None
-    from badging.correction_report import ACTIONS
+    from badging.reports.correction import ACTIONS
 
     return " ".join(dict.fromkeys(ACTIONS.get(name.strip(), "Check the entry.")
                                   for name in reason.split(",")))
@@ -130,7 +130,7 @@ class Trail:
 
 def certification_trail(conn: Any, certification_id: int, links: Links) -> Trail:
     """Read the trail of one certification from staging, quarantine, ledger and audit log."""
-    from badging.report import STAGING_RETENTION_DAYS
+    from badging.pipeline.report import STAGING_RETENTION_DAYS
 
     staged_rows = source.rows(conn, "console/staged_entries.sql",
                               {"certification_id": certification_id})

@@ -11,7 +11,7 @@ from typing import Any
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from badging.errors import (
+from badging.core.errors import (
     ConfigurationError,
     CredlyAuthError,
     CredlyDuplicateBadge,

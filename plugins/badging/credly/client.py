@@ -10,7 +10,14 @@ from typing import Any
 
 import requests
 
-from badging.constants import Reason
+from badging.core.constants import Reason
+from badging.core.errors import (
+    ConfigurationError,
+    CredlyDuplicateBadge,
+    CredlyInvalidRequest,
+    CredlyUnresolvedDuplicate,
+)
+from badging.core.names import NameKey
 from badging.credly.classification import encode_filter
 from badging.credly.payloads import (
     REVOKED,
@@ -20,15 +27,8 @@ from badging.credly.payloads import (
     IssueResult,
     format_issued_at,
 )
+from badging.credly.ratelimit import TokenBucket, shared_limiter
 from badging.credly.transport import CredlyTransport
-from badging.errors import (
-    ConfigurationError,
-    CredlyDuplicateBadge,
-    CredlyInvalidRequest,
-    CredlyUnresolvedDuplicate,
-)
-from badging.names import NameKey
-from badging.ratelimit import TokenBucket, shared_limiter
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def earners_badge(
     issuer_earner_id is not this earner's: taking it would record the wrong badge. A badge
     with no earner id (issued by hand or by Credly's bulk upload) is the earner's only when no
     other student uses the email (`email_shared`; otherwise the obstacle is
-    ``"shared_email"``) and it names the earner (`name`, compared folded: badging.names;
+    ``"shared_email"``) and it names the earner (`name`, compared folded: badging.core.names;
     otherwise ``"name_mismatch"``: an older sibling no longer in CTIMS, say). A revoked badge
     is never the earner's live badge.
 
@@ -67,7 +67,7 @@ def earners_badge(
 
     Returns:
         (badge, None) when found, preferring the one with this earner id; otherwise
-        (None, why), why being a `badging.constants.Reason` (``other_earner``,
+        (None, why), why being a `badging.core.constants.Reason` (``other_earner``,
         ``shared_email``, ``name_mismatch``), ``"revoked"``, or None when no candidate is
         this earner's and nothing stands in the way.
     """

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from airflow.sdk import BaseHook
 
+from badging.core.errors import ConfigurationError, CredlyError
 from badging.credly.client import CredlyClient
-from badging.errors import ConfigurationError, CredlyError
 
 
 def _as_bool(value: Any) -> bool:
@@ -64,7 +64,7 @@ class CredlyHook(BaseHook):
     ``earner_id_secret`` plus optional ``rate_limit_per_s``, ``rate_limit_burst``,
     ``locale``, ``suppress_badge_notification_email``, ``suppress_revoke_notification_email``,
     ``connect_timeout``, ``read_timeout``
-    (the form fields declared in ``badging.provider_info``). Connections of type ``http``
+    (the form fields declared in ``badging.airflow.provider_info``). Connections of type ``http``
     with the same fields, as older deployments have them, are read the same way.
 
     Args:

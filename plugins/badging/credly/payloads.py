@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from datetime import time as dtime
 from typing import Any, Literal
 
-from badging.constants import AGENCY_TZ
-from badging.names import NameKey
+from badging.core.constants import AGENCY_TZ
+from badging.core.names import NameKey
 
 # The format Credly documents for issued_at: "2014-04-01 09:41:00 -0500".
 ISSUED_AT_FORMAT = "%Y-%m-%d %H:%M:%S %z"
@@ -181,7 +181,7 @@ class BadgeHolder:
 
     Attributes:
         email: the recipient address, normalised; "" when Credly leaves it out.
-        name: the issued_to first and last name, folded (badging.names).
+        name: the issued_to first and last name, folded (badging.core.names).
     """
 
     email: str = field(repr=False)

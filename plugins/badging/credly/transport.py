@@ -24,9 +24,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from badging.credly.classification import classify_response, classify_transport_error
-from badging.credly.payloads import IssuedBadge
-from badging.errors import (
+from badging.core.errors import (
     CredlyDuplicateBadge,
     CredlyError,
     CredlyRetryableError,
@@ -34,7 +32,9 @@ from badging.errors import (
     CredlyTransient,
     CredlyUnknownOutcome,
 )
-from badging.ratelimit import TokenBucket
+from badging.credly.classification import classify_response, classify_transport_error
+from badging.credly.payloads import IssuedBadge
+from badging.credly.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 

@@ -23,12 +23,12 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from badging import audit, clock, db, sql
-from badging.constants import Event
-from badging.extract import stage_all_rows
+from badging.core import audit, clock, db, sql
+from badging.core.constants import Event
+from badging.core.run import RunInfo
+from badging.lifecycle.corrections import RecipientNow
 from badging.lifecycle.guard import blocked_reason, census_of, trips
-from badging.lifecycle.recipients import RecipientNow
-from badging.run import RunInfo
+from badging.pipeline.extract import stage_all_rows
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The revocation executor (docs/lifecycle.md, docs/recipient-corrections.md): the changes the
 nightly check planned — revoke, replace, move — made in Credly exactly once, through the
-shared lease (badging/lease.py), behind the revocation gate.
+shared lease (badging/core/lease.py), behind the revocation gate.
 
 Each change re-reads CTIMS right before it touches Credly and is cancelled when what it was
 planned for moved again: a revocation whose entry is back as issued, a correction whose new
@@ -23,9 +23,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from badging import audit, db
-from badging.approval import Check
-from badging.constants import (
+from badging.core import audit, db
+from badging.core.constants import (
     GATE_PASSES,
     REVOCATION_TEXT,
     REVOCATIONS_WITHOUT_APPROVAL,
@@ -35,8 +34,7 @@ from badging.constants import (
     Gate,
     RevocationState,
 )
-from badging.credly import BadgeRequest, CredlyClient
-from badging.errors import (
+from badging.core.errors import (
     BatchIncomplete,
     ClaimLost,
     CredlyAuthError,
@@ -45,11 +43,13 @@ from badging.errors import (
     CredlyUnresolvedDuplicate,
     error_label,
 )
-from badging.extract import Recipient, entries_as_issued, recipients
-from badging.lease import LEASE_SECONDS, Heartbeat, Lease, Subject
-from badging.lifecycle.recipients import RecipientNow
-from badging.markdown import escape
-from badging.run import RunInfo
+from badging.core.lease import LEASE_SECONDS, Heartbeat, Lease, Subject
+from badging.core.markdown import escape
+from badging.core.run import RunInfo
+from badging.credly import BadgeRequest, CredlyClient
+from badging.gates.approval import Check
+from badging.lifecycle.corrections import RecipientNow
+from badging.pipeline.extract import Recipient, entries_as_issued, recipients
 
 log = logging.getLogger(__name__)
 

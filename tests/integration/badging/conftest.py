@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from badging import validate
-from badging.extract import extract
-from badging.run import RunInfo, extract_window
+from badging.core.run import RunInfo, extract_window
+from badging.pipeline import validate
+from badging.pipeline.extract import extract
 from devstack.seed import SeedParams
 
 DAY = date(2026, 5, 12)

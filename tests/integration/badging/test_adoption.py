@@ -12,13 +12,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from badging import correction_report
-from badging.adoption import adopt
+from badging.core.run import RunInfo
 from badging.credly import CredlyClient
-from badging.issuer import BatchIssuer
-from badging.ledger import earner_id, plan
-from badging.report_location import ReportLocation
-from badging.run import RunInfo
+from badging.lifecycle.adoption import adopt
+from badging.pipeline.issue import BatchIssuer
+from badging.pipeline.plan import earner_id, plan
+from badging.reports import correction
+from badging.reports.location import ReportLocation
 from tests.fixtures.ctims import stage_students
 
 CODE = "WELD10001"
@@ -195,7 +195,7 @@ def test_a_badge_naming_someone_else_is_not_adopted_and_a_person_is_told(
     assert _not_adopted_events(clean_stack) == expected
 
     with psycopg.connect(clean_stack.dsn("badging")) as conn:
-        where = correction_report.write(conn, run, ReportLocation(str(tmp_path)),
+        where = correction.write(conn, run, ReportLocation(str(tmp_path)),
                                         ctims=clean_stack.dsn("ctims", user="ctims_reader"))
     page = Path(where).read_text(encoding="utf-8")
     rows = re.findall(r'<tr class="not-adopted" data-site="[^"]*" data-reason="([a-z_]+)">'

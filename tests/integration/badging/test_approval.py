@@ -9,14 +9,14 @@ import psycopg
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from badging.approval import (
+from badging.core.constants import Gate
+from badging.gates.approval import (
     CHECK_KEY,
     NOBODY_CAN_ANSWER,
     Check,
     GateApprovalOperator,
     run_check,
 )
-from badging.constants import Gate
 from devstack.ports import free_port
 from devstack.task_context import task_context
 
@@ -145,7 +145,7 @@ def test_a_check_that_asks_where_no_api_server_answers_says_so_at_once(badging_e
     monkeypatch.setenv("AIRFLOW__API__BASE_URL", base)
     ctx = context()
     ctx["dag_run"].triggering_user_name = "dag_test"
-    with caplog.at_level(logging.WARNING, logger="badging.approval"):
+    with caplog.at_level(logging.WARNING, logger="badging.gates.approval"):
         assert run_check(ctx, Gate.VOLUME, asking, "accept_volume",
                          "volume_gate") == "volume_gate.approve"
     [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

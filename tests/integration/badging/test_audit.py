@@ -5,8 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from badging import audit
-from badging.constants import Event
+from badging.core import audit
+from badging.core.constants import Event
 from tests.integration.badging.conftest import DAY
 
 

@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime
 import psycopg
 import pytest
 
+from badging.core.errors import CredlyRetryableError
+from badging.core.run import RunInfo
 from badging.credly import CredlyClient
-from badging.credly_sync import sync
-from badging.errors import CredlyRetryableError
-from badging.run import RunInfo
+from badging.lifecycle.sync import sync
 from tests.integration.credly.badges import ACTIVE, TEMPLATES, request
 
 BADGES = 120  # three list pages

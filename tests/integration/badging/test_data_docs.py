@@ -8,8 +8,9 @@ from pathlib import Path
 
 import psycopg
 
-from badging import data_docs, validate
-from badging.report_location import ReportLocation
+from badging.pipeline import validate
+from badging.reports import data_docs
+from badging.reports.location import ReportLocation
 from tests.integration.badging.conftest import run_info, stage
 
 

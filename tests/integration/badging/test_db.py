@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from badging import db, migrations
+from badging.core import db, migrations
 
 
 def _with(dsn: str, **params) -> str:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import psycopg
 
-from badging.eligibility import decide
+from badging.pipeline.eligibility import decide
 from tests.integration.badging.conftest import DAY
 
 

@@ -7,8 +7,9 @@ import logging
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from badging import migrations, validate
-from badging.extract import extract
+from badging.core import migrations
+from badging.pipeline import validate
+from badging.pipeline.extract import extract
 from devstack.seed import run_seed
 from tests.integration.badging.conftest import SEED, run_info, stage
 

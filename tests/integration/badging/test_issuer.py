@@ -10,27 +10,27 @@ import uuid
 import psycopg
 import pytest
 
-from badging.constants import Event
-from badging.credly import CredlyClient
-from badging.errors import (
+from badging.core.constants import Event
+from badging.core.errors import (
     BatchIncomplete,
     BatchRefused,
     ConfigurationError,
     CredlyAuthError,
     RunNeedsAttention,
 )
-from badging.issuer import SAME_REFUSALS_TO_STOP, BatchIssuer
-from badging.lease import LEASE_SECONDS
-from badging.ledger import (
+from badging.core.lease import LEASE_SECONDS
+from badging.core.run import RunInfo
+from badging.credly import CredlyClient
+from badging.pipeline.issue import SAME_REFUSALS_TO_STOP, BatchIssuer
+from badging.pipeline.plan import (
     LedgerRow,
     batch_templates,
     earner_id,
     plan,
     refuse_templates_allowing_duplicates,
 )
-from badging.report import summarise
-from badging.report_location import ReportLocation
-from badging.run import RunInfo
+from badging.pipeline.report import summarise
+from badging.reports.location import ReportLocation
 from tests.fixtures.lease import age_lease
 from tests.fixtures.ledger import CODE
 from tests.fixtures.ledger import batch_run as _run

@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime
 import psycopg
 import pytest
 
-from badging.constants import Event
-from badging.lease import LEASE_SECONDS, Heartbeat
-from badging.ledger import LedgerRow
-from badging.run import RunInfo
+from badging.core.constants import Event
+from badging.core.lease import LEASE_SECONDS, Heartbeat
+from badging.core.run import RunInfo
+from badging.pipeline.plan import LedgerRow
 from tests.fixtures.lease import age_lease, lease_age, lease_holder
 
 

@@ -7,7 +7,7 @@ import shutil
 import psycopg
 import pytest
 
-from badging import migrations, sql
+from badging.core import migrations, sql
 
 
 def test_reapplying_is_a_no_op(stack):

@@ -8,9 +8,10 @@ import email
 import psycopg
 import pytest
 
-from badging import correction_report, db
-from badging.alerts import alert_late_run
-from badging.notify import entries_to_fix, send_site_lists
+from badging.core import db
+from badging.notify.alerts import alert_late_run
+from badging.notify.site_lists import entries_to_fix, send_site_lists
+from badging.reports import correction
 from devstack.mail_sink import messages
 
 ALERT_TO = "badging-operators@careertech.example.org"
@@ -43,7 +44,7 @@ def test_a_refused_address_is_recorded_and_a_corrected_one_gets_the_list(validat
     with db.connect(dsn) as conn:
         contacts = dict(conn.execute("SELECT site_code, contact_email FROM badging.site_contact"))
         # Misspelt site codes have entries but no contact: nobody to tell.
-        sites = sorted(set(entries_to_fix(correction_report.collect(conn, validated)))
+        sites = sorted(set(entries_to_fix(correction.collect(conn, validated)))
                        & set(contacts))
         good_contact = contacts[sites[0]]
         conn.execute("UPDATE badging.site_contact SET contact_email = 'x@refused.invalid' "

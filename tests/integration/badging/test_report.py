@@ -11,12 +11,12 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from badging.constants import Event
-from badging.eligibility import decide
-from badging.errors import ReportNotWritten, RunNeedsAttention
-from badging.ledger import LedgerRow, plan
-from badging.report import STAGING_RETENTION_DAYS, summarise
-from badging.report_location import ReportLocation
+from badging.core.constants import Event
+from badging.core.errors import ReportNotWritten, RunNeedsAttention
+from badging.pipeline.eligibility import decide
+from badging.pipeline.plan import LedgerRow, plan
+from badging.pipeline.report import STAGING_RETENTION_DAYS, summarise
+from badging.reports.location import ReportLocation
 from devstack.ports import free_port
 from tests.integration.badging.conftest import DAY
 
@@ -223,7 +223,7 @@ def test_the_summary_and_report_tell_the_runs_revocations(seeded, validated, tmp
         _revocation(conn, again, one, "entry_removed", "revoked", "earlier", "earlier")
         _audit(conn, run_id, 990014, again, "reissue_planned")
         _badge_check(conn, run_id, unjustified=3)
-    caplog.set_level("INFO", logger="badging.report")
+    caplog.set_level("INFO", logger="badging.pipeline.report")
     summary = summarise(validated, max_failed_share=1.0, badging=seeded.dsn("badging"),
                         ctims=_ctims(seeded), location=ReportLocation(str(tmp_path)))
     nothing = {"revoked": 0, "held": 0, "would_revoke": 0, "needs_review": 0,
@@ -278,7 +278,7 @@ def test_a_blocked_check_is_reported_not_red(seeded, validated, tmp_path, caplog
     blocked = "CTIMS holds 10 Real-Time rows, 100 at the previous check: a collapsed source"
     with psycopg.connect(seeded.dsn("badging"), autocommit=True) as conn:
         _badge_check(conn, validated.run_id, unjustified=40, blocked=blocked)
-    caplog.set_level("INFO", logger="badging.report")
+    caplog.set_level("INFO", logger="badging.pipeline.report")
     summary = summarise(validated, max_failed_share=1.0, badging=seeded.dsn("badging"),
                         ctims=_ctims(seeded), location=ReportLocation(str(tmp_path)))
     assert (summary.unjustified, summary.revocations_blocked) == (40, blocked)

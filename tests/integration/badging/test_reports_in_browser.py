@@ -8,9 +8,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from badging.eligibility import decide
-from badging.report import summarise
-from badging.report_location import ReportLocation
+from badging.pipeline.eligibility import decide
+from badging.pipeline.report import summarise
+from badging.reports.location import ReportLocation
 
 pytestmark = pytest.mark.browser
 

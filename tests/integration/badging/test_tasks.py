@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, DownstreamTasksSkipped
 
-from badging import tasks
+from badging.airflow import tasks
 from devstack.seed import SeedParams
 from devstack.task_context import task_context, task_result
 from tests.e2e import outcomes

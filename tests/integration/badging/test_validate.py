@@ -7,9 +7,9 @@ from datetime import date, datetime, time, timedelta
 import psycopg
 import pytest
 
-from badging import validate
-from badging.extract import extract
-from badging.run import AGENCY_TZ, RunInfo
+from badging.core.run import AGENCY_TZ, RunInfo
+from badging.pipeline import validate
+from badging.pipeline.extract import extract
 from devstack.seed import SeedParams, run_seed
 
 DAY = date(2026, 5, 12)
@@ -56,7 +56,7 @@ def seeded(clean_stack):
 
 
 def test_a_tenfold_day_is_validated_not_failed(seeded):
-    # Volume is judged by the volume gate (badging/volume.py), which asks an operator; the
+    # Volume is judged by the volume gate (badging/gates/volume.py), which asks an operator; the
     # GX table suite no longer fails a big day.
     _history(seeded, DAY, staged_per_day=5)
     run = _run(DAY, "band-breach")

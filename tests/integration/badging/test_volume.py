@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 import psycopg
 import pytest
 
-from badging import volume
-from badging.constants import AGENCY_TZ
-from badging.errors import ConfigurationError
-from badging.run import RunInfo, extract_window
+from badging.core.constants import AGENCY_TZ
+from badging.core.errors import ConfigurationError
+from badging.core.run import RunInfo, extract_window
+from badging.gates import volume
 from bench.volume_asks import daily_series
 from tests.fixtures.ctims import replay_day
 from tests.integration.badging.conftest import SEED, stage

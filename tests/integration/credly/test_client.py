@@ -10,15 +10,15 @@ from datetime import date
 
 import pytest
 
-from badging.credly import CredlyClient
-from badging.errors import (
+from badging.core.errors import (
     CredlyAuthError,
     CredlyInvalidRequest,
     CredlyThrottled,
     CredlyTransient,
     CredlyUnknownOutcome,
 )
-from badging.ratelimit import TokenBucket
+from badging.credly import CredlyClient
+from badging.credly.ratelimit import TokenBucket
 from devstack.credly_sandbox.faults import FaultInjector, Verdict
 from devstack.ports import free_port
 from tests.integration.credly.badges import ACTIVE, ARCHIVED, OTHER, request

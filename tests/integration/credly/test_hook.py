@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from badging.airflow.provider_info import CREDLY_CONN_FIELDS
 from badging.credly.hook import CredlyHook
-from badging.provider_info import CREDLY_CONN_FIELDS
-from badging.ratelimit import TokenBucket
+from badging.credly.ratelimit import TokenBucket
 from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite
 from devstack.ports import free_port
 from tests.integration.credly.badges import request

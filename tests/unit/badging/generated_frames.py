@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from badging.run import AGENCY_TZ
-from badging.validate import staged_frame
+from badging.core.run import AGENCY_TZ
+from badging.pipeline.validate import staged_frame
 from devstack.seed import Dataset
 
 COLUMNS = ["certification_id", "student_id", "email", "first_name", "last_name",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from badging.alerts import alert_late_run, late_run_view, one_line, red_run_view, run_url
+from badging.notify.alerts import alert_late_run, late_run_view, one_line, red_run_view, run_url
 
 BASE = "https://airflow.example"
 RUN_ID = "scheduled__2026-05-12T05:00:00+00:00"

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from airflow.sdk import DAG
 
-from badging.approval import (
+from badging.core.constants import GATE_PASSES, Event, Gate
+from badging.gates.approval import (
     NOBODY_CAN_ANSWER,
     Check,
     api_answers,
@@ -16,7 +17,6 @@ from badging.approval import (
     nobody_can_answer,
     unattended_decision,
 )
-from badging.constants import GATE_PASSES, Event, Gate
 from devstack.ports import free_port
 
 ASKS = Check(ask=True, summary="544 rows is above the band up to 150 rows", body="")
@@ -85,8 +85,8 @@ def test_a_malformed_approvers_variable_is_refused(configured):
 def test_the_subject_and_body_of_the_form_are_the_check_s():
     import jinja2
 
-    from badging.approval import approval_gate
-    from badging.constants import DAG_ID
+    from badging.core.constants import DAG_ID
+    from badging.gates.approval import approval_gate
 
     with DAG(DAG_ID, schedule=None) as dag:
         approval_gate(Gate.VOLUME, check=lambda context: ASKS, accept_param="accept_volume",

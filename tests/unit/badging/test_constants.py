@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from badging.constants import (
+from badging.core.constants import (
     ADOPTION_REASONS,
     AGENCY_TIMEZONE,
     CORRECTION_REASONS,

@@ -9,9 +9,11 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
-from badging.constants import Reason
-from badging.correction_chart import geometry, nice_step
-from badging.correction_report import (
+from badging.core.constants import Reason
+from badging.core.run import AGENCY_TZ, RunInfo
+from badging.pipeline.extract import Names
+from badging.reports.chart import geometry, nice_step
+from badging.reports.correction import (
     CHECK_ACTIONS,
     REASON_ACTIONS,
     AcceptanceRow,
@@ -27,8 +29,6 @@ from badging.correction_report import (
     report_path,
     report_view,
 )
-from badging.extract import Names
-from badging.run import AGENCY_TZ, RunInfo
 
 DAY = date(2026, 5, 12)
 HERE = Path(__file__).resolve().parent

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from badging.data_docs_site import site_config, static_root
+from badging.reports.data_docs_site import site_config, static_root
 
 INCLUDE = Path(__file__).resolve().parents[3] / "include"
 VENDOR = INCLUDE / "static" / "vendor"

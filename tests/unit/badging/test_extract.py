@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from badging.extract import Utf8Lines
+from badging.pipeline.extract import Utf8Lines
 
 # COPY text rows: tab-separated, a newline inside a value escaped as \n, \N for null.
 GOOD = ["1\tZoë\tNguyễn\tzoe@example.org\n", "2\tAna\\nMaria\t\\N\tana@example.org\n"]

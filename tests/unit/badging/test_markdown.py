@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from badging.markdown import escape
+from badging.core.markdown import escape
 
 
 @pytest.mark.parametrize("char", list("|*_[]()#<>\\`!~-+=.{}&"))

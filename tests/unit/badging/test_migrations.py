@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from badging import migrations, sql
+from badging.core import migrations, sql
 
 
 def test_the_statements_digest_ignores_comments_and_spacing_only():

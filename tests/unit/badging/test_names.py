@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from badging.names import NameKey, fold
+from badging.core.names import NameKey, fold
 
 
 @pytest.mark.parametrize(("ctims", "credly"), [

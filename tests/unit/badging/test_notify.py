@@ -5,10 +5,10 @@ from __future__ import annotations
 import smtplib
 from datetime import date, datetime
 
-from badging.constants import Reason
-from badging.correction_report import NO_SITE, REASON_ACTIONS, CorrectionData, SiteSection
-from badging.notify import console_url, entries_to_fix, error_name, render_list
-from badging.run import AGENCY_TZ, RunInfo
+from badging.core.constants import Reason
+from badging.core.run import AGENCY_TZ, RunInfo
+from badging.notify.site_lists import console_url, entries_to_fix, error_name, render_list
+from badging.reports.correction import NO_SITE, REASON_ACTIONS, CorrectionData, SiteSection
 
 DAY = date(2026, 5, 12)
 SITE = "425416001"

@@ -1,12 +1,13 @@
-"""Unit tests for badging.provider_info: Airflow, in this process, knows the Credly connection."""
+"""Unit tests for badging.airflow.provider_info: Airflow, in this process, knows the Credly
+connection."""
 
 from __future__ import annotations
 
 from airflow.providers_manager import ProvidersManager
 from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
+from badging.airflow.provider_info import get_provider_info
 from badging.credly.hook import CredlyHook
-from badging.provider_info import get_provider_info
 
 
 def test_the_provider_info_names_the_hook_as_it_declares_itself():

@@ -1,4 +1,5 @@
-"""Unit tests for badging.ratelimit: pace, burst, thread safety and the process-wide pause."""
+"""Unit tests for badging.credly.ratelimit: pace, burst, thread safety and the process-wide
+pause."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import time
 
 import pytest
 
-from badging import ratelimit
-from badging.ratelimit import TokenBucket, default_burst, shared_limiter
+from badging.credly import ratelimit
+from badging.credly.ratelimit import TokenBucket, default_burst, shared_limiter
 
 # time.sleep can wake a hair early relative to time.monotonic on some kernels.
 EPS = 0.01

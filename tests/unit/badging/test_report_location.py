@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from badging.report_location import REPORT_DIR_ENV, ReportLocation
+from badging.reports.location import REPORT_DIR_ENV, ReportLocation
 
 
 def test_a_local_folder_is_written_in_place(tmp_path):

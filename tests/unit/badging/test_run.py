@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from badging.run import AGENCY_TZ, RunInfo, extract_window, loaded_days, processing_day
+from badging.core.run import AGENCY_TZ, RunInfo, extract_window, loaded_days, processing_day
 
 
 def test_the_date_param_wins_over_the_interval():

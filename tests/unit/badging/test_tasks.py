@@ -7,8 +7,8 @@ import json
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from badging import tasks
-from badging.errors import CredlyAuthError, DataQualityError
+from badging.airflow import tasks
+from badging.core.errors import CredlyAuthError, DataQualityError
 from devstack.task_context import task_context
 
 

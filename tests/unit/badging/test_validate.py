@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from badging import validate
+from badging.pipeline import validate
 from devstack.seed import QUARANTINE_KINDS, SeedParams, generate
 from tests.unit.badging.generated_frames import COLUMNS, frame_from_dataset, staged_records
 
@@ -128,7 +128,7 @@ def test_implausible_first_names_are_caught(bad, check):
 
 
 def test_a_tenfold_day_passes_the_table_suite_and_an_empty_one_only_warns():
-    # A day's volume is the volume gate's judgement (badging/volume.py), not a GX failure.
+    # A day's volume is the volume gate's judgement (badging/gates/volume.py), not a GX failure.
     dataset = generate(SeedParams(date(2026, 5, 1), DAY, 150, dirty_rate=0.0, seed=9))
     frame = frame_from_dataset(dataset)
     band = validate.RowCountBand(runs=20, average=10.0)

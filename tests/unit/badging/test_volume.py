@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from badging import volume
-from badging.volume import (
+from badging.gates import volume
+from badging.gates.volume import (
     FACTOR,
     FLOOR,
     Band,

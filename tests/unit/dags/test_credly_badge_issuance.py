@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from badging.constants import AGENCY_TIMEZONE, DAG_ID
+from badging.core.constants import AGENCY_TIMEZONE, DAG_ID
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -166,19 +166,19 @@ def test_an_issue_try_is_bounded_and_a_run_outlives_its_slowest_legitimate_path(
 def test_a_scheduled_run_still_going_at_6am_alerts_the_operators(parsed):
     # The logical date is 00:00 in Chicago of the day processed: 30 h later is 06:00 the next
     # morning (docs/notifications.md); the callback skips all but scheduled runs, and a
-    # backfill's run gets no deadline at all (badging/deadline.py; test_backfill.py).
+    # backfill's run gets no deadline at all (badging/airflow/deadline.py; test_backfill.py).
     assert parsed["deadlines"] == [{"reference": "LogicalDateUnlessBackfill", "hours": 30.0,
                                     "callback": ["AsyncCallback",
-                                                 "badging.alerts.alert_late_run"]}]
+                                                 "badging.notify.alerts.alert_late_run"]}]
 
 
 def test_the_deadline_reference_is_registered_by_a_plugin(tmp_path):
     # The scheduler and the API server find a custom reference only through a plugin: without
     # it they could not create a run of the DAG.
     probe = ("from airflow import plugins_manager as m; "
-             "from badging.deadline import LogicalDateUnlessBackfill as r; "
+             "from badging.airflow.deadline import LogicalDateUnlessBackfill as r; "
              "found = m.get_deadline_references_plugins(); "
-             "assert found == {'badging.deadline.LogicalDateUnlessBackfill': r}, found")
+             "assert found == {'badging.airflow.deadline.LogicalDateUnlessBackfill': r}, found")
     env = os.environ | {"AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins")}
     subprocess.run([sys.executable, "-c", probe], check=True, env=env, timeout=120)
@@ -200,6 +200,6 @@ def test_dag_test_still_needs_its_deadline_workaround(parsed):
 
 def test_every_failure_is_recorded_for_the_alert_and_the_lists_follow_the_report(parsed):
     for task_id, task in parsed["tasks"].items():
-        assert task["on_failure"] == ["badging.alerts.record_failure"], task_id
+        assert task["on_failure"] == ["badging.notify.alerts.record_failure"], task_id
     assert parsed["tasks"]["notify_sites"]["trigger_rule"] == "all_done"
     assert parsed["params"]["send_site_lists"]["default"] is True

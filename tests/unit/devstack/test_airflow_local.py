@@ -36,16 +36,16 @@ def test_any_other_type_is_a_problem(env):
 
 
 def test_run_dag_echoes_the_warning_of_a_gate_nobody_can_answer():
-    from badging.approval import nobody_can_answer
-    from badging.constants import Gate
+    from badging.core.constants import Gate
+    from badging.gates.approval import nobody_can_answer
 
     message = nobody_can_answer(Gate.VOLUME, base="http://localhost:8080", run_id="manual__x",
                                 accept_param="accept_volume", accept_passes=True,
                                 timeout=None, dag_test=True)
     first, *rest = message.splitlines()
-    output = ("2026-12-07T05:44:57Z [info     ] volume gate: 900 rows [badging.approval]\n"
+    output = ("2026-12-07T05:44:57Z [info     ] volume gate: 900 rows [badging.gates.approval]\n"
               f"2026-12-07T05:44:57Z [warning  ] {first}\n" + "\n".join(rest)
-              + " [badging.approval] loc=approval.py:159\n"
+              + " [badging.gates.approval] loc=approval.py:159\n"
               "2026-12-07T05:44:58Z [info     ] Waiting for Human-in-the-loop input\n")
     warnings = GateWarnings()
     # Airflow's output arrives in pieces, cut anywhere.

@@ -10,7 +10,7 @@ from itertools import pairwise
 import psycopg
 import pytest
 
-from badging import db
+from badging.core import db
 from badging.lifecycle.guard import census_of, trips
 from devstack.seed import SeedParams
 

@@ -11,14 +11,14 @@ from datetime import date
 import psycopg
 import pytest
 
-from badging import db
-from badging.constants import RunType
-from badging.errors import ClaimLost
-from badging.issuer import BatchIssuer
-from badging.lease import LEASE_SECONDS, Heartbeat
-from badging.lifecycle.recipients import RecipientNow
+from badging.core import db
+from badging.core.constants import RunType
+from badging.core.errors import ClaimLost
+from badging.core.lease import LEASE_SECONDS, Heartbeat
+from badging.core.run import RunInfo
+from badging.lifecycle.corrections import RecipientNow
 from badging.lifecycle.revocation import Planned, RevocationRow, revoke
-from badging.run import RunInfo
+from badging.pipeline.issue import BatchIssuer
 from tests.fixtures.lease import age_lease, lease_age, lease_holder
 from tests.fixtures.ledger import batch_run
 
@@ -205,8 +205,8 @@ def test_a_move_whose_new_badge_landed_before_a_crash_posts_no_second_one(issued
     with psycopg.connect(issued.dsn("badging"), autocommit=True) as conn:
         crashed = RevocationRow(conn, run, planned_row(issued, revocation_id))
         assert crashed.claim() == old
-        from badging.extract import recipients
         from badging.lifecycle.revocation import Executor
+        from badging.pipeline.extract import recipients
 
         executor = Executor(client=client, suppress_notification=False, digest_secret=SECRET,
                             found=recipients([4], ctims=issued.dsn("ctims")),

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from badging import migrations
+from badging.core import migrations
 from devstack import seed
 
 REPO = Path(__file__).resolve().parents[4]

@@ -9,7 +9,7 @@ import pytest
 from badging.console.links import Links
 from badging.console.runs import RunRow, SiteItem, SiteRow
 from badging.console.trail import AuditStep, Badge, Correction, Staged, Trail
-from badging.correction_report import templates
+from badging.reports.correction import templates
 
 LINKS = Links.from_root_path("/badging", "/badging")
 AT = datetime(2026, 5, 13, 6, tzinfo=UTC)
@@ -78,7 +78,7 @@ def test_a_sites_page_lists_its_open_items_with_what_to_do():
 
 
 def test_the_morning_lists_link_is_the_sites_page():
-    from badging.notify import console_url
+    from badging.notify.site_lists import console_url
 
     assert console_url("https://airflow.example.org/", "012345678") == \
         "https://airflow.example.org/badging/sites/012345678"

@@ -9,7 +9,7 @@ import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from badging.credly import BadgeRequest, CredlyClient
-from badging.ratelimit import TokenBucket
+from badging.credly.ratelimit import TokenBucket
 
 EMAIL = "jane.doe@example.org"
 TEMPLATE = "6f0e7a52-0000-4000-8000-000000000001"

@@ -9,14 +9,7 @@ from email.utils import format_datetime
 import pytest
 import requests
 
-from badging.credly.classification import (
-    classify_response,
-    classify_transport_error,
-    encode_filter,
-    parse_retry_after,
-    safe_detail,
-)
-from badging.errors import (
+from badging.core.errors import (
     BadgingError,
     ConfigurationError,
     CredlyAuthError,
@@ -27,6 +20,13 @@ from badging.errors import (
     CredlyThrottled,
     CredlyTransient,
     CredlyUnknownOutcome,
+)
+from badging.credly.classification import (
+    classify_response,
+    classify_transport_error,
+    encode_filter,
+    parse_retry_after,
+    safe_detail,
 )
 from tests.unit.badging.credly.scripted import (
     EMAIL,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 import requests
 
-from badging.credly import CredlyClient
-from badging.errors import (
+from badging.core.errors import (
     ConfigurationError,
     CredlyAuthError,
     CredlyInvalidRequest,
     CredlyUnknownOutcome,
     CredlyUnresolvedDuplicate,
 )
+from badging.credly import CredlyClient
 from tests.unit.badging.credly.scripted import (
     api_badge,
     body,

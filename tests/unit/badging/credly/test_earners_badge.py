@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from badging.core.names import NameKey
 from badging.credly.client import earners_badge
 from badging.credly.payloads import BadgeHolder, IssuedBadge
-from badging.names import NameKey
 
 TEMPLATE, OTHER = "tpl-a", "tpl-b"
 ADA = NameKey.of("Ada", "Probe")

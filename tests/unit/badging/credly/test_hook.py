@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from badging.airflow.provider_info import CREDLY_CONN_FIELDS
+from badging.core.errors import ConfigurationError
 from badging.credly.hook import CredlyHook, base_url_from
-from badging.errors import ConfigurationError
-from badging.provider_info import CREDLY_CONN_FIELDS
-from badging.ratelimit import TokenBucket
+from badging.credly.ratelimit import TokenBucket
 
 # --- the Airflow hook -------------------------------------------------------------------------
 

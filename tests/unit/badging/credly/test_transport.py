@@ -8,15 +8,15 @@ import time
 import pytest
 from tenacity import RetryCallState
 
-from badging.credly import CredlyClient
-from badging.errors import (
+from badging.core.errors import (
     ClaimLost,
     CredlyAuthError,
     CredlyThrottled,
     CredlyTransient,
     CredlyUnknownOutcome,
 )
-from badging.ratelimit import TokenBucket
+from badging.credly import CredlyClient
+from badging.credly.ratelimit import TokenBucket
 from tests.unit.badging.credly.scripted import body, make_request, page, scripted_client
 
 

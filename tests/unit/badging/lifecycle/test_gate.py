@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from badging.approval import unattended_decision
-from badging.constants import REVOCATIONS_WITHOUT_APPROVAL, Event
+from badging.core.constants import REVOCATIONS_WITHOUT_APPROVAL, Event
+from badging.gates.approval import unattended_decision
 from badging.lifecycle.revocation import revocation_judgement
 
 DAY = date(2026, 8, 11)

@@ -9,7 +9,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from badging.constants import AGENCY_TZ, PROGRAM_LAUNCH
+from badging.core.constants import AGENCY_TZ, PROGRAM_LAUNCH
 from devstack.seed import Dataset, IdStart, SeedParams, generate
 
 REPO = Path(__file__).resolve().parents[4]

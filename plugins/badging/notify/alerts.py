@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from badging.constants import (
+from badging.core.constants import (
     AGENCY_TIMEZONE,
     AGENCY_TZ,
     DAG_ID,
@@ -58,7 +58,7 @@ class AlertView:
     footer: str
 
     def html(self) -> str:
-        from badging.correction_report import templates
+        from badging.reports.correction import templates
 
         return templates().get_template("notify/operator_alert.html.j2").render(v=self)
 
@@ -135,7 +135,7 @@ def record_failure(context: dict[str, Any]) -> None:
     if ti.task_id == ALERTING_TASK:
         return
     try:
-        from badging import db
+        from badging.core import db
 
         with db.connect(db.BADGING_CONN_ID) as conn:
             db.execute(conn, "notify/record_task_failure.sql", {
@@ -153,9 +153,9 @@ def alert_red_run(context: dict[str, Any], *, smtp_conn_id: str = SMTP_CONN_ID) 
 
     A delivery failure is logged, not raised: the calling task fails the run anyway.
     """
-    from badging import db
-    from badging.notify import base_url
-    from badging.run import RunInfo
+    from badging.core import db
+    from badging.core.run import RunInfo
+    from badging.notify.site_lists import base_url
 
     run = RunInfo.from_context(context)
     dag_run = context["dag_run"]
@@ -177,7 +177,7 @@ def _send(view: AlertView, context: dict[str, Any], smtp_conn_id: str) -> bool:
         to = _recipients(BaseHook.get_connection(smtp_conn_id).extra_dejson, smtp_conn_id)
         _notifier(view, to, smtp_conn_id).notify(context)
     except Exception as error:
-        from badging.notify import error_name
+        from badging.notify.site_lists import error_name
 
         log.error("operators' alert not sent (%s): %s", error_name(error), view.subject)
         return False
@@ -191,8 +191,8 @@ def alert_source_guard(context: dict[str, Any], blocked: str, *,
 
     A delivery failure is logged, not raised: the check's result stands either way.
     """
-    from badging.notify import base_url
-    from badging.run import RunInfo
+    from badging.core.run import RunInfo
+    from badging.notify.site_lists import base_url
 
     run = RunInfo.from_context(context)
     view = source_guard_view(day=run.day.isoformat(), run_id=run.run_id, blocked=blocked,
@@ -211,7 +211,7 @@ async def alert_late_run(context: dict[str, Any], smtp_conn_id: str = SMTP_CONN_
     """
     from airflow.sdk import BaseHook
 
-    from badging.notify import base_url
+    from badging.notify.site_lists import base_url
 
     dag_run = context.get("dag_run") or {}
     if dag_run.get("run_type") != RUN_TYPE_SCHEDULED:

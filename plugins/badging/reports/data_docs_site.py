@@ -9,7 +9,7 @@ from great_expectations.render.renderer.site_builder import SiteBuilder
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from badging import sql
+from badging.core import sql
 
 # GX's page templates load scripts, styles and a logo from CDNs. This site's pages use our own
 # include/templates/data_docs/page.j2 (GX's content inside, every asset from the site) and the

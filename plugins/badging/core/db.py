@@ -85,7 +85,7 @@ def dsn_from_airflow(conn_id: str) -> str:
     from airflow.sdk import BaseHook
     from psycopg.conninfo import make_conninfo
 
-    from badging.errors import ConfigurationError
+    from badging.core.errors import ConfigurationError
 
     conn = BaseHook.get_connection(conn_id)
     if not conn.host or not conn.schema:
@@ -170,6 +170,6 @@ def connect(conn_id_or_dsn: str, *, read_only: bool = False,
 def execute(conn: psycopg.Connection, name: str,
             params: dict | tuple | None = None) -> psycopg.Cursor:
     """Run the statement in include/sql/<name> with bound parameters; returns the cursor."""
-    from badging import sql
+    from badging.core import sql
 
     return conn.execute(sql.load(name), params)

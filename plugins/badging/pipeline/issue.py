@@ -14,11 +14,9 @@ from typing import Any
 
 import psycopg
 
-from badging import audit, db
-from badging.constants import Event, Outcome, State
-from badging.credly import BadgeRequest, CredlyClient
-from badging.credly.classification import refuses_template_or_organization
-from badging.errors import (
+from badging.core import audit, db
+from badging.core.constants import Event, Outcome, State
+from badging.core.errors import (
     BadgingError,
     BatchIncomplete,
     BatchRefused,
@@ -28,10 +26,12 @@ from badging.errors import (
     CredlyInvalidRequest,
     error_label,
 )
-from badging.extract import Recipient, recipients
-from badging.lease import LEASE_SECONDS, Heartbeat
-from badging.ledger import Claim, LedgerRow, recipient_digests
-from badging.run import RunInfo
+from badging.core.lease import LEASE_SECONDS, Heartbeat
+from badging.core.run import RunInfo
+from badging.credly import BadgeRequest, CredlyClient
+from badging.credly.classification import refuses_template_or_organization
+from badging.pipeline.extract import Recipient, recipients
+from badging.pipeline.plan import Claim, LedgerRow, recipient_digests
 
 log = logging.getLogger(__name__)
 

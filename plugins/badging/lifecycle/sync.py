@@ -10,17 +10,17 @@ from datetime import UTC, datetime, timedelta
 
 from psycopg.types.json import Jsonb
 
-from badging import audit, db
-from badging.constants import (
+from badging.core import audit, db
+from badging.core.constants import (
     GONE_CREDLY_STATES,
     LISTED_FINAL_CREDLY_STATES,
     LIVE_CREDLY_STATES,
     CredlyState,
 )
+from badging.core.errors import CredlyInvalidRequest
+from badging.core.run import RunInfo
 from badging.credly.client import CredlyClient
 from badging.credly.payloads import IssuedBadge
-from badging.errors import CredlyInvalidRequest
-from badging.run import RunInfo
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ default) → `approve` fails with the reason and nothing downstream runs. A run 
 a person); a backfill never waits for a person: it fails in `check`. Every decision — who,
 when, on what counts — goes to `badging.approval`, `badging.audit_log` and the run summary.
 The volume gate stops the run on a refusal, and its decision binds later runs
-(badging/volume.py); the revocation gate (`stops_run=False`) only records it, and the task
+(badging/gates/volume.py); the revocation gate (`stops_run=False`) only records it, and the task
 that acts reads the decision (badging/lifecycle/revocation.py): held revocations are asked again.
 
 Who may answer: the users the Airflow Variable `badging_approvers` names for the gate
@@ -30,7 +30,7 @@ from typing import Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLOperator
 
-from badging.constants import (
+from badging.core.constants import (
     DAG_ID,
     DAG_TEST_USER,
     GATE_PASSES,
@@ -155,7 +155,7 @@ def nobody_can_answer(gate: Gate, *, base: str, run_id: str, accept_param: str,
 def _warn_if_nobody_can_answer(context: dict[str, Any], gate: Gate, found: Check,
                                accept_param: str, timeout: timedelta | None) -> None:
     """Say so at once, on the console, when the run waits where nobody can answer it."""
-    from badging.notify import base_url
+    from badging.notify.site_lists import base_url
 
     base = base_url()
     if api_answers(base):
@@ -176,7 +176,7 @@ def failure_message(gate: Gate, decision: Event, summary: str, decided_by: str |
         Event.APPROVAL_TIMED_OUT: f"no answer by {when}: rejected by default",
         Event.REFUSED_UNATTENDED: "a backfill does not wait for a person",
     }[decision]
-    # A refusal binds later runs (badging/volume.py): only a release issues these rows.
+    # A refusal binds later runs (badging/gates/volume.py): only a release issues these rows.
     return (f"{gate} gate: {summary} — {how}. Nothing was issued; later runs hold these rows "
             f"until the day is released (a manual run with release_rejected_volume).")
 
@@ -186,8 +186,8 @@ def record(context: dict[str, Any], gate: Gate, decision: Event, *, decided_by: 
     """Write the decision to badging.approval, badging.audit_log and the run summary."""
     from psycopg.types.json import Jsonb
 
-    from badging import audit, db
-    from badging.run import RunInfo
+    from badging.core import audit, db
+    from badging.core.run import RunInfo
 
     run = RunInfo.from_context(context)
     detail = {"gate": str(gate), "decided_by": decided_by, "decided_at": decided_at.isoformat(),
@@ -210,7 +210,7 @@ def gate_lock(gate: Gate) -> Iterator[None]:
     a run's check never sees another's judged rows without their decision (volume.take)."""
     import psycopg
 
-    from badging import db
+    from badging.core import db
 
     name = {"name": f"badging.gate.{gate}"}
     with psycopg.connect(db.bounded_conninfo(db.BADGING_CONN_ID), autocommit=True) as conn:
@@ -235,8 +235,8 @@ def run_check(context: dict[str, Any], gate: Gate, check: Callable[[dict[str, An
     """
     from airflow.sdk.exceptions import AirflowFailException
 
-    from badging.errors import ConfigurationError
-    from badging.run import run_type
+    from badging.core.errors import ConfigurationError
+    from badging.core.run import run_type
 
     dag_run = context["dag_run"]
     with gate_lock(gate):

@@ -13,10 +13,10 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from badging import audit, db, sql
-from badging.constants import AGENCY_TIMEZONE, Event
-from badging.errors import DataQualityError
-from badging.run import RunInfo
+from badging.core import audit, db, sql
+from badging.core.constants import AGENCY_TIMEZONE, Event
+from badging.core.errors import DataQualityError
+from badging.core.run import RunInfo
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ MAX_ENTRY_LAG_DAYS = 365
 # The collapsed-day warning: below 1/BAND_FACTOR times the trailing average of the latest
 # real run of each of the last BAND_DAYS days (once BAND_MIN_RUNS such days exist) the
 # warning suite reports it, never more: weekends, holidays and summer give legitimately tiny
-# or empty days. A day too big is not judged here but by the volume gate (badging/volume.py),
+# or empty days. A day too big is not judged here but by the volume gate (badging/gates/volume.py),
 # which asks an operator instead of failing the run.
 BAND_DAYS = 28
 BAND_MIN_RUNS = 7
@@ -298,7 +298,7 @@ def validate(run: RunInfo, *, max_failed_share: float, validation_prefix: str,
 
     Warning-level failures are recorded per row (badging.dq_row_warning) for the correction
     report; each suite's scrubbed result goes to badging.dq_result, and its Data Docs page is
-    written (badging/data_docs.py) before any error is raised.
+    written (badging/reports/data_docs.py) before any error is raised.
 
     Raises:
         DataQualityError: more than `max_failed_share` of the rows failed, or a table-level
@@ -348,8 +348,8 @@ def _write_data_docs(conn, run: RunInfo) -> None:
     Never fails validation: a folder that cannot be written is the report task's to report
     (it writes the missing pages, or ends red with ReportNotWritten).
     """
-    from badging import data_docs
-    from badging.report_location import ReportLocation
+    from badging.reports import data_docs
+    from badging.reports.location import ReportLocation
 
     try:
         data_docs.publish(conn, ReportLocation.configured(), run.run_id)

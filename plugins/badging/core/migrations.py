@@ -1,6 +1,6 @@
 """Apply include/sql/migrations/<component>/NNN_*.sql once each, in order, recorded per database.
 
-Run as `python -m badging.migrations badging <conn id or DSN>` in a deployment.
+Run as `python -m badging.core.migrations badging <conn id or DSN>` in a deployment.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import logging
 import re
 import sys
 
-from badging import db, sql
+from badging.core import db, sql
 
 log = logging.getLogger(__name__)
 
@@ -97,5 +97,5 @@ def apply(conn_id_or_dsn: str, component: str) -> list[str]:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     if len(sys.argv) != 3:
-        sys.exit("usage: python -m badging.migrations <ctims|badging> <conn id or DSN>")
+        sys.exit("usage: python -m badging.core.migrations <ctims|badging> <conn id or DSN>")
     apply(sys.argv[2], sys.argv[1])

@@ -20,7 +20,7 @@ from typing import Any
 
 from airflow.sdk.definitions.deadline import BaseDeadlineReference
 
-from badging.constants import RUN_TYPE_BACKFILL
+from badging.core.constants import RUN_TYPE_BACKFILL
 
 
 class LogicalDateUnlessBackfill(BaseDeadlineReference):

@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from badging import audit, db, sql
-from badging.constants import ADOPTION_REASONS, CredlyState
+from badging.core import audit, db, sql
+from badging.core.constants import ADOPTION_REASONS, CredlyState
+from badging.core.names import NameKey
+from badging.core.run import RunInfo
 from badging.credly.client import earners_badge
 from badging.credly.payloads import BadgeHolder, IssuedBadge
-from badging.extract import recipients
-from badging.names import NameKey
-from badging.run import RunInfo
+from badging.pipeline.extract import recipients
 
 if TYPE_CHECKING:
     from badging.credly import CredlyClient

@@ -13,11 +13,12 @@ from typing import Any
 import jinja2
 import psycopg
 
-from badging import db, extract, sql
-from badging.constants import TERMINAL_EVENTS, UNACCEPTED_AFTER_DAYS, Event, Reason
-from badging.correction_chart import HISTORY_RUNS, Chart, geometry
-from badging.report_location import ReportLocation
-from badging.run import RunInfo
+from badging.core import db, sql
+from badging.core.constants import TERMINAL_EVENTS, UNACCEPTED_AFTER_DAYS, Event, Reason
+from badging.core.run import RunInfo
+from badging.pipeline import extract
+from badging.reports.chart import HISTORY_RUNS, Chart, geometry
+from badging.reports.location import ReportLocation
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import psycopg
 
-from badging import db
-from badging.constants import Event
-from badging.run import RunInfo
+from badging.core import db
+from badging.core.constants import Event
+from badging.core.run import RunInfo
 
 
 def run_params(run: RunInfo) -> dict[str, Any]:

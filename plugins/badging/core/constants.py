@@ -54,9 +54,9 @@ class Event(StrEnum):
     RETRY_LATER = "retry_later"
     # A staged row an operator's volume decision holds (rejected, unanswered, refused in a
     # backfill, or still waiting for its answer): nothing is issued for it until the day is
-    # released (badging/volume.py; reason held_by_decision).
+    # released (badging/gates/volume.py; reason held_by_decision).
     HELD = "held"
-    # A gate's decision on the run (badging/approval.py); `reason` names the gate.
+    # A gate's decision on the run (badging/gates/approval.py); `reason` names the gate.
     APPROVAL_NOT_NEEDED = "approval_not_needed"
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -66,7 +66,7 @@ class Event(StrEnum):
     # An operator released the rows a volume decision held (param release_rejected_volume):
     # one row per released decision, about the run, with who and when in `detail`.
     VOLUME_RELEASED = "volume_released"
-    # A badge's life after issuance (badging/lifecycle.py, docs/lifecycle.md); `reason` is a
+    # A badge's life after issuance (badging/lifecycle/, docs/lifecycle.md); `reason` is a
     # RevokeReason or an eligibility Reason.
     UNJUSTIFIED = "unjustified"
     JUSTIFIED_AGAIN = "justified_again"
@@ -98,13 +98,13 @@ class Event(StrEnum):
     EMAIL_CHANGED_AFTER_ACCEPTANCE = "email_changed_after_acceptance"
     WOULD_REPLACE = "would_replace"
     WOULD_MOVE = "would_move"
-    # The sync with Credly (badging/credly_sync.py, docs/credly-sync.md): a badge's Credly
+    # The sync with Credly (badging/lifecycle/sync.py, docs/credly-sync.md): a badge's Credly
     # state changed; `detail` holds from, to and by (credly, or pipeline for its own revoke).
     CREDLY_STATE_CHANGED = "credly_state_changed"
 
 
 class Gate(StrEnum):
-    """A judgement an operator may be asked for in the UI (badging/approval.py)."""
+    """A judgement an operator may be asked for in the UI (badging/gates/approval.py)."""
 
     VOLUME = "volume"
     REVOCATION = "revocation"
@@ -125,7 +125,7 @@ GATE_PASSES = frozenset({Event.APPROVAL_NOT_NEEDED, Event.APPROVED, Event.ACCEPT
 # What `airflow dags test` records as the user who triggered its run (DAG.test()): the
 # gates then warn at once when no API server can take an operator's answer.
 DAG_TEST_USER = "dag_test"
-# The words that start that warning (badging/approval.py); `devstack run-dag` echoes it.
+# The words that start that warning (badging/gates/approval.py); `devstack run-dag` echoes it.
 NOBODY_CAN_ANSWER = "nobody can answer this gate from here"
 
 # The revocation gate: more revocations than this in one run wait for an operator (the
@@ -237,7 +237,7 @@ RECIPIENT_PROBLEMS = (Reason.EMAIL_BLANK, Reason.EMAIL_MALFORMED, Reason.NAME_BL
 SYNC_REASONS = (Reason.REVOKED_IN_CREDLY, Reason.DELETED_IN_CREDLY)
 
 # The reasons plan's adoption leaves a badge Credly holds for a person (`not_adopted`,
-# badging/adoption.py); bound from Python, never SQL literals.
+# badging/lifecycle/adoption.py); bound from Python, never SQL literals.
 ADOPTION_REASONS = (Reason.OTHER_EARNER, Reason.SHARED_EMAIL, Reason.NAME_MISMATCH)
 # The reason the volume gate holds a row with (volume/hold.sql).
 GATE_REASONS = (Reason.HELD_BY_DECISION,)

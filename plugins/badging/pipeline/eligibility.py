@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from badging import audit, db
-from badging.constants import PROGRAM_LAUNCH, Event
-from badging.run import RunInfo
+from badging.core import audit, db
+from badging.core.constants import PROGRAM_LAUNCH, Event
+from badging.core.run import RunInfo
 
 log = logging.getLogger(__name__)
 

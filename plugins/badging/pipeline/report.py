@@ -8,11 +8,12 @@ from datetime import UTC
 
 from psycopg.types.json import Jsonb
 
-from badging import correction_report, data_docs, db
-from badging.constants import TERMINAL_EVENTS, UNACCEPTED_AFTER_DAYS, Event
-from badging.errors import ReportNotWritten, RunNeedsAttention
-from badging.report_location import ReportLocation
-from badging.run import RunInfo
+from badging.core import db
+from badging.core.constants import TERMINAL_EVENTS, UNACCEPTED_AFTER_DAYS, Event
+from badging.core.errors import ReportNotWritten, RunNeedsAttention
+from badging.core.run import RunInfo
+from badging.reports import correction, data_docs
+from badging.reports.location import ReportLocation
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         })
         db.execute(conn, "report/set_acceptance.sql",
                    {"run_id": run.run_id, "acceptance": Jsonb(summary.acceptance)})
-        # The gates' decisions (who let the day through, when): badging/approval.py.
+        # The gates' decisions (who let the day through, when): badging/gates/approval.py.
         db.execute(conn, "approval/summary_approvals.sql", {"run_id": run.run_id})
         gates = [_gate_line(*row) for row in db.execute(conn, "approval/run_approvals.sql",
                                                          {"run_id": run.run_id})]
@@ -227,7 +228,7 @@ def _write_reports(conn, run: RunInfo, summary: RunSummary, location: ReportLoca
     record where they are (committed)."""
     docs = data_docs.run_pages(conn, location, run.run_id)
     summary.data_docs_location = docs.index
-    summary.report_location = correction_report.write(conn, run, location,
+    summary.report_location = correction.write(conn, run, location,
                                                       docs_pages=docs.run_pages, ctims=ctims)
     db.execute(conn, "report/set_dq_outcome.sql", {
         "run_id": run.run_id, "dq_success": summary.dq_success,

@@ -19,8 +19,8 @@ from typing import Any
 
 import psycopg
 
-from badging import db
-from badging.errors import ClaimLost
+from badging.core import db
+from badging.core.errors import ClaimLost
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from badging import audit, db, sql
-from badging.constants import TERMINAL_EVENTS, Event, Reason, State
-from badging.errors import ConfigurationError
-from badging.lease import Lease, Subject
-from badging.run import RunInfo
+from badging.core import audit, db, sql
+from badging.core.constants import TERMINAL_EVENTS, Event, Reason, State
+from badging.core.errors import ConfigurationError
+from badging.core.lease import Lease, Subject
+from badging.core.run import RunInfo
 
 if TYPE_CHECKING:
     from badging.credly import CredlyClient
@@ -104,7 +104,7 @@ def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, pool_slots: in
 
     Args:
         adopt: called with the run once its badges are taken, before they are cut into
-            batches (badging/adoption.py: badges Credly already holds leave the batches).
+            batches (badging/lifecycle/adoption.py: badges Credly already holds leave the batches).
 
     Returns:
         The batches, and the count of the run's rows per decision.
@@ -184,7 +184,7 @@ class Snapshot:
 
 class LedgerRow:
     """One badge's transitions, each one statement that also writes its audit row; the claim
-    is the shared lease (badging/lease.py).
+    is the shared lease (badging/core/lease.py).
 
     The connection must be in autocommit mode: every statement is its own transaction, one
     round trip, committed before Credly hears of the attempt.

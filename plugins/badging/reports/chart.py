@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from badging.constants import Event
+from badging.core.constants import Event
 
 # Bars the chart has room for, whatever the history (the report's trend window).
 HISTORY_RUNS = 30

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from badging import audit, db
-from badging.constants import AGENCY_TIMEZONE, AGENCY_TZ, GATE_PASSES
-from badging.errors import ConfigurationError
-from badging.markdown import escape
-from badging.run import RunInfo
+from badging.core import audit, db
+from badging.core.constants import AGENCY_TIMEZONE, AGENCY_TZ, GATE_PASSES
+from badging.core.errors import ConfigurationError
+from badging.core.markdown import escape
+from badging.core.run import RunInfo
 
 log = logging.getLogger(__name__)
 
@@ -509,7 +509,7 @@ def _releasing_user(context: dict[str, Any], run: RunInfo) -> str | None:
 
 
 def check(context: dict[str, Any]):
-    """The volume gate's check (badging/approval.py): the run's staged rows that no earlier
+    """The volume gate's check (badging/gates/approval.py): the run's staged rows that no earlier
     gate judged, each day they changed on against that day's band (a history load's range
     always asks, or passes with `accept_volume`); rows an earlier refusal covers are held
     first.
@@ -517,8 +517,8 @@ def check(context: dict[str, Any]):
     Raises:
         ConfigurationError: a release the run cannot make (`_releasing_user`, `take`).
     """
-    from badging.approval import Check
-    from badging.db import CTIMS_CONN_ID
+    from badging.core.db import CTIMS_CONN_ID
+    from badging.gates.approval import Check
 
     run = RunInfo.from_context(context)
     by = _releasing_user(context, run)

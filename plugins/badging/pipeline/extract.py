@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime
 
 import psycopg
 
-from badging import db, sql
-from badging.constants import Reason
-from badging.run import RunInfo
+from badging.core import db, sql
+from badging.core.constants import Reason
+from badging.core.run import RunInfo
 
 log = logging.getLogger(__name__)
 

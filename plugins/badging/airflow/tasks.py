@@ -12,7 +12,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from badging.run import RunInfo, run_type
+from badging.core.run import RunInfo, run_type
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def _no_retry_for(*errors: type[Exception]):
 
 def _backfill(context: dict[str, Any]) -> bool:
     """Whether the run is a backfill's (checked before a task imports what it would use)."""
-    from badging.constants import RUN_TYPE_BACKFILL
+    from badging.core.constants import RUN_TYPE_BACKFILL
 
     return run_type(context) == RUN_TYPE_BACKFILL
 
@@ -76,7 +76,7 @@ def _skip_idle_tasks(context: dict[str, Any], result: Any) -> None:
 
 
 def extract(context: dict[str, Any]) -> dict[str, Any]:
-    from badging.extract import extract as extract_rows
+    from badging.pipeline.extract import extract as extract_rows
 
     run = RunInfo.from_context(context)
     staged = extract_rows(run)
@@ -85,8 +85,8 @@ def extract(context: dict[str, Any]) -> dict[str, Any]:
 
 
 def validate(context: dict[str, Any]) -> dict[str, Any]:
-    from badging.errors import DataQualityError
-    from badging.validate import validate as validate_rows
+    from badging.core.errors import DataQualityError
+    from badging.pipeline.validate import validate as validate_rows
 
     run = RunInfo.from_context(context)
     with _no_retry_for(DataQualityError):
@@ -96,7 +96,7 @@ def validate(context: dict[str, Any]) -> dict[str, Any]:
 
 
 def decide_eligibility(context: dict[str, Any]) -> dict[str, int]:
-    from badging.eligibility import decide
+    from badging.pipeline.eligibility import decide
 
     launch = date.fromisoformat(context["params"]["program_launch"])
     decided = decide(RunInfo.from_context(context), program_launch=launch)
@@ -105,10 +105,10 @@ def decide_eligibility(context: dict[str, Any]) -> dict[str, int]:
 
 
 def plan(context: dict[str, Any]) -> list[dict[str, int]]:
+    from badging.core.errors import ConfigurationError
     from badging.credly.hook import CredlyHook
-    from badging.errors import ConfigurationError
-    from badging.ledger import batch_templates, refuse_templates_allowing_duplicates
-    from badging.ledger import plan as plan_badges
+    from badging.pipeline.plan import batch_templates, refuse_templates_allowing_duplicates
+    from badging.pipeline.plan import plan as plan_badges
 
     params = context["params"]
     run = RunInfo.from_context(context)
@@ -116,7 +116,7 @@ def plan(context: dict[str, Any]) -> list[dict[str, int]]:
     slots, concurrency = int(params["pool_slots"]), int(params["concurrency"])
     adopt = None
     if params.get("adopt_existing"):
-        from badging.adoption import adopt as adopt_badges
+        from badging.lifecycle.adoption import adopt as adopt_badges
 
         # plan holds one credly_api slot, worth `concurrency` calls in flight (pools.json):
         # the list is read that many pages at a time, never more.
@@ -135,9 +135,9 @@ def plan(context: dict[str, Any]) -> list[dict[str, int]]:
 
 
 def issue(context: dict[str, Any], batch: dict[str, int]) -> dict[str, int]:
+    from badging.core.errors import BatchRefused, ConfigurationError, CredlyAuthError
     from badging.credly.hook import CredlyHook
-    from badging.errors import BatchRefused, ConfigurationError, CredlyAuthError
-    from badging.issuer import BatchIssuer
+    from badging.pipeline.issue import BatchIssuer
 
     label = f"batch {batch['batch_no'] + 1} of {batch['of']} ({batch['size']} badges)"
     context["batch_label"] = label  # rendered by the task's map_index_template
@@ -162,8 +162,8 @@ def check_badges(context: dict[str, Any]) -> dict[str, Any]:
         return {}
     from dataclasses import asdict
 
+    from badging.core.errors import ConfigurationError
     from badging.credly.hook import CredlyHook
-    from badging.errors import ConfigurationError
     from badging.lifecycle.check import CheckOptions, check_badges
 
     params = context["params"]
@@ -180,7 +180,7 @@ def check_badges(context: dict[str, Any]) -> dict[str, Any]:
             triggered_by=getattr(context["dag_run"], "triggering_user_name", None))
         found = check_badges(run, options)
     if found.blocked:
-        from badging.alerts import alert_source_guard
+        from badging.notify.alerts import alert_source_guard
 
         alert_source_guard(context, found.blocked)
     return asdict(found)
@@ -188,7 +188,7 @@ def check_badges(context: dict[str, Any]) -> dict[str, Any]:
 
 def volume_check(context: dict[str, Any]):
     """The volume gate's check (its database code imported only when it runs)."""
-    from badging.volume import check
+    from badging.gates.volume import check
 
     return check(context)
 
@@ -201,8 +201,8 @@ def revocation_check(context: dict[str, Any]):
 
 
 def revoke(context: dict[str, Any]) -> dict[str, int]:
+    from badging.core.errors import ConfigurationError, CredlyAuthError
     from badging.credly.hook import CredlyHook
-    from badging.errors import ConfigurationError, CredlyAuthError
     from badging.lifecycle.revocation import revoke as revoke_badges
 
     run = RunInfo.from_context(context)
@@ -224,9 +224,9 @@ def sync_credly(context: dict[str, Any]) -> dict[str, Any]:
     if reason := idle_reason("sync_credly", context):
         log.info("%s", reason)
         return {}
+    from badging.core.errors import ConfigurationError, CredlyAuthError
     from badging.credly.hook import CredlyHook
-    from badging.credly_sync import sync
-    from badging.errors import ConfigurationError, CredlyAuthError
+    from badging.lifecycle.sync import sync
 
     run = RunInfo.from_context(context)
     with _no_retry_for(ConfigurationError, CredlyAuthError):
@@ -237,8 +237,8 @@ def sync_credly(context: dict[str, Any]) -> dict[str, Any]:
 def report(context: dict[str, Any]) -> dict[str, Any]:
     from dataclasses import asdict
 
-    from badging.errors import RunNeedsAttention
-    from badging.report import summarise
+    from badging.core.errors import RunNeedsAttention
+    from badging.pipeline.report import summarise
 
     run = RunInfo.from_context(context)
     with _no_retry_for(RunNeedsAttention):
@@ -256,7 +256,7 @@ def notify_sites(context: dict[str, Any]) -> dict[str, Any]:
     if reason := idle_reason("notify_sites", context):
         log.info("%s", reason)
         return {"sent": 0}
-    from badging.notify import send_site_lists
+    from badging.notify.site_lists import send_site_lists
 
     run = RunInfo.from_context(context)
     decided = context["ti"].xcom_pull(task_ids="decide_eligibility") is not None
@@ -269,7 +269,7 @@ def fail_run(context: dict[str, Any]) -> None:
     """The leaf that keeps a run red when another task failed: alert the operators, then fail."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from badging.alerts import alert_red_run
+    from badging.notify.alerts import alert_red_run
 
     alert_red_run(context)
     raise AirflowFailException("a task of this run failed: see the red task's log")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from badging import clock
-from badging.constants import AGENCY_TZ, RunType
+from badging.core import clock
+from badging.core.constants import AGENCY_TZ, RunType
 
 
 def processing_day(date_param: str | None, interval_start: datetime | None,

@@ -10,10 +10,11 @@ from urllib.parse import quote
 
 import psycopg
 
-from badging import correction_report, db
-from badging.constants import SITE_LIST_MAX_ATTEMPTS, Delivery
-from badging.correction_report import CorrectionData, GroupRow
-from badging.run import RunInfo
+from badging.core import db
+from badging.core.constants import SITE_LIST_MAX_ATTEMPTS, Delivery
+from badging.core.run import RunInfo
+from badging.reports import correction
+from badging.reports.correction import CorrectionData, GroupRow
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,9 @@ def entries_to_fix(data: CorrectionData) -> dict[str, list[GroupRow]]:
     """
     found = {}
     for site, section in data.sites.items():
-        if site == correction_report.NO_SITE:
+        if site == correction.NO_SITE:
             continue
-        groups = [g for g in correction_report.site_view(section).groups if g.shade != "info"]
+        groups = [g for g in correction.site_view(section).groups if g.shade != "info"]
         if groups:
             found[site] = groups
     return found
@@ -68,7 +69,7 @@ def render_list(site_code: str, day: date, groups: list[GroupRow], base: str) ->
                         console_url(base, site_code))
     subject = (f"CTIMS: {count} Real-Time {'entry' if count == 1 else 'entries'} to correct "
                f"at site {site_code} ({day.isoformat()})")
-    body = correction_report.templates().get_template("notify/site_list.html.j2").render(v=view)
+    body = correction.templates().get_template("notify/site_list.html.j2").render(v=view)
     return subject, body
 
 
@@ -91,7 +92,7 @@ class ListCounts:
 
 def write_lists(conn: psycopg.Connection, run: RunInfo, base: str, counts: ListCounts) -> None:
     """Record one list for each site with entries to fix, unless the site has one for the day."""
-    entries = entries_to_fix(correction_report.collect(conn, run))
+    entries = entries_to_fix(correction.collect(conn, run))
     counts.sites_with_entries = len(entries)
     contacts = {code: (email, enabled) for code, email, enabled in db.execute(
         conn, "notify/site_contacts.sql", {"site_codes": list(entries)})}

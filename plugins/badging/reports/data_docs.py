@@ -10,8 +10,8 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 
-from badging import db
-from badging.report_location import ReportLocation
+from badging.core import db
+from badging.reports.location import ReportLocation
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,8 @@ def publish(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
     Returns:
         The index page (a path, or a URL for a remote location) and the run's pages by suite.
     """
-    from badging.data_docs_site import site_config
-    from badging.validate import ephemeral_gx_context, load_suite
+    from badging.pipeline.validate import ephemeral_gx_context, load_suite
+    from badging.reports.data_docs_site import site_config
 
     context = ephemeral_gx_context()
     import great_expectations as gx

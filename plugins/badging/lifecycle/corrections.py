@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from badging.constants import Reason
-from badging.extract import recipient_problem
-from badging.ledger import recipient_digests
+from badging.core.constants import Reason
+from badging.pipeline.extract import recipient_problem
+from badging.pipeline.plan import recipient_digests
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from badging.pipeline.plan import earner_id
+from badging.core.recipients import earner_id
 from bench.harness import Bench
 from bench.scheduler import DAG_ID, POOL, _seconds, _task_seconds
 from devstack.airflow_services import AirflowApi

@@ -137,7 +137,7 @@ from badging.gates.approval import approval_gate
 
 # Names and dates only (standard library): parsing stays fast. The gates build their task
 # groups from Airflow's own operators; their checks import their database code lazily.
-from badging.notify.site_lists import alerts
+from badging.notify import alerts
 
 # One try of one issue batch. A batch of 500 takes a minute or two at Credly's usual latency
 # (8 calls in flight); a long 429 storm (Retry-After up to 5 min per call) can stretch it to

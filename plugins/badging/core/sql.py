@@ -13,7 +13,7 @@ def include_dir() -> Path:
     BADGING_INCLUDE_DIR overrides it for deployments that mount include/ elsewhere.
     """
     override = os.environ.get("BADGING_INCLUDE_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "include"
+    return Path(override) if override else Path(__file__).resolve().parents[3] / "include"
 
 
 @cache

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 from badging.core import audit, db, sql
 from badging.core.constants import ADOPTION_REASONS, CredlyState
 from badging.core.names import NameKey
+from badging.core.recipients import recipients
 from badging.core.run import RunInfo
 from badging.credly.client import earners_badge
 from badging.credly.payloads import BadgeHolder, IssuedBadge
-from badging.pipeline.extract import recipients
 
 if TYPE_CHECKING:
     from badging.credly import CredlyClient

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from badging.core.constants import Reason
-from badging.pipeline.extract import recipient_problem
-from badging.pipeline.plan import recipient_digests
+from badging.core.recipients import recipient_digests, recipient_problem
 
 
 @dataclass(frozen=True)

@@ -45,11 +45,11 @@ from badging.core.errors import (
 )
 from badging.core.lease import LEASE_SECONDS, Heartbeat, Lease, Subject
 from badging.core.markdown import escape
+from badging.core.recipients import Recipient, entries_as_issued, recipients
 from badging.core.run import RunInfo
 from badging.credly import BadgeRequest, CredlyClient
 from badging.gates.approval import Check
 from badging.lifecycle.corrections import RecipientNow
-from badging.pipeline.extract import Recipient, entries_as_issued, recipients
 
 log = logging.getLogger(__name__)
 

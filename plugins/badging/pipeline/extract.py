@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import psycopg
 
 from badging.core import db, sql
-from badging.core.constants import Reason
 from badging.core.run import RunInfo
 
 log = logging.getLogger(__name__)
@@ -143,69 +141,6 @@ class Utf8Lines:
             self.invalid += 1
             return row.decode("utf-8", errors="replace").encode("utf-8") + _INVALID
         return row + _VALID
-
-
-# One @, no spaces, a dot in the domain: the least an address Credly can mail must have
-# (the data-quality suite's email checks are stricter; this only tells unknown from usable).
-_USABLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-
-
-def recipient_problem(email: str | None, first_name: str | None,
-                      last_name: str | None) -> Reason | None:
-    """Why these CTIMS values name no usable recipient, or None when they do.
-
-    A NULL, blank or malformed email or name is unknown, never a correction: a replica
-    missing a student's row, or a field cleared for a night, must not move, rename or
-    issue a badge (docs/recipient-corrections.md).
-    """
-    address = (email or "").strip()
-    if not address:
-        return Reason.EMAIL_BLANK
-    if not _USABLE_EMAIL.fullmatch(address):
-        return Reason.EMAIL_MALFORMED
-    if not (first_name or "").strip() or not (last_name or "").strip():
-        return Reason.NAME_BLANK
-    return None
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Who a certification's badge goes to, as CTIMS has it now; PII, so never logged.
-
-    The name and address are None when CTIMS has no student row for the entry.
-    """
-
-    email: str | None
-    first_name: str | None
-    last_name: str | None
-    test_date: date
-    # Another student uses the same email (badging.credly.BadgeRequest.email_shared).
-    email_shared: bool
-
-    @property
-    def problem(self) -> Reason | None:
-        """Why CTIMS names no usable recipient now (recipient_problem), or None."""
-        return recipient_problem(self.email, self.first_name, self.last_name)
-
-
-def recipients(certification_ids: Iterable[int], *,
-               ctims: str = db.CTIMS_CONN_ID) -> dict[int, Recipient]:
-    """The live CTIMS details of these certifications, by id; deleted ones are left out, and
-    one whose student CTIMS does not hold has no name or address (Recipient.problem)."""
-    with db.connect(ctims, read_only=True) as source:
-        rows = db.execute(source, "extract/recipients.sql",
-                          {"certification_ids": list(certification_ids)}).fetchall()
-    return {certification_id: Recipient(*details) for certification_id, *details in rows}
-
-
-def entries_as_issued(keys: list[tuple[int, str, date]], *,
-                      ctims: str = db.CTIMS_CONN_ID) -> set[tuple[int, str, date]]:
-    """Which (student, assessment, test date) keys CTIMS holds a live, undeleted entry of now:
-    a revoked badge's entry back as it was when the badge was issued."""
-    params = {"student_ids": [k[0] for k in keys], "assessment_codes": [k[1] for k in keys],
-              "test_dates": [k[2] for k in keys]}
-    with db.connect(ctims, read_only=True) as source:
-        return {tuple(row) for row in db.execute(source, "extract/entries_now.sql", params)}
 
 
 @dataclass(frozen=True)

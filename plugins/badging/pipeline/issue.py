@@ -27,11 +27,11 @@ from badging.core.errors import (
     error_label,
 )
 from badging.core.lease import LEASE_SECONDS, Heartbeat
+from badging.core.recipients import Recipient, recipient_digests, recipients
 from badging.core.run import RunInfo
 from badging.credly import BadgeRequest, CredlyClient
 from badging.credly.classification import refuses_template_or_organization
-from badging.pipeline.extract import Recipient, recipients
-from badging.pipeline.plan import Claim, LedgerRow, recipient_digests
+from badging.pipeline.ledger import Claim, LedgerRow
 
 log = logging.getLogger(__name__)
 

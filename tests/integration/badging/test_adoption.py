@@ -12,11 +12,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from badging.core.recipients import earner_id
 from badging.core.run import RunInfo
 from badging.credly import CredlyClient
 from badging.lifecycle.adoption import adopt
 from badging.pipeline.issue import BatchIssuer
-from badging.pipeline.plan import earner_id, plan
+from badging.pipeline.plan import plan
 from badging.reports import correction
 from badging.reports.location import ReportLocation
 from tests.fixtures.ctims import stage_students

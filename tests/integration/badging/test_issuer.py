@@ -19,16 +19,12 @@ from badging.core.errors import (
     RunNeedsAttention,
 )
 from badging.core.lease import LEASE_SECONDS
+from badging.core.recipients import earner_id
 from badging.core.run import RunInfo
 from badging.credly import CredlyClient
 from badging.pipeline.issue import SAME_REFUSALS_TO_STOP, BatchIssuer
-from badging.pipeline.plan import (
-    LedgerRow,
-    batch_templates,
-    earner_id,
-    plan,
-    refuse_templates_allowing_duplicates,
-)
+from badging.pipeline.ledger import LedgerRow
+from badging.pipeline.plan import batch_templates, plan, refuse_templates_allowing_duplicates
 from badging.pipeline.report import summarise
 from badging.reports.location import ReportLocation
 from tests.fixtures.lease import age_lease

@@ -12,7 +12,7 @@ import pytest
 from badging.core.constants import Event
 from badging.core.lease import LEASE_SECONDS, Heartbeat
 from badging.core.run import RunInfo
-from badging.pipeline.plan import LedgerRow
+from badging.pipeline.ledger import LedgerRow
 from tests.fixtures.lease import age_lease, lease_age, lease_holder
 
 

@@ -14,7 +14,8 @@ from psycopg.types.json import Jsonb
 from badging.core.constants import Event
 from badging.core.errors import ReportNotWritten, RunNeedsAttention
 from badging.pipeline.eligibility import decide
-from badging.pipeline.plan import LedgerRow, plan
+from badging.pipeline.ledger import LedgerRow
+from badging.pipeline.plan import plan
 from badging.pipeline.report import STAGING_RETENTION_DAYS, summarise
 from badging.reports.location import ReportLocation
 from devstack.ports import free_port

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from badging.pipeline.plan import MAX_BATCHES, MIN_BATCH, batch_size_for, recipient_digests
+from badging.core.recipients import recipient_digests
+from badging.pipeline.plan import MAX_BATCHES, MIN_BATCH, batch_size_for
 
 
 @pytest.mark.parametrize("planned", [0, 1, 249, 250, 5_000, 50_000, 150_000, 1_000_000])

@@ -205,8 +205,8 @@ def test_a_move_whose_new_badge_landed_before_a_crash_posts_no_second_one(issued
     with psycopg.connect(issued.dsn("badging"), autocommit=True) as conn:
         crashed = RevocationRow(conn, run, planned_row(issued, revocation_id))
         assert crashed.claim() == old
+        from badging.core.recipients import recipients
         from badging.lifecycle.revocation import Executor
-        from badging.pipeline.extract import recipients
 
         executor = Executor(client=client, suppress_notification=False, digest_secret=SECRET,
                             found=recipients([4], ctims=issued.dsn("ctims")),

@@ -9,10 +9,10 @@ import pytest
 
 from badging.core import clock
 from badging.core.constants import AGENCY_TZ, Reason, RunType
+from badging.core.recipients import recipient_problem
 from badging.core.run import RunInfo, latest_complete_day
 from badging.lifecycle.corrections import RecipientNow
 from badging.lifecycle.revocation import may_change
-from badging.pipeline.extract import recipient_problem
 
 DAY = date(2026, 4, 11)
 
@@ -71,7 +71,7 @@ def test_a_blank_or_malformed_value_is_unknown_not_a_correction(email, first, la
 
 
 def test_a_usable_recipient_is_digested_the_way_the_issuer_digests_it():
-    from badging.pipeline.plan import recipient_digests
+    from badging.core.recipients import recipient_digests
 
     now = RecipientNow.of("secret", " A.Student@Example.org ", "Ann", "Lee")
     assert (now.recipient_digest, now.name_digest) == recipient_digests(

@@ -23,5 +23,5 @@ def record_decisions(conn: psycopg.Connection, run: RunInfo, events: Iterable[Ev
     params = run_params(run) | {"events": [str(e) for e in events]}
     # The calling stage just rewrote the decisions: planned on stale statistics, the
     # anti-join against the audit log turns quadratic in the day's rows.
-    db.execute(conn, "staging/analyze.sql")
-    return db.execute(conn, "audit/record_decisions.sql", params).rowcount
+    db.execute(conn, "core/staging/analyze.sql")
+    return db.execute(conn, "core/audit/record_decisions.sql", params).rowcount

@@ -176,12 +176,12 @@ class Reason(StrEnum):
     ALREADY_ISSUED = "already_issued"
     # Recorded by issue for a badge another run failed for good while this run waited.
     FAILED_IN_OTHER_RUN = "failed_in_other_run"
-    # Why an issued badge lost its justification (lifecycle/justification.sql), when it is
+    # Why an issued badge lost its justification (lifecycle/check/justification.sql), when it is
     # not a rule its entry breaks now: the entry vanished (hard-deleted), or now names
     # another student or assessment.
     ENTRY_REMOVED = "entry_removed"
     ENTRY_REASSIGNED = "entry_reassigned"
-    # Why an issued, justified badge is changed (lifecycle/plan_corrections.sql).
+    # Why an issued, justified badge is changed (lifecycle/check/plan_corrections.sql).
     NAME_CORRECTED = "name_corrected"
     EMAIL_CORRECTED = "email_corrected"
     # Why CTIMS names no usable recipient for a badge now (lifecycle/recipients.py): unknown,
@@ -190,7 +190,7 @@ class Reason(StrEnum):
     EMAIL_MALFORMED = "email_malformed"
     NAME_BLANK = "name_blank"
     # Why a planned revocation was cancelled by the sync: someone revoked or deleted the
-    # badge in Credly first (sync/apply.sql).
+    # badge in Credly first (lifecycle/sync/apply.sql).
     REVOKED_IN_CREDLY = "revoked_in_credly"
     DELETED_IN_CREDLY = "deleted_in_credly"
     # Why a badge Credly holds at the student's address is not theirs to adopt, or to take
@@ -205,7 +205,7 @@ class Reason(StrEnum):
     HELD_BY_DECISION = "held_by_decision"
 
 
-# The rules eligibility/decide.sql applies, in its order; the SQL and this tuple must agree
+# The rules pipeline/eligibility/decide.sql applies, in its order; the SQL and this tuple must agree
 # (tests/unit/badging/test_constants.py reads the SQL).
 ELIGIBILITY_REASONS = (
     Reason.DELETED,
@@ -218,28 +218,28 @@ ELIGIBILITY_REASONS = (
     Reason.OPTED_OUT,
 )
 
-# The reasons plan/classify.sql gives, against the ledger.
+# The reasons pipeline/plan/classify.sql gives, against the ledger.
 PLAN_REASONS = (Reason.ALREADY_ISSUED, Reason.DUPLICATE_ENTRY, Reason.PREVIOUSLY_FAILED)
 
 # The reasons issue records for a badge another run settled (ledger.record_outcome_of_other_run).
 ISSUE_REASONS = (Reason.ALREADY_ISSUED, Reason.FAILED_IN_OTHER_RUN)
 
-# The reasons of a lost justification besides the rules (lifecycle/justification.sql).
+# The reasons of a lost justification besides the rules (lifecycle/check/justification.sql).
 LIFECYCLE_REASONS = (Reason.ENTRY_REMOVED, Reason.ENTRY_REASSIGNED)
 
-# The reasons of a name or email correction (lifecycle/plan_corrections.sql).
+# The reasons of a name or email correction (lifecycle/check/plan_corrections.sql).
 CORRECTION_REASONS = (Reason.NAME_CORRECTED, Reason.EMAIL_CORRECTED)
 
 # Why a student's name or email in CTIMS is unknown rather than corrected.
 RECIPIENT_PROBLEMS = (Reason.EMAIL_BLANK, Reason.EMAIL_MALFORMED, Reason.NAME_BLANK)
 
-# The reasons the sync cancels a planned revocation with (sync/apply.sql).
+# The reasons the sync cancels a planned revocation with (lifecycle/sync/apply.sql).
 SYNC_REASONS = (Reason.REVOKED_IN_CREDLY, Reason.DELETED_IN_CREDLY)
 
 # The reasons plan's adoption leaves a badge Credly holds for a person (`not_adopted`,
 # badging/lifecycle/adoption.py); bound from Python, never SQL literals.
 ADOPTION_REASONS = (Reason.OTHER_EARNER, Reason.SHARED_EMAIL, Reason.NAME_MISMATCH)
-# The reason the volume gate holds a row with (volume/hold.sql).
+# The reason the volume gate holds a row with (gates/volume/hold.sql).
 GATE_REASONS = (Reason.HELD_BY_DECISION,)
 
 

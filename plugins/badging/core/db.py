@@ -47,7 +47,7 @@ class SessionBounds:
 PIPELINE_BOUNDS = SessionBounds(statement_timeout="10min", lock_timeout="1min",
                                 idle_in_transaction_timeout="10min")
 # Migrations wait on an advisory lock for another migrator however long its migration takes
-# (migrations/lock.sql: lock_timeout covers advisory locks too), and a migration of a large
+# (core/migrations/lock.sql: lock_timeout covers advisory locks too), and a migration of a large
 # table may run long. They run at deploy time by a person, not in a task's pool slot; the
 # network bounds below still apply.
 MIGRATION_BOUNDS = SessionBounds(statement_timeout="0", lock_timeout="0",

@@ -3,10 +3,10 @@ end, and the lease after which a dead holder's claim is taken over.
 
 An issue attempt on a ledger row and a revocation or correction attempt on a revocation row
 are both *subjects* of a lease in `badging.lease`. Each subject's own claim and finish
-statements (ledger/claim.sql, ledger/finish_attempt.sql, lifecycle/claim_revocation.sql,
-lifecycle/finish_revocation.sql) change its state in the same statement as they take or end
-the lease through `badging.take_lease` / `badging.end_lease` (migration 011): the takeover
-rule lives there once. This module holds the rest, once: the fence and the heartbeat.
+statements (pipeline/issue/claim.sql, pipeline/issue/finish_attempt.sql,
+lifecycle/revocation/claim_revocation.sql, lifecycle/revocation/finish_revocation.sql) change
+its state in the same statement as they take or end the lease through `badging.take_lease` /
+`badging.end_lease` (migration 011): the takeover rule lives there once. This module holds the rest, once: the fence and the heartbeat.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class Lease:
 
     def renew(self) -> bool:
         """Renew the claim before a Credly write; False if it was taken over."""
-        return bool(db.execute(self.conn, "lease/renew.sql", {
+        return bool(db.execute(self.conn, "core/lease/renew.sql", {
             "subject": str(self.subject), "subject_id": self.subject_id,
             "holder": self.holder, "attempt": self.attempt}).fetchone()[0])
 
@@ -113,7 +113,7 @@ class Heartbeat:
             try:
                 if conn is None or conn.closed:
                     conn = psycopg.connect(self._conninfo, autocommit=True)
-                db.execute(conn, "lease/heartbeat.sql", {"holder": self._holder})
+                db.execute(conn, "core/lease/heartbeat.sql", {"holder": self._holder})
             except psycopg.Error as error:
                 log.warning("could not renew this task's claims (%s); trying again",
                             type(error).__name__)

@@ -1,4 +1,5 @@
-"""Apply include/sql/migrations/<component>/NNN_*.sql once each, in order, recorded per database.
+"""Apply include/sql/core/migrations/<component>/NNN_*.sql once each, in order, recorded per
+database.
 
 Run as `python -m badging.core.migrations badging <conn id or DSN>` in a deployment.
 """
@@ -56,7 +57,7 @@ def _still_valid(component: str, name: str, recorded: str, text: str) -> bool:
 
 def migration_names(component: str) -> list[str]:
     """The migration files of a component ("ctims" or "badging"), in apply order."""
-    folder = sql.include_dir() / "sql" / "migrations" / component
+    folder = sql.include_dir() / "sql" / "core" / "migrations" / component
     return sorted(p.name for p in folder.glob("[0-9][0-9][0-9]_*.sql"))
 
 

@@ -62,7 +62,7 @@ def recipients(certification_ids: Iterable[int], *,
     """The live CTIMS details of these certifications, by id; deleted ones are left out, and
     one whose student CTIMS does not hold has no name or address (Recipient.problem)."""
     with db.connect(ctims, read_only=True) as source:
-        rows = db.execute(source, "extract/recipients.sql",
+        rows = db.execute(source, "core/recipients/recipients.sql",
                           {"certification_ids": list(certification_ids)}).fetchall()
     return {certification_id: Recipient(*details) for certification_id, *details in rows}
 
@@ -74,7 +74,7 @@ def entries_as_issued(keys: list[tuple[int, str, date]], *,
     params = {"student_ids": [k[0] for k in keys], "assessment_codes": [k[1] for k in keys],
               "test_dates": [k[2] for k in keys]}
     with db.connect(ctims, read_only=True) as source:
-        return {tuple(row) for row in db.execute(source, "extract/entries_now.sql", params)}
+        return {tuple(row) for row in db.execute(source, "core/recipients/entries_now.sql", params)}
 
 
 def earner_id(secret: str, student_id: int) -> str:

@@ -18,5 +18,5 @@ def include_dir() -> Path:
 
 @cache
 def load(name: str) -> str:
-    """Return the text of include/sql/<name>, e.g. load("ledger/claim.sql")."""
+    """Return the text of include/sql/<name>, e.g. load("pipeline/issue/claim.sql")."""
     return (include_dir() / "sql" / name).read_text(encoding="utf-8")

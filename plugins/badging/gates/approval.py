@@ -193,13 +193,13 @@ def record(context: dict[str, Any], gate: Gate, decision: Event, *, decided_by: 
     detail = {"gate": str(gate), "decided_by": decided_by, "decided_at": decided_at.isoformat(),
               "summary": check["summary"], **check.get("detail", {})}
     with db.connect(db.BADGING_CONN_ID) as conn:
-        db.execute(conn, "approval/record.sql", {
+        db.execute(conn, "gates/approval/record.sql", {
             "run_id": run.run_id, "gate": str(gate), "logical_date": run.day,
             "event": str(decision), "decided_by": decided_by, "decided_at": decided_at,
             "summary": check["summary"], "detail": Jsonb(check.get("detail", {}))})
-        db.execute(conn, "approval/audit.sql",
+        db.execute(conn, "gates/approval/audit.sql",
                    audit.run_params(run) | {"event": str(decision), "detail": Jsonb(detail)})
-        db.execute(conn, "approval/summary_approvals.sql", {"run_id": run.run_id})
+        db.execute(conn, "gates/approval/summary_approvals.sql", {"run_id": run.run_id})
     log.info("%s gate: %s (by %s at %s): %s", gate, decision, decided_by or "-",
              decided_at.isoformat(), check["summary"])
 
@@ -214,11 +214,11 @@ def gate_lock(gate: Gate) -> Iterator[None]:
 
     name = {"name": f"badging.gate.{gate}"}
     with psycopg.connect(db.bounded_conninfo(db.BADGING_CONN_ID), autocommit=True) as conn:
-        db.execute(conn, "approval/lock.sql", name)
+        db.execute(conn, "gates/approval/lock.sql", name)
         try:
             yield
         finally:
-            db.execute(conn, "approval/unlock.sql", name)
+            db.execute(conn, "gates/approval/unlock.sql", name)
 
 
 def run_check(context: dict[str, Any], gate: Gate, check: Callable[[dict[str, Any]], Check],

@@ -366,25 +366,25 @@ def take(run: RunInfo, *, released_by: str | None = None,
         if released_by:
             released = _release(conn, run, params | {"released_by": released_by,
                                                      "released_at": datetime.now(UTC)})
-        db.execute(conn, "volume/unhold.sql", params)
-        db.execute(conn, "volume/hold.sql", params)
-        db.execute(conn, "volume/claim.sql", params)
-        rows = db.execute(conn, "volume/judged_rows.sql", params).fetchall()
-        judged_before, held = db.execute(conn, "volume/covered_counts.sql", params).fetchone()
+        db.execute(conn, "gates/volume/unhold.sql", params)
+        db.execute(conn, "gates/volume/hold.sql", params)
+        db.execute(conn, "gates/volume/claim.sql", params)
+        rows = db.execute(conn, "gates/volume/judged_rows.sql", params).fetchall()
+        judged_before, held = db.execute(conn, "gates/volume/covered_counts.sql", params).fetchone()
     return Judged(ids=[row[0] for row in rows], earlier=sum(1 for row in rows if row[1]),
                   judged_before=judged_before, held=held, released=released)
 
 
 def _release(conn, run: RunInfo, params: dict[str, Any]) -> list[tuple[str, str, int]]:
     """Release what refused (or unanswered) volume decisions of the run's days hold."""
-    count, earliest = db.execute(conn, "volume/releasable.sql", params).fetchone()
+    count, earliest = db.execute(conn, "gates/volume/releasable.sql", params).fetchone()
     if count and earliest < run.window_start:
         since = earliest.astimezone(AGENCY_TZ).date()
         raise ConfigurationError(
             f"release_rejected_volume: {count} held rows changed from {since}, before this "
             f"run's window: trigger it with lookback_days "
             f"{((run.first_day or run.day) - since).days} or more so that it stages them")
-    released = [tuple(row) for row in db.execute(conn, "volume/release.sql", params)]
+    released = [tuple(row) for row in db.execute(conn, "gates/volume/release.sql", params)]
     for run_id, decision, rows in released:
         log.info("volume gate: %d rows held by %s (%s) released by %s", rows, run_id,
                  decision, params["released_by"])
@@ -396,7 +396,7 @@ def refused_before(first: date, day: date, *, badging: str = db.BADGING_CONN_ID
     """The row versions, changed in the bands' history of `first` … `day`, that a volume
     decision did not let through (and nobody released): left out of the bands' history."""
     with db.connect(badging) as conn:
-        rows = db.execute(conn, "volume/refused_rows.sql", {
+        rows = db.execute(conn, "gates/volume/refused_rows.sql", {
             "history_from": _history_from(first), "day_start": _day_start(day),
             "passes": sorted(str(e) for e in GATE_PASSES)}).fetchall()
     return [row[0] for row in rows], [row[1] for row in rows]
@@ -423,11 +423,11 @@ def measure(day: date, certification_ids: list[int], *, ctims: str,
         volumes = _profile(conn, certification_ids, _day_start(day))
         volumes.setdefault(day, DayVolume(rows=0))
         first = min(volumes)
-        history = dict(db.execute(conn, "volume/daily_counts.sql", {
+        history = dict(db.execute(conn, "gates/volume/daily_counts.sql", {
             "agency_timezone": AGENCY_TIMEZONE, "history_from": _history_from(first),
             "day_start": _day_start(max(day, max(volumes))), "refused_ids": refused[0],
             "refused_at": refused[1]}).fetchall())
-        (history_start,) = db.execute(conn, "volume/history_start.sql",
+        (history_start,) = db.execute(conn, "gates/volume/history_start.sql",
                                       {"agency_timezone": AGENCY_TIMEZONE}).fetchone()
     days = tuple(judge(volumes[d], band(d, history, history_start=history_start))
                  for d in sorted(volumes))
@@ -438,7 +438,7 @@ def _profile(conn, certification_ids: list[int], usual_until: datetime) -> dict[
     """These Real-Time rows per day they changed on: how many, their duplicates, per site
     (usual shares of the year before `usual_until`)."""
     by_day: dict[date, list[tuple[str, int, int, float | None]]] = {}
-    for day, code, rows, duplicates, share in db.execute(conn, "volume/day_profile.sql", {
+    for day, code, rows, duplicates, share in db.execute(conn, "gates/volume/day_profile.sql", {
             "certification_ids": certification_ids, "usual_until": usual_until,
             "agency_timezone": AGENCY_TIMEZONE}):
         by_day.setdefault(day, []).append((code, rows, duplicates, share))

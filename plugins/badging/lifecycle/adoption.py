@@ -96,18 +96,18 @@ def adopt(run: RunInfo, client: CredlyClient, *, concurrency: int,
     """Adopt the badges Credly already holds among the run's pending batched badges.
 
     Reads Credly's list outside any transaction (`concurrency` pages at a time), then writes
-    every match in one statement with its audit row (plan/adopt.sql), and in the same
-    transaction a `not_adopted` audit row for each badge held at the student's address that
-    is not surely theirs (plan/not_adopted.sql). Names are compared here, in memory; only the
-    reason is recorded. Safe to repeat: a row adopted once is no longer pending, and a
-    decision already audited in this run is not audited again.
+    every match in one statement with its audit row (lifecycle/adoption/adopt.sql), and in
+    the same transaction a `not_adopted` audit row for each badge held at the student's
+    address that is not surely theirs (lifecycle/adoption/not_adopted.sql). Names are
+    compared here, in memory; only the reason is recorded. Safe to repeat: a row adopted once
+    is no longer pending, and a decision already audited in this run is not audited again.
 
     Raises:
         CredlyAuthError, CredlyInvalidRequest, CredlyRetryableError: nothing is written then.
     """
     result = AdoptionResult()
     with db.connect(badging) as conn:
-        planned = db.execute(conn, "plan/adoption_candidates.sql",
+        planned = db.execute(conn, "lifecycle/adoption/adoption_candidates.sql",
                              {"run_id": run.run_id}).fetchall()
     result.candidates = len(planned)
     if not planned:
@@ -145,13 +145,15 @@ def adopt(run: RunInfo, client: CredlyClient, *, concurrency: int,
         matches.append((issuance_id, badge.id, badge.issued_at, matched_by))
     result.not_adopted = dict(not_adopted)
     with db.connect(badging) as conn:
-        db.execute(conn, "plan/adopted_table.sql")
-        with conn.cursor() as cur, cur.copy(sql.load("plan/adopted_copy.sql")) as copy:
+        db.execute(conn, "lifecycle/adoption/adopted_table.sql")
+        copying = sql.load("lifecycle/adoption/adopted_copy.sql")
+        with conn.cursor() as cur, cur.copy(copying) as copy:
             for match in matches:
                 copy.write_row(match)
         adopted = [row[0] for row in db.execute(
-            conn, "plan/adopt.sql", audit.run_params(run) | {"issuing_run": run.issuing_run})]
-        db.execute(conn, "plan/not_adopted.sql", audit.run_params(run) | {
+            conn, "lifecycle/adoption/adopt.sql",
+            audit.run_params(run) | {"issuing_run": run.issuing_run})]
+        db.execute(conn, "lifecycle/adoption/not_adopted.sql", audit.run_params(run) | {
             "issuance_ids": [i for i, _ in for_a_person],
             "reasons": [r for _, r in for_a_person]})
     result.adopted = len(adopted)

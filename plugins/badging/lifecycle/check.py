@@ -89,32 +89,32 @@ def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_C
     try:
         with db.connect(badging) as conn:
             blocked, accepted_by = _guard(conn, params, census, options)
-            db.execute(conn, "eligibility/decide.sql",
+            db.execute(conn, "pipeline/eligibility/decide.sql",
                        {"run_id": live_run_id, "program_launch": options.program_launch})
-            db.execute(conn, "lifecycle/justification.sql", params)
+            db.execute(conn, "lifecycle/check/justification.sql", params)
             live_rows, live_badges, unjustified, review = db.execute(
-                conn, "lifecycle/counts.sql", params).fetchone()
+                conn, "lifecycle/check/counts.sql", params).fetchone()
             counted = run.is_nightly and blocked is None
             if blocked is None:
                 _load_recipients(conn, params, options.digest_secret)
-                db.execute(conn, "lifecycle/observe.sql", params)
+                db.execute(conn, "lifecycle/check/observe.sql", params)
                 if counted:
                     _advance(conn, run, params, options)
                 else:
-                    db.execute(conn, "lifecycle/would_revoke.sql", params)
-                    db.execute(conn, "lifecycle/would_correct.sql", params)
+                    db.execute(conn, "lifecycle/check/would_revoke.sql", params)
+                    db.execute(conn, "lifecycle/check/would_correct.sql", params)
                 if not run.dry_run:
                     # Healing, never on a night the source looks broken: a glitch that
                     # brings rows back would revoke and re-issue in turn, each mailed.
-                    db.execute(conn, "plan/reopen_revoked.sql", params)
-                    db.execute(conn, "lifecycle/reopen_failed.sql", params)
-            db.execute(conn, "lifecycle/record_check.sql", params | {
+                    db.execute(conn, "pipeline/plan/reopen_revoked.sql", params)
+                    db.execute(conn, "lifecycle/check/reopen_failed.sql", params)
+            db.execute(conn, "lifecycle/check/record_check.sql", params | {
                 "live_rows": live_rows, "live_badges": live_badges,
                 "unjustified": unjustified, "blocked": blocked, "census": Jsonb(census),
                 "counted": counted, "accepted_by": accepted_by})
     finally:
         with db.connect(badging) as conn:
-            db.execute(conn, "lifecycle/drop_live_rows.sql", {"live_run_id": live_run_id})
+            db.execute(conn, "lifecycle/check/drop_live_rows.sql", {"live_run_id": live_run_id})
     found = BadgeCheck(live_rows, live_badges, unjustified, review, blocked, counted)
     log.info("badge check: %s", asdict(found))
     return found
@@ -122,25 +122,25 @@ def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_C
 
 def _census(ctims: str) -> dict[str, Any]:
     with db.connect(ctims, read_only=True) as source:
-        return census_of(db.execute(source, "lifecycle/census.sql").fetchall())
+        return census_of(db.execute(source, "lifecycle/check/census.sql").fetchall())
 
 
 def _guard(conn: psycopg.Connection, params: dict[str, Any], census: dict[str, Any],
            options: CheckOptions) -> tuple[str | None, str | None]:
     """Compare tonight's census with the baseline: (why the run is blocked, who accepted the
     change instead). Both are audited."""
-    row = db.execute(conn, "lifecycle/baseline_census.sql", params).fetchone()
+    row = db.execute(conn, "lifecycle/check/baseline_census.sql", params).fetchone()
     blocked = blocked_reason(trips(row[0], census)) if row else None
     if blocked is None:
         return None, None
     if options.accept_source_change:
         who = options.triggered_by or "an operator"
-        db.execute(conn, "lifecycle/audit_run.sql", params | {
+        db.execute(conn, "lifecycle/check/audit_run.sql", params | {
             "event": str(Event.SOURCE_CHANGE_ACCEPTED), "reason": None,
             "detail": Jsonb({"accepted_by": who, "change": blocked})})
         log.warning("source guard: %s; accepted as the new baseline by %s", blocked, who)
         return None, who
-    db.execute(conn, "lifecycle/audit_run.sql", params | {
+    db.execute(conn, "lifecycle/check/audit_run.sql", params | {
         "event": str(Event.SOURCE_GUARD_TRIPPED), "reason": None,
         "detail": Jsonb({"blocked": blocked})})
     log.warning("source guard: %s", blocked)
@@ -149,29 +149,29 @@ def _guard(conn: psycopg.Connection, params: dict[str, Any], census: dict[str, A
 
 def _load_recipients(conn: psycopg.Connection, params: dict[str, Any], secret: str) -> None:
     """Digest, here where the key lives, whom each badge should name now
-    (lifecycle/recipient_now_table.sql); the names and addresses never leave this function."""
-    rows = db.execute(conn, "lifecycle/live_recipients.sql", params).fetchall()
-    db.execute(conn, "lifecycle/recipient_now_table.sql")
-    with conn.cursor() as cur, cur.copy(sql.load("lifecycle/recipient_now_copy.sql")) as copy:
+    (lifecycle/check/recipient_now_table.sql); the names and addresses never leave this function."""
+    rows = db.execute(conn, "lifecycle/check/live_recipients.sql", params).fetchall()
+    db.execute(conn, "lifecycle/check/recipient_now_table.sql")
+    with conn.cursor() as cur, cur.copy(sql.load("lifecycle/check/recipient_now_copy.sql")) as copy:
         for issuance_id, certification_id, email, first_name, last_name in rows:
             now = RecipientNow.of(secret, email, first_name, last_name)
             copy.write_row((issuance_id, certification_id, now.recipient_digest,
                             now.name_digest, now.problem))
-    db.execute(conn, "lifecycle/baseline_digests.sql", params)
+    db.execute(conn, "lifecycle/check/baseline_digests.sql", params)
 
 
 def _advance(conn: psycopg.Connection, run: RunInfo, params: dict[str, Any],
              options: CheckOptions) -> None:
     """A night of the check: findings advance, stale changes are cancelled, what has held
     for the grace is planned, and the run takes every open change for its gate."""
-    db.execute(conn, "lifecycle/baseline_entries.sql", params)
-    db.execute(conn, "lifecycle/advance_findings.sql", params)
-    db.execute(conn, "lifecycle/cancel_stale_corrections.sql", params)
-    db.execute(conn, "lifecycle/plan_revocations.sql", params)
+    db.execute(conn, "lifecycle/check/baseline_entries.sql", params)
+    db.execute(conn, "lifecycle/check/advance_findings.sql", params)
+    db.execute(conn, "lifecycle/check/cancel_stale_corrections.sql", params)
+    db.execute(conn, "lifecycle/check/plan_revocations.sql", params)
     if options.revoke_reviewed:
-        db.execute(conn, "lifecycle/plan_requested.sql", params | {
+        db.execute(conn, "lifecycle/check/plan_requested.sql", params | {
             "certification_ids": list(options.revoke_reviewed),
             "requested_by": options.triggered_by or "an operator"})
-    db.execute(conn, "lifecycle/plan_corrections.sql", params)
-    db.execute(conn, "lifecycle/take_open.sql", params)
+    db.execute(conn, "lifecycle/check/plan_corrections.sql", params)
+    db.execute(conn, "lifecycle/check/take_open.sql", params)
     log.info("a night of the badge check: findings advanced (run %s)", run.run_id)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# Whole tables, by the census's measure names (lifecycle/census.sql).
+# Whole tables, by the census's measure names (lifecycle/check/census.sql).
 TABLE_MEASURES = ("realtime_live", "realtime_deleted", "students", "enrollments", "programs",
                   "sites", "approved_assessments", "program_assessments")
 # Students CTIMS names no usable recipient for (a rise is a replica clearing fields).

@@ -69,7 +69,8 @@ def open_revocations(run_id: str, badging: str = db.BADGING_CONN_ID
     """(site, reason, badges, of them held by an earlier refusal) of the revocations the run
     decides."""
     with db.connect(badging) as conn:
-        return db.execute(conn, "lifecycle/run_revocations.sql", {"run_id": run_id}).fetchall()
+        return db.execute(conn, "lifecycle/revocation/run_revocations.sql",
+                          {"run_id": run_id}).fetchall()
 
 
 def revocation_check(context: dict[str, Any]) -> Check:
@@ -166,7 +167,8 @@ class RevocationRow:
 
     def claim(self) -> str | None:
         """Commit it in_flight for this attempt; the Credly badge id, or None if not ours."""
-        row = db.execute(self._conn, "lifecycle/claim_revocation.sql", self._params()).fetchone()
+        row = db.execute(self._conn, "lifecycle/revocation/claim_revocation.sql",
+                         self._params()).fetchone()
         if row is None:
             return None
         self.lease.attempt = row[0]
@@ -174,7 +176,7 @@ class RevocationRow:
 
     def held_by_other(self) -> bool:
         """Another holder has it in flight (a live run, or a dead one until its lease ends)."""
-        state = db.execute(self._conn, "lifecycle/revocation_state.sql",
+        state = db.execute(self._conn, "lifecycle/revocation/revocation_state.sql",
                            {"revocation_id": self.planned.revocation_id}).fetchone()
         return state is not None and state[0] == RevocationState.IN_FLIGHT
 
@@ -184,7 +186,7 @@ class RevocationRow:
         Raises:
             ClaimLost: the claim was taken over; its new holder finds the badge in Credly.
         """
-        if db.execute(self._conn, "lifecycle/record_new_badge.sql", self._params(
+        if db.execute(self._conn, "lifecycle/revocation/record_new_badge.sql", self._params(
                 replacement_badge_id=badge_id)).fetchone() is None:
             raise ClaimLost(f"{self.key}: the claim was taken over")
 
@@ -192,7 +194,7 @@ class RevocationRow:
         # Badge ids and Credly states only in the detail: no student data.
         detail = {"attempt": self.attempt, "replacement_badge_id": done.replacement_badge_id,
                   "credly_state": done.credly_state}
-        return db.execute(self._conn, "lifecycle/finish_revocation.sql", self._params(
+        return db.execute(self._conn, "lifecycle/revocation/finish_revocation.sql", self._params(
             revocation_state=str(done.state), event=str(done.event), error=error,
             replacement_badge_id=done.replacement_badge_id,
             entry_test_date=done.entry_test_date,
@@ -329,19 +331,20 @@ def revoke(run: RunInfo, client: CredlyClient, *, suppress_notification: bool,
         return {}
     conninfo = db.bounded_conninfo(badging, application_name="credly_badging.revoke")
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        checked = db.execute(conn, "lifecycle/blocked.sql", {"run_id": run.run_id}).fetchone()
+        checked = db.execute(conn, "lifecycle/revocation/blocked.sql",
+                             {"run_id": run.run_id}).fetchone()
         if checked is None or checked[0] or not checked[1]:
             log.warning("nothing changed: %s", checked[0] if checked and checked[0]
                         else "no nightly badge check in this run")
             return {}
-        decision = db.execute(conn, "approval/decision.sql",
+        decision = db.execute(conn, "gates/approval/decision.sql",
                               {"run_id": run.run_id, "gate": str(Gate.REVOCATION)}).fetchone()
         why = decision[0] if decision else "no gate decision"
         # What an operator held before runs only on this run's own approval (docs/gates.md).
         passes = why in GATE_PASSES
         approved = why == Event.APPROVED
         if not approved:
-            kept = db.execute(conn, "lifecycle/hold.sql", audit.run_params(run) | {
+            kept = db.execute(conn, "lifecycle/revocation/hold.sql", audit.run_params(run) | {
                 "detail": Jsonb({"gate": why}), "only_held": passes}).rowcount
             if kept or not passes:
                 log.warning("revocations held (%s): %d badges stay open; the next run asks "
@@ -349,7 +352,7 @@ def revoke(run: RunInfo, client: CredlyClient, *, suppress_notification: bool,
             if not passes:
                 return {"held": kept}
         planned = [Planned(*row) for row in db.execute(
-            conn, "lifecycle/open_revocations.sql",
+            conn, "lifecycle/revocation/open_revocations.sql",
             {"run_id": run.run_id, "include_held": approved}).fetchall()]
         executor = _executor(client, planned, suppress_notification, digest_secret, ctims)
         counts: Counter[str] = Counter()

@@ -132,7 +132,7 @@ def sync(run: RunInfo, client: CredlyClient, *, concurrency: int = 1,
 
     `concurrency`: list pages read at once (the task's pool slot: the `concurrency` param's
     calls in flight). Credly is read outside any transaction; what it said is written in one
-    statement (sync/apply.sql), so a failure while reading (5xx, 429, timeouts past the
+    statement (lifecycle/sync/apply.sql), so a failure while reading (5xx, 429, timeouts past the
     client's retries) writes nothing and the task's retry reads again.
 
     Returns:
@@ -145,12 +145,13 @@ def sync(run: RunInfo, client: CredlyClient, *, concurrency: int = 1,
     started = datetime.now(UTC)
     params = audit.run_params(run)
     with db.connect(badging) as conn:
-        db.execute(conn, "sync/fill_sites.sql")
-        result.pipeline_revoked = db.execute(conn, "sync/pipeline_revoked.sql", params).rowcount
-        live = dict(db.execute(conn, "sync/live_badges.sql").fetchall())
-        watermark = db.execute(conn, "sync/watermark.sql", params).fetchone()[0]
+        db.execute(conn, "lifecycle/sync/fill_sites.sql")
+        result.pipeline_revoked = db.execute(conn, "lifecycle/sync/pipeline_revoked.sql",
+                                             params).rowcount
+        live = dict(db.execute(conn, "lifecycle/sync/live_badges.sql").fetchall())
+        watermark = db.execute(conn, "lifecycle/sync/watermark.sql", params).fetchone()[0]
         result.live_before = len(live)
-        db.execute(conn, "sync/start.sql", params | {"started_at": started,
+        db.execute(conn, "lifecycle/sync/start.sql", params | {"started_at": started,
                                                       "live_before": len(live)})
     found = read_states(client, live, watermark, result, concurrency) if live else {}
     ids = sorted(found)
@@ -158,7 +159,7 @@ def sync(run: RunInfo, client: CredlyClient, *, concurrency: int = 1,
     changes = Counter(state for i, state in zip(ids, states, strict=True)
                       if state != (live[i] or CredlyState.PENDING))
     with db.connect(badging) as conn:
-        db.execute(conn, "sync/apply.sql", params | {
+        db.execute(conn, "lifecycle/sync/apply.sql", params | {
             "badge_ids": ids,
             "credly_states": states,
             "changed_at": [found[i].changed_at for i in ids],
@@ -166,7 +167,7 @@ def sync(run: RunInfo, client: CredlyClient, *, concurrency: int = 1,
         })
         result.changed = sum(changes.values())
         result.changes = dict(changes)
-        db.execute(conn, "sync/finish.sql", {
+        db.execute(conn, "lifecycle/sync/finish.sql", {
             "run_id": run.run_id, "changed": result.changed, "requests": result.requests,
             "counts": Jsonb(result.as_xcom())})
     gone = sum(n for state, n in changes.items() if state in GONE_CREDLY_STATES)

@@ -138,7 +138,7 @@ def record_failure(context: dict[str, Any]) -> None:
         from badging.core import db
 
         with db.connect(db.BADGING_CONN_ID) as conn:
-            db.execute(conn, "notify/record_task_failure.sql", {
+            db.execute(conn, "notify/alerts/record_task_failure.sql", {
                 "run_id": context["run_id"], "task_id": ti.task_id,
                 "map_index": ti.map_index if ti.map_index is not None else -1,
                 "try_number": ti.try_number or 1,
@@ -161,7 +161,7 @@ def alert_red_run(context: dict[str, Any], *, smtp_conn_id: str = SMTP_CONN_ID) 
     dag_run = context["dag_run"]
     since = dag_run.start_date or datetime.min.replace(tzinfo=AGENCY_TZ)
     with db.connect(db.BADGING_CONN_ID) as conn:
-        failures = db.execute(conn, "notify/run_failures.sql", {
+        failures = db.execute(conn, "notify/alerts/run_failures.sql", {
             "run_id": run.run_id, "since": since, "except_task": ALERTING_TASK}).fetchall()
     view = red_run_view(day=run.day.isoformat(), run_id=run.run_id,
                         failures=[tuple(f) for f in failures], base=base_url(),

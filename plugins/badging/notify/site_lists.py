@@ -95,7 +95,7 @@ def write_lists(conn: psycopg.Connection, run: RunInfo, base: str, counts: ListC
     entries = entries_to_fix(correction.collect(conn, run))
     counts.sites_with_entries = len(entries)
     contacts = {code: (email, enabled) for code, email, enabled in db.execute(
-        conn, "notify/site_contacts.sql", {"site_codes": list(entries)})}
+        conn, "notify/site_lists/site_contacts.sql", {"site_codes": list(entries)})}
     for site_code, groups in entries.items():
         email, enabled = contacts.get(site_code, (None, True))
         if not enabled:
@@ -105,7 +105,7 @@ def write_lists(conn: psycopg.Connection, run: RunInfo, base: str, counts: ListC
             counts.no_contact += 1
             continue
         subject, body = render_list(site_code, run.day, groups, base)
-        inserted = db.execute(conn, "notify/insert_list.sql", {
+        inserted = db.execute(conn, "notify/site_lists/insert_list.sql", {
             "site_code": site_code, "day": run.day, "run_id": run.run_id, "recipient": email,
             "certification_ids": sorted(i for g in groups for i in g.ids),
             "subject": subject, "body": body}).fetchone()
@@ -141,14 +141,14 @@ def deliver(conn: psycopg.Connection, holder: str, counts: ListCounts,
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
     limit = {"max_attempts": SITE_LIST_MAX_ATTEMPTS}
-    due = [list_id for (list_id,) in db.execute(conn, "notify/due_lists.sql", limit)]
+    due = [list_id for (list_id,) in db.execute(conn, "notify/site_lists/due_lists.sql", limit)]
     conn.commit()
     if due:
         hook = SmtpHook(smtp_conn_id)
         try:
             hook.get_conn()
         except _delivery_errors() as error:
-            db.execute(conn, "notify/fail_unsent.sql",
+            db.execute(conn, "notify/site_lists/fail_unsent.sql",
                        {"site_list_ids": due, "error": error_name(error)})
             conn.commit()
             counts.failed += len(due)
@@ -159,13 +159,13 @@ def deliver(conn: psycopg.Connection, holder: str, counts: ListCounts,
                 for list_id in due:
                     _send_one(conn, hook, list_id, holder, counts)
     counts.unknown, counts.given_up = db.execute(
-        conn, "notify/unsettled.sql", {"holder": holder, **limit}).fetchone()
+        conn, "notify/site_lists/unsettled.sql", {"holder": holder, **limit}).fetchone()
     conn.commit()
 
 
 def _send_one(conn: psycopg.Connection, hook, list_id: int, holder: str,
               counts: ListCounts) -> None:
-    claimed = db.execute(conn, "notify/claim_list.sql", {
+    claimed = db.execute(conn, "notify/site_lists/claim_list.sql", {
         "site_list_id": list_id, "holder": holder,
         "max_attempts": SITE_LIST_MAX_ATTEMPTS}).fetchone()
     # Committed before the call, and no transaction stays open during it.
@@ -180,7 +180,7 @@ def _send_one(conn: psycopg.Connection, hook, list_id: int, holder: str,
         error = error_name(caught)
         log.warning("list for site %s not delivered (%s): the next run retries it",
                     site_code, error)
-    db.execute(conn, "notify/finish_list.sql", {
+    db.execute(conn, "notify/site_lists/finish_list.sql", {
         "site_list_id": list_id, "holder": holder, "error": error,
         "delivery": Delivery.FAILED if error else Delivery.SENT})
     conn.commit()

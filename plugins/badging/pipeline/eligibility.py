@@ -17,8 +17,8 @@ def decide(run: RunInfo, *, program_launch: date = PROGRAM_LAUNCH,
     """Apply the rules; audit each ineligible row. Returns counts: "eligible" and per reason."""
     params = {"run_id": run.run_id, "program_launch": program_launch}
     with db.connect(badging) as conn:
-        db.execute(conn, "eligibility/decide.sql", params)
+        db.execute(conn, "pipeline/eligibility/decide.sql", params)
         audit.record_decisions(conn, run, [Event.INELIGIBLE])
-        counts = dict(db.execute(conn, "eligibility/counts.sql", params).fetchall())
+        counts = dict(db.execute(conn, "pipeline/eligibility/counts.sql", params).fetchall())
     log.info("eligibility: %s", counts or "no validated rows")
     return counts

@@ -29,9 +29,9 @@ def extract(run: RunInfo, *, ctims: str = db.CTIMS_CONN_ID,
     with db.connect(ctims, read_only=True, client_encoding=db.RAW_BYTES) as source, \
             db.connect(badging) as target:
         contacts = [{"site_code": _utf8(code), "contact_email": _utf8(email)}
-                    for code, email in db.execute(source, "extract/site_contacts.sql")]
+                    for code, email in db.execute(source, "pipeline/extract/site_contacts.sql")]
         with target.cursor() as cur:
-            cur.executemany(sql.load("extract/upsert_site_contact.sql"),
+            cur.executemany(sql.load("pipeline/extract/upsert_site_contact.sql"),
                             [c for c in contacts if c["site_code"]])
     log.info("staged %d Real-Time rows changed in [%s, %s)", staged,
              run.window_start.isoformat(), run.window_end.isoformat())
@@ -63,17 +63,17 @@ def stage_rows(staged_run_id: str, window_start: datetime, window_end: datetime,
     params = {"run_id": staged_run_id, "window_start": window_start, "window_end": window_end}
     with db.connect(ctims, read_only=True, client_encoding=db.RAW_BYTES) as source, \
             db.connect(badging) as target:
-        db.execute(target, "extract/clear_run.sql", params)
+        db.execute(target, "pipeline/extract/clear_run.sql", params)
         lines = Utf8Lines()
         # COPY (query) cannot take server-side parameters; a ClientCursor binds them
         # client-side with libpq's quoting.
         with psycopg.ClientCursor(source) as out_cur, target.cursor() as in_cur, \
-                out_cur.copy(sql.load("extract/realtime_rows.sql"), params) as rows_out, \
-                in_cur.copy(sql.load("extract/stage_copy.sql")) as rows_in:
+                out_cur.copy(sql.load("pipeline/extract/realtime_rows.sql"), params) as rows_out, \
+                in_cur.copy(sql.load("pipeline/extract/stage_copy.sql")) as rows_in:
             for chunk in lines.flagged(rows_out):
                 rows_in.write(chunk)
-        db.execute(target, "staging/analyze.sql")
-        staged = db.execute(target, "extract/count_staged.sql", params).fetchone()[0]
+        db.execute(target, "core/staging/analyze.sql")
+        staged = db.execute(target, "pipeline/extract/count_staged.sql", params).fetchone()[0]
     if lines.invalid:
         # A count only: the rows' text is exactly what must not reach a log.
         log.warning("%d staged rows hold text that is not valid UTF-8 in CTIMS; validate "
@@ -168,6 +168,6 @@ def names(*, sites: Iterable[str] = (), programs: Iterable[str] = (),
     params = {"sites": sorted(set(sites)), "programs": sorted(set(programs)),
               "assessments": sorted(set(assessments))}
     with db.connect(ctims, read_only=True) as source:
-        for kind, code, name in db.execute(source, "extract/names.sql", params):
+        for kind, code, name in db.execute(source, "pipeline/extract/names.sql", params):
             by_kind[kind][code] = name
     return found

@@ -140,7 +140,7 @@ class BatchIssuer:
         """The batch's open badges whose certification CTIMS still has (live, not deleted)
         and whose student it names a usable recipient for; the others fail, saying why."""
         with psycopg.connect(self._conninfo) as conn:
-            rows = db.execute(conn, "issue/batch_rows.sql",
+            rows = db.execute(conn, "pipeline/issue/batch_rows.sql",
                               {"run_id": self._run.run_id, "batch_no": batch_no}).fetchall()
             found = recipients((row[0] for row in rows), ctims=self._ctims)
             unusable: dict[str, list[tuple]] = {}
@@ -151,7 +151,7 @@ class BatchIssuer:
                 if why:
                     unusable.setdefault(why, []).append(row)
             for why, failing in unusable.items():
-                db.execute(conn, "ledger/fail_gone.sql", audit.run_params(self._run) | {
+                db.execute(conn, "pipeline/issue/fail_gone.sql", audit.run_params(self._run) | {
                     "issuance_ids": [row[1] for row in failing], "error": why,
                     "swept_ids": [row[1] for row in failing if row[4]]})
                 log.warning("%d badges of the batch failed, not issued: %s", len(failing), why)

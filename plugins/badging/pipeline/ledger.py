@@ -66,7 +66,7 @@ class LedgerRow:
 
     def claim(self) -> Claim | None:
         """Commit the row in_flight for this attempt, or None if it is not ours to take."""
-        row = db.execute(self._conn, "ledger/claim.sql",
+        row = db.execute(self._conn, "pipeline/issue/claim.sql",
                          self._params(event=str(Event.ISSUE_ATTEMPT))).fetchone()
         if row is None:
             return None
@@ -79,7 +79,7 @@ class LedgerRow:
 
     def snapshot(self) -> Snapshot:
         state, issued_run_id, holder, lease_expired = db.execute(
-            self._conn, "ledger/current.sql", self._params()).fetchone()
+            self._conn, "pipeline/issue/current.sql", self._params()).fetchone()
         held_by_other = (state == State.IN_FLIGHT and holder != self._run.holder
                          and not lease_expired)
         return Snapshot(State(state), issued_run_id, held_by_other)
@@ -89,7 +89,7 @@ class LedgerRow:
                 digests: tuple[str, str] | None = None, entry_test_date: date | None = None,
                 **detail: Any) -> bool:
         recipient_digest, name_digest = digests or (None, None)
-        finished = db.execute(self._conn, "ledger/finish_attempt.sql", self._params(
+        finished = db.execute(self._conn, "pipeline/issue/finish_attempt.sql", self._params(
             state=str(state), event=str(event), credly_badge_id=credly_badge_id, error=error,
             lookup_first=lookup_first, recipient_digest=recipient_digest,
             name_digest=name_digest, entry_test_date=entry_test_date,
@@ -110,7 +110,7 @@ class LedgerRow:
 
         `maybe_applied`: the attempt may have reached Credly, so a later try looks first.
         `digests`: whom the refused request named; a later check reopens the row when CTIMS
-        names someone else (lifecycle/reopen_failed.sql), and only then.
+        names someone else (lifecycle/check/reopen_failed.sql), and only then.
         """
         self._finish(State.FAILED, Event.FAILED, error=error, lookup_first=maybe_applied,
                      digests=digests)
@@ -133,6 +133,6 @@ class LedgerRow:
             event, reason, detail = Event.FAILED, Reason.FAILED_IN_OTHER_RUN, {}
         else:
             return
-        db.execute(self._conn, "ledger/record_settled.sql", self._params(
+        db.execute(self._conn, "pipeline/issue/record_settled.sql", self._params(
             event=str(event), reason=str(reason), detail=Jsonb(detail),
             terminal_events=[str(e) for e in TERMINAL_EVENTS]))

@@ -63,12 +63,12 @@ def batch_size_for(planned: int, preferred: int, slots: int = 1,
 def _insert_pending(conn: psycopg.Connection, params: dict[str, Any], secret: str) -> None:
     """Insert the run's new badges as pending, their earner ids computed here (the secret
     never reaches the database: Postgres logs slow statements with their parameters)."""
-    students = [row[0] for row in db.execute(conn, "plan/new_badge_students.sql", params)]
-    db.execute(conn, "plan/earner_ids_table.sql")
-    with conn.cursor() as cur, cur.copy(sql.load("plan/earner_ids_copy.sql")) as copy:
+    students = [row[0] for row in db.execute(conn, "pipeline/plan/new_badge_students.sql", params)]
+    db.execute(conn, "pipeline/plan/earner_ids_table.sql")
+    with conn.cursor() as cur, cur.copy(sql.load("pipeline/plan/earner_ids_copy.sql")) as copy:
         for student_id in students:
             copy.write_row((student_id, earner_id(secret, student_id)))
-    db.execute(conn, "plan/insert_pending.sql", params)
+    db.execute(conn, "pipeline/plan/insert_pending.sql", params)
 
 
 def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, pool_slots: int = 1,
@@ -90,25 +90,25 @@ def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, pool_slots: in
     params: dict[str, Any] = {"run_id": run.run_id, "issuing_run": run.issuing_run,
                               "dry_run": run.dry_run, "retry_failed": retry_failed}
     with db.connect(badging) as conn:
-        db.execute(conn, "plan/reset.sql", params)
+        db.execute(conn, "pipeline/plan/reset.sql", params)
         if not run.dry_run:
             _insert_pending(conn, params, earner_id_secret)
-            db.execute(conn, "plan/reopen_failed.sql", params)
-            db.execute(conn, "plan/reopen_revoked.sql",
+            db.execute(conn, "pipeline/plan/reopen_failed.sql", params)
+            db.execute(conn, "pipeline/plan/reopen_revoked.sql",
                        audit.run_params(run) | params | {"staged_run_id": run.run_id})
-        db.execute(conn, "plan/classify.sql", params)
-        db.execute(conn, "plan/clear_batches.sql", params)
-        db.execute(conn, "plan/take_open_rows.sql", params)
+        db.execute(conn, "pipeline/plan/classify.sql", params)
+        db.execute(conn, "pipeline/plan/clear_batches.sql", params)
+        db.execute(conn, "pipeline/plan/take_open_rows.sql", params)
     # Committed: an adoption reads Credly for a while, and holds no ledger row meanwhile.
     if adopt is not None and not run.dry_run:
         adopt(run)
     with db.connect(badging) as conn:
-        taken = db.execute(conn, "plan/count_planned.sql", params).fetchone()[0]
+        taken = db.execute(conn, "pipeline/plan/count_planned.sql", params).fetchone()[0]
         params["batch_size"] = batch_size_for(taken, batch_size, pool_slots)
-        db.execute(conn, "plan/assign_batches.sql", params)
+        db.execute(conn, "pipeline/plan/assign_batches.sql", params)
         audit.record_decisions(conn, run, _PLAN_EVENTS)
-        sizes = db.execute(conn, "plan/batches.sql", params).fetchall()
-        decisions = dict(db.execute(conn, "plan/decision_counts.sql", params).fetchall())
+        sizes = db.execute(conn, "pipeline/plan/batches.sql", params).fetchall()
+        decisions = dict(db.execute(conn, "pipeline/plan/decision_counts.sql", params).fetchall())
     batches = [Batch(batch_no=no, size=size, of=len(sizes)) for no, size in sizes]
     log.info("plan: %d badges to issue in %d batches (%d planned by this run, the rest open "
              "from earlier runs); decisions %s", taken, len(batches),
@@ -119,7 +119,7 @@ def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, pool_slots: in
 def batch_templates(run: RunInfo, badging: str = db.BADGING_CONN_ID) -> list[str]:
     """The Credly template ids the run's batches will issue."""
     with db.connect(badging) as conn:
-        return [row[0] for row in db.execute(conn, "plan/batch_templates.sql",
+        return [row[0] for row in db.execute(conn, "pipeline/plan/batch_templates.sql",
                                              {"run_id": run.run_id})]
 
 

@@ -22,7 +22,7 @@ STAGING_RETENTION_DAYS = 14
 # A badge still open this many days after it was planned turns every run red: each run
 # sweeps open badges, so one that old is stuck (a refused template, a held claim).
 STALE_OPEN_DAYS = 3
-# run_summary.revocations' counts (report/revocations.sql) -> RunSummary's fields.
+# run_summary.revocations' counts (pipeline/report/revocations.sql) -> RunSummary's fields.
 REVOCATION_COUNTS = {"unjustified": "unjustified", "revoked": "revoked",
                      "held": "revocations_held", "failed": "revocations_failed",
                      "would_revoke": "would_revoke", "reissued": "reissued"}
@@ -59,7 +59,7 @@ class RunSummary:
     data_docs_location: str | None = None
     # The one-line reason validation failed the run (threshold or table-level check).
     dq_reason: str | None = None
-    # A badge's life after issuance (report/revocations.sql; docs/lifecycle.md): issued
+    # A badge's life after issuance (pipeline/report/revocations.sql; docs/lifecycle.md): issued
     # badges the run's check found unjustified, and the revocations the run decided.
     unjustified: int = 0
     revoked: int = 0
@@ -69,7 +69,7 @@ class RunSummary:
     reissued: int = 0
     # Why the run's check let no badge change (the source guard tripped), or None.
     revocations_blocked: str | None = None
-    # The ledger's badges as Credly has them (report/acceptance_totals.sql,
+    # The ledger's badges as Credly has them (pipeline/report/acceptance_totals.sql,
     # docs/credly-sync.md): synced, accepted, pending, rejected, acceptance_rate,
     # median_days_to_accept, unaccepted (after UNACCEPTED_AFTER_DAYS), changed_in_credly.
     acceptance: dict[str, float | int | None] = field(default_factory=dict)
@@ -161,38 +161,40 @@ def summarise(run: RunInfo, *, max_failed_share: float,
     summary = RunSummary()
     with db.connect(badging) as conn:
         summary.staged, summary.planned, summary.still_pending, summary.stale_open = db.execute(
-            conn, "report/run_counts.sql", params).fetchone()
-        for event, reason, count in db.execute(conn, "report/terminal_counts.sql", params):
+            conn, "pipeline/report/run_counts.sql", params).fetchone()
+        for event, reason, count in db.execute(conn, "pipeline/report/terminal_counts.sql", params):
             if event == Event.INELIGIBLE:
                 summary.ineligible += count
                 summary.ineligible_by_reason[reason] = count
             else:
                 setattr(summary, event, getattr(summary, event) + count)
         summary.swept_issued, summary.swept_failed = db.execute(
-            conn, "report/swept_counts.sql", params).fetchone()
+            conn, "pipeline/report/swept_counts.sql", params).fetchone()
         if summary.staged:
             summary.dq_failed_share = summary.quarantined / summary.staged
-        reasons = [row[3] for row in db.execute(conn, "report/dq_results.sql", params) if row[3]]
+        reasons = [row[3] for row in db.execute(conn, "pipeline/report/dq_results.sql", params)
+                   if row[3]]
         summary.dq_reason = "; ".join(reasons) or None
         summary.dq_success = summary.dq_failed_share <= max_failed_share and not reasons
-        revocations, _badges = db.execute(conn, "report/revocations.sql", params).fetchone()
+        revocations, _badges = db.execute(conn, "pipeline/report/revocations.sql",
+                                          params).fetchone()
         for key, name in REVOCATION_COUNTS.items():
             setattr(summary, name, revocations[key])
         summary.revocations_blocked = revocations["blocked"]
-        summary.acceptance = db.execute(conn, "report/acceptance_totals.sql",
+        summary.acceptance = db.execute(conn, "pipeline/report/acceptance_totals.sql",
                                         {"days": UNACCEPTED_AFTER_DAYS}).fetchone()[0]
-        db.execute(conn, "report/upsert_summary.sql", {
+        db.execute(conn, "pipeline/report/upsert_summary.sql", {
             **{k: v for k, v in asdict(summary).items() if k != "ineligible_by_reason"},
             "ineligible_by_reason": Jsonb(summary.ineligible_by_reason),
             "revocations": Jsonb(revocations),
             "run_id": run.run_id, "logical_date": run.day, "window_start": run.window_start,
             "window_end": run.window_end, "dry_run": run.dry_run,
         })
-        db.execute(conn, "report/set_acceptance.sql",
+        db.execute(conn, "pipeline/report/set_acceptance.sql",
                    {"run_id": run.run_id, "acceptance": Jsonb(summary.acceptance)})
         # The gates' decisions (who let the day through, when): badging/gates/approval.py.
-        db.execute(conn, "approval/summary_approvals.sql", {"run_id": run.run_id})
-        gates = [_gate_line(*row) for row in db.execute(conn, "approval/run_approvals.sql",
+        db.execute(conn, "gates/approval/summary_approvals.sql", {"run_id": run.run_id})
+        gates = [_gate_line(*row) for row in db.execute(conn, "gates/approval/run_approvals.sql",
                                                          {"run_id": run.run_id})]
         # The summary is kept even if writing a report fails below.
         conn.commit()
@@ -208,7 +210,7 @@ def summarise(run: RunInfo, *, max_failed_share: float,
             # Staging holds recipient details: its purge must not depend on a report
             # folder being writable, so it runs, in its own transaction, either way.
             conn.rollback()
-            db.execute(conn, "report/purge_staging.sql",
+            db.execute(conn, "pipeline/report/purge_staging.sql",
                        {"retention_days": STAGING_RETENTION_DAYS})
             conn.commit()
     log.info("run summary for %s%s:\n%s\n%scorrection report: %s\ndata docs: %s", run.day,
@@ -230,7 +232,7 @@ def _write_reports(conn, run: RunInfo, summary: RunSummary, location: ReportLoca
     summary.data_docs_location = docs.index
     summary.report_location = correction.write(conn, run, location,
                                                       docs_pages=docs.run_pages, ctims=ctims)
-    db.execute(conn, "report/set_dq_outcome.sql", {
+    db.execute(conn, "pipeline/report/set_dq_outcome.sql", {
         "run_id": run.run_id, "dq_success": summary.dq_success,
         "dq_reason": summary.dq_reason, "report_location": summary.report_location,
         "data_docs_location": summary.data_docs_location})

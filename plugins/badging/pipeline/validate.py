@@ -140,7 +140,7 @@ def staged_frame(records: list[tuple], columns: list[str]):
     """The DataFrame the suites check, with the dtypes the table suite expects.
 
     Args:
-        records: rows as validate/staged_rows.sql returns them.
+        records: rows as pipeline/validate/staged_rows.sql returns them.
         columns: their column names.
 
     Returns:
@@ -306,10 +306,10 @@ def validate(run: RunInfo, *, max_failed_share: float, validation_prefix: str,
     """
     params = {"run_id": run.run_id}
     with db.connect(badging) as conn:
-        cursor = db.execute(conn, "validate/staged_rows.sql",
+        cursor = db.execute(conn, "pipeline/validate/staged_rows.sql",
                             params | {"agency_timezone": AGENCY_TIMEZONE})
         frame = staged_frame(cursor.fetchall(), [c.name for c in cursor.description])
-        runs, average = db.execute(conn, "validate/row_count_history.sql",
+        runs, average = db.execute(conn, "pipeline/validate/row_count_history.sql",
                                    {"day": run.day, "days": BAND_DAYS}).fetchone()
         band = RowCountBand(runs=runs, average=average)
         outcomes = run_suites(frame, {name: load_suite(name) for name in SUITES},
@@ -364,22 +364,22 @@ def _record(conn, run: RunInfo, outcomes: dict[str, SuiteOutcome],
     """Write quarantine, row warnings and scrubbed results; audit the quarantined rows."""
     params = {"run_id": run.run_id}
     broken = outcomes[ROW_SUITE].by_row
-    db.execute(conn, "validate/clear_quarantine.sql", params)
-    db.execute(conn, "validate/clear_warnings.sql", params)
-    db.execute(conn, "validate/clear_results.sql", params)
+    db.execute(conn, "pipeline/validate/clear_quarantine.sql", params)
+    db.execute(conn, "pipeline/validate/clear_warnings.sql", params)
+    db.execute(conn, "pipeline/validate/clear_results.sql", params)
     with conn.cursor() as cur:
-        cur.executemany(sql.load("validate/quarantine_row.sql"), [
+        cur.executemany(sql.load("pipeline/validate/quarantine_row.sql"), [
             {"run_id": run.run_id, "certification_id": row_id, "expectations": checks}
             for row_id, checks in broken.items()
         ])
-        cur.executemany(sql.load("validate/warning_row.sql"), [
+        cur.executemany(sql.load("pipeline/validate/warning_row.sql"), [
             {"run_id": run.run_id, "certification_id": row_id, "checks": checks}
             for row_id, checks in outcomes[WARNING_SUITE].by_row.items()
         ])
-        cur.executemany(sql.load("validate/store_result.sql"), [
+        cur.executemany(sql.load("pipeline/validate/store_result.sql"), [
             {"run_id": run.run_id, "suite": name, "severity": o.severity,
              "success": o.success, "result": Jsonb(o.scrubbed), "reason": reasons.get(name)}
             for name, o in outcomes.items()
         ])
-    db.execute(conn, "validate/mark_quarantined.sql", params)
+    db.execute(conn, "pipeline/validate/mark_quarantined.sql", params)
     audit.record_decisions(conn, run, [Event.QUARANTINED])

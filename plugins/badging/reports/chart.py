@@ -76,7 +76,7 @@ def geometry(history: list[dict[str, Any]], *, width: int = 1120,
     without history.
 
     Args:
-        history: report/history.sql rows, oldest first (without "revoked": none).
+        history: reports/correction/history.sql rows, oldest first (without "revoked": none).
     """
     if not history:
         return None

@@ -108,7 +108,7 @@ REASON_ACTIONS = {
                              "if the day is released.",
 }
 ACTIONS: dict[str, str] = {**CHECK_ACTIONS, **REASON_ACTIONS}
-# The revocations a site is shown (report/revocations.sql outcomes), in this order.
+# The revocations a site is shown (pipeline/report/revocations.sql outcomes), in this order.
 REVOCATION_STATES = {"revoked": "revoked", "held": "held for approval",
                      "would_revoke": "would be revoked (not a nightly run)",
                      "needs_review": "kept, for CareerTech to review (only a reference "
@@ -145,7 +145,7 @@ class SiteSection:
     groups: dict[GroupKey, list[int]] = field(default_factory=lambda: defaultdict(list))
     warnings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     revocations: list[tuple[int, str, str]] = field(default_factory=list)
-    # After issuance (report/acceptance.sql, unaccepted.sql, changed_in_credly.sql;
+    # After issuance (reports/correction/acceptance.sql, unaccepted.sql, changed_in_credly.sql;
     # docs/credly-sync.md): acceptance per program and assessment, the badges unaccepted
     # after UNACCEPTED_AFTER_DAYS (certification id, assessment, days), and the badges
     # revoked or deleted in Credly by someone else (certification id, assessment, state).
@@ -153,7 +153,8 @@ class SiteSection:
     unaccepted: list[tuple[int, str, int]] = field(default_factory=list)
     changed_in_credly: list[tuple[int, str, str]] = field(default_factory=list)
     # Badges Credly holds at the student's address that adoption left for a person
-    # (report/not_adopted.sql; docs/history-load.md): (certification id, assessment, reason).
+    # (reports/correction/not_adopted.sql; docs/history-load.md): (certification id,
+    # assessment, reason).
     not_adopted: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
@@ -205,28 +206,30 @@ def collect(conn: psycopg.Connection, run: RunInfo) -> CorrectionData:
         return sites.setdefault(site, SiteSection(site))
 
     for cert_id, event, reason, site_code, assessment, program, checks in db.execute(
-            conn, "report/correction_rows.sql", params):
+            conn, "reports/correction/correction_rows.sql", params):
         key = ", ".join(sorted(checks or [])) if event == Event.QUARANTINED else reason or ""
         section(site_code).groups[(event, key, assessment, program)].append(cert_id)
-    for cert_id, site_code, checks in db.execute(conn, "report/row_warnings.sql", params):
+    for cert_id, site_code, checks in db.execute(conn, "reports/correction/row_warnings.sql",
+                                                 params):
         for check in checks:
             section(site_code).warnings[check].append(cert_id)
-    _counts, revocations = db.execute(conn, "report/revocations.sql", params).fetchone()
+    _counts, revocations = db.execute(conn, "pipeline/report/revocations.sql", params).fetchone()
     for cert_id, site_code, reason, state in revocations:
         if state in REVOCATION_STATES:
             section(site_code).revocations.append((cert_id, reason, state))
     collect_acceptance(conn, section)
     for site_code, cert_id, assessment, reason in db.execute(
-            conn, "report/not_adopted.sql", params):
+            conn, "reports/correction/not_adopted.sql", params):
         section(site_code).not_adopted.append((cert_id, assessment, reason))
     problems = []
     for suite, _severity, success, reason, result in db.execute(
-            conn, "report/dq_results.sql", params):
+            conn, "pipeline/report/dq_results.sql", params):
         if reason:
             problems.append(reason)
         if not success:
             problems += [f"{suite}: {check}" for check in _table_level_failures(result)]
-    cursor = db.execute(conn, "report/history.sql", {"day": run.day, "runs": HISTORY_RUNS})
+    cursor = db.execute(conn, "reports/correction/history.sql",
+                        {"day": run.day, "runs": HISTORY_RUNS})
     names = [c.name for c in cursor.description]
     history = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     return CorrectionData(run, dict(sorted(sites.items())), problems, history)
@@ -236,14 +239,15 @@ def collect_acceptance(conn: psycopg.Connection, section) -> None:
     """Each site's acceptance, unaccepted badges and badges changed in Credly by someone
     else, into `section(site_code)` (docs/credly-sync.md)."""
     for site, program, assessment, *counts, rate, median in db.execute(
-            conn, "report/acceptance.sql"):
+            conn, "reports/correction/acceptance.sql"):
         section(site).acceptance.append(AcceptanceRow(
             program, assessment, *counts, None if rate is None else float(rate),
             None if median is None else round(float(median), 1)))
     for site, cert_id, assessment, days in db.execute(
-            conn, "report/unaccepted.sql", {"days": UNACCEPTED_AFTER_DAYS}):
+            conn, "reports/correction/unaccepted.sql", {"days": UNACCEPTED_AFTER_DAYS}):
         section(site).unaccepted.append((cert_id, assessment, days))
-    for site, cert_id, assessment, state in db.execute(conn, "report/changed_in_credly.sql"):
+    for site, cert_id, assessment, state in db.execute(
+            conn, "reports/correction/changed_in_credly.sql"):
         section(site).changed_in_credly.append((cert_id, assessment, state))
 
 

@@ -66,7 +66,8 @@ def publish(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
         ValidationResultIdentifier,
     )
 
-    stored = db.execute(conn, "report/recent_dq_results.sql", {"runs": keep_runs}).fetchall()
+    stored = db.execute(conn, "reports/data_docs/recent_dq_results.sql",
+                        {"runs": keep_runs}).fetchall()
     suites = sorted({suite for _, suite, _ in stored})
     for suite_name in suites:
         context.suites.add(gx.ExpectationSuite(**load_suite(suite_name)))
@@ -95,7 +96,7 @@ def publish(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
                 folder.resolve())
             pages[suite_name] = f"{SITE_FOLDER}/{page.as_posix()}"
     for suite_name, page in pages.items():
-        db.execute(conn, "report/set_docs_page.sql",
+        db.execute(conn, "reports/data_docs/set_docs_page.sql",
                    {"run_id": run_id, "suite": suite_name, "docs_page": page})
     conn.commit()
     index = location.url(INDEX)
@@ -107,7 +108,8 @@ def publish(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
 def run_pages(conn: psycopg.Connection, location: ReportLocation, run_id: str) -> DocsSite:
     """The run's Data Docs, written by `validate`; written here if they are missing (the
     report folder failed during validate, or results came from an older release)."""
-    found = dict(db.execute(conn, "report/docs_pages.sql", {"run_id": run_id}).fetchall())
+    found = dict(db.execute(conn, "reports/data_docs/docs_pages.sql",
+                            {"run_id": run_id}).fetchall())
     if not found:
         # Nothing validated in this run (it stopped before validate): the site as it is.
         return DocsSite(location.url(INDEX), {})

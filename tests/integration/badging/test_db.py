@@ -106,7 +106,7 @@ def test_a_server_that_never_answers_fails_the_connect_within_its_timeout():
 
 def test_a_migrator_waits_for_another_migrator_whatever_the_lock_timeout(clean_stack):
     # A database whose default lock_timeout is short (a DBA's setting, or the pipeline's own
-    # bound): the advisory lock wait of migrations/lock.sql must not end with it.
+    # bound): the advisory lock wait of core/migrations/lock.sql must not end with it.
     clean_stack.postgres.ensure_database("migrations_lock_wait")
     dsn = clean_stack.dsn("migrations_lock_wait")
     with psycopg.connect(dsn, autocommit=True) as conn:

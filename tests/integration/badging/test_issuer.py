@@ -349,7 +349,7 @@ def test_the_earner_id_secret_never_reaches_the_database_server(clean_stack, pla
     # `planned` puts the assessment's template in place; this test stages its own row.
     """Postgres logs statements with their parameters (slow ones, or all of them when an
     administrator asks): the keyed hash is computed where the secret lives. Before: the
-    secret was a bound parameter of plan/insert_pending.sql."""
+    secret was a bound parameter of pipeline/plan/insert_pending.sql."""
     secret = f"secret-{uuid.uuid4().hex}"
     log_file = clean_stack.postgres.data_dir / "server.log"
     logged_before = log_file.stat().st_size

@@ -24,7 +24,7 @@ def test_a_fresh_database_gets_every_migration_then_none(stack):
 
 def test_an_edited_migration_is_refused(stack, tmp_path, monkeypatch):
     shutil.copytree(sql.include_dir(), tmp_path / "include")
-    first = tmp_path / "include" / "sql" / "migrations" / "badging" / "001_ledger.sql"
+    first = tmp_path / "include" / "sql" / "core" / "migrations" / "badging" / "001_ledger.sql"
     first.write_text(first.read_text() + "\n-- edited after release\n")
     monkeypatch.setenv("BADGING_INCLUDE_DIR", str(tmp_path / "include"))
     sql.load.cache_clear()
@@ -49,7 +49,7 @@ def test_a_comment_correction_keeps_an_earlier_checksum_valid(stack, tmp_path, m
         assert migrations.apply(dsn, "badging") == []
     # A changed statement is not a comment correction: refused, earlier checksum or not.
     shutil.copytree(sql.include_dir(), tmp_path / "include")
-    first = tmp_path / "include" / "sql" / "migrations" / "badging" / "001_ledger.sql"
+    first = tmp_path / "include" / "sql" / "core" / "migrations" / "badging" / "001_ledger.sql"
     first.write_text(first.read_text().replace("DEFAULT 0", "DEFAULT 1", 1))
     monkeypatch.setenv("BADGING_INCLUDE_DIR", str(tmp_path / "include"))
     sql.load.cache_clear()

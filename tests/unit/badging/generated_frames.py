@@ -12,12 +12,12 @@ COLUMNS = ["certification_id", "student_id", "email", "first_name", "last_name",
 
 
 def _trim(text: str | None) -> str | None:
-    # Postgres btrim() strips spaces only, as extract/realtime_rows.sql does.
+    # Postgres btrim() strips spaces only, as pipeline/extract/realtime_rows.sql does.
     return None if text is None else text.strip(" ")
 
 
 def staged_records(dataset: Dataset) -> list[tuple]:
-    """One record per Real-Time row, as validate/staged_rows.sql would return it."""
+    """One record per Real-Time row, as pipeline/validate/staged_rows.sql would return it."""
     students = {s.student_id: s for s in dataset.students}
     approvals = {a.assessment_code: a for a in dataset.approved_assessments}
     records = []

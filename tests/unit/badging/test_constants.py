@@ -85,13 +85,15 @@ def _written(column: str) -> set[str]:
 
 def test_the_parser_sees_the_statements_that_write_the_vocabulary():
     # A guard on the regexes: these files must yield literals, or the checks below are empty.
-    for name in ("eligibility/decide.sql", "plan/classify.sql", "plan/reset.sql",
-                 "validate/mark_quarantined.sql", "ledger/claim.sql",
-                 "ledger/finish_attempt.sql", "plan/reopen_failed.sql",
-                 "report/run_counts.sql", "migrations/badging/001_ledger.sql",
-                 "lifecycle/finish_revocation.sql", "lifecycle/justification.sql",
-                 "sync/apply.sql", "sync/live_badges.sql", "lifecycle/observe.sql",
-                 "lifecycle/plan_revocations.sql", "plan/not_adopted.sql"):
+    for name in ("pipeline/eligibility/decide.sql", "pipeline/plan/classify.sql",
+                 "pipeline/plan/reset.sql", "pipeline/validate/mark_quarantined.sql",
+                 "pipeline/issue/claim.sql", "pipeline/issue/finish_attempt.sql",
+                 "pipeline/plan/reopen_failed.sql", "pipeline/report/run_counts.sql",
+                 "core/migrations/badging/001_ledger.sql",
+                 "lifecycle/revocation/finish_revocation.sql", "lifecycle/check/justification.sql",
+                 "lifecycle/sync/apply.sql", "lifecycle/sync/live_badges.sql",
+                 "lifecycle/check/observe.sql", "lifecycle/check/plan_revocations.sql",
+                 "lifecycle/adoption/not_adopted.sql"):
         assert ALL_LITERALS[name], name
 
 
@@ -103,7 +105,7 @@ def test_every_literal_in_the_sql_is_in_the_vocabulary(name):
 
 
 def test_decide_sql_applies_exactly_the_eligibility_reasons_in_order():
-    text = _text(SQL / "eligibility" / "decide.sql")
+    text = _text(SQL / "pipeline" / "eligibility" / "decide.sql")
     case = CASE_AS.search(text)
     assert case
     assert case["col"] == "reason"
@@ -111,7 +113,7 @@ def test_decide_sql_applies_exactly_the_eligibility_reasons_in_order():
 
 
 def test_classify_sql_gives_exactly_the_plan_reasons():
-    reasons = {lit for col, lit in ALL_LITERALS["plan/classify.sql"] if col == "reason"}
+    reasons = {lit for col, lit in ALL_LITERALS["pipeline/plan/classify.sql"] if col == "reason"}
     assert reasons == {str(r) for r in PLAN_REASONS}
 
 
@@ -133,7 +135,7 @@ def test_the_staged_decisions_are_exactly_the_decision_events():
 
 
 def test_the_ledger_check_constraint_allows_exactly_the_states():
-    text = _text(SQL / "migrations" / "badging" / "001_ledger.sql")
+    text = _text(SQL / "core" / "migrations" / "badging" / "001_ledger.sql")
     check = re.search(r"CHECK\s*\(\s*state\s+IN\s*\((?P<list>[^)]*)\)", text)
     assert check
     assert set(re.findall(_LITERAL, check["list"])) == {str(s) for s in State}
@@ -141,21 +143,21 @@ def test_the_ledger_check_constraint_allows_exactly_the_states():
 
 def test_the_revocation_check_constraint_allows_exactly_the_revocation_states():
     # 007 widened 006's constraint for the corrections' ends.
-    text = _text(SQL / "migrations" / "badging" / "007_recipient_corrections.sql")
+    text = _text(SQL / "core" / "migrations" / "badging" / "007_recipient_corrections.sql")
     check = re.search(r"CHECK\s*\(\s*revocation_state\s+IN\s*\((?P<list>[^)]*)\)", text)
     assert check
     assert set(re.findall(_LITERAL, check["list"])) == {str(s) for s in RevocationState}
 
 
 def test_the_credly_state_check_constraint_allows_exactly_the_credly_states():
-    text = _text(SQL / "migrations" / "badging" / "008_credly_sync.sql")
+    text = _text(SQL / "core" / "migrations" / "badging" / "008_credly_sync.sql")
     check = re.search(r"CHECK\s*\(\s*credly_state\s+IN\s*\((?P<list>[^)]*)\)", text)
     assert check
     assert set(re.findall(_LITERAL, check["list"])) == {str(s) for s in CredlyState}
 
 
 def test_the_approval_check_constraint_allows_exactly_the_gate_decisions():
-    text = _text(SQL / "migrations" / "badging" / "003_approvals.sql")
+    text = _text(SQL / "core" / "migrations" / "badging" / "003_approvals.sql")
     check = re.search(r"CHECK\s*\(\s*event\s+IN\s*\((?P<list>[^)]*)\)", text)
     assert check
     assert set(re.findall(_LITERAL, check["list"])) == {str(e) for e in GATE_DECISIONS}
@@ -163,7 +165,7 @@ def test_the_approval_check_constraint_allows_exactly_the_gate_decisions():
 
 
 def test_the_site_list_check_constraint_allows_exactly_the_deliveries():
-    text = _text(SQL / "migrations" / "badging" / "005_notifications.sql")
+    text = _text(SQL / "core" / "migrations" / "badging" / "005_notifications.sql")
     check = re.search(r"CHECK\s*\(\s*delivery\s+IN\s*\((?P<list>[^)]*)\)", text)
     assert check
     assert set(re.findall(_LITERAL, check["list"])) == {str(d) for d in Delivery}

@@ -20,7 +20,7 @@ def test_every_earlier_checksum_still_matches_its_file_statements():
     assert migrations.EARLIER_CHECKSUMS
     for (component, name), earlier in migrations.EARLIER_CHECKSUMS.items():
         assert name in migrations.migration_names(component)
-        digest = migrations.statements_digest(sql.load(f"migrations/{component}/{name}"))
+        digest = migrations.statements_digest(sql.load(f"core/migrations/{component}/{name}"))
         for checksum, statements in earlier.items():
             assert len(checksum) == 64
             assert statements == digest, f"{component}/{name}: a statement changed"

@@ -52,7 +52,7 @@ def history(stack):
 def nightly_censuses(stack) -> list[dict]:
     """Every night's census from FROM_NIGHT, oldest first: the tables as of that night."""
     with psycopg.connect(stack.dsn("ctims")) as conn:
-        today = census_of(db.execute(conn, "lifecycle/census.sql").fetchall())
+        today = census_of(db.execute(conn, "lifecycle/check/census.sql").fetchall())
         rows = conn.execute(_PER_NIGHT, {"first": FROM_NIGHT,
                                          "last": HISTORY.date_to}).fetchall()
     by_night: dict[date, dict] = {}

@@ -68,11 +68,11 @@ def plan_change(stack, certification_id: int, run: RunInfo, *, action: str = "re
 
 
 def planned_row(stack, revocation_id: int) -> Planned:
-    """The change as the revoke task reads it (lifecycle/open_revocations.sql)."""
+    """The change as the revoke task reads it (lifecycle/revocation/open_revocations.sql)."""
     with psycopg.connect(stack.dsn("badging")) as conn:
         run_id = conn.execute("SELECT run_id FROM badging.revocation WHERE revocation_id = %s",
                               (revocation_id,)).fetchone()[0]
-        rows = db.execute(conn, "lifecycle/open_revocations.sql",
+        rows = db.execute(conn, "lifecycle/revocation/open_revocations.sql",
                           {"run_id": run_id, "include_held": True})
         return next(Planned(*row) for row in rows if row[0] == revocation_id)
 

@@ -14,7 +14,7 @@ from badging.core import migrations
 from devstack import seed
 
 REPO = Path(__file__).resolve().parents[4]
-MIGRATIONS = REPO / "include" / "sql" / "migrations"
+MIGRATIONS = REPO / "include" / "sql" / "core" / "migrations"
 REFERENCE_TABLES = ("ctims.sites", "ctims.programs", "ctims.approved_assessments",
                     "ctims.program_assessments")
 

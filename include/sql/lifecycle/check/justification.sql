@@ -1,0 +1,54 @@
+-- Each issued badge against the live CTIMS rows the check staged under its own run id and
+-- decided with the eligibility rules (pipeline/eligibility/decide.sql): justified while at least one
+-- live row of the same student and assessment earns it. Otherwise the reason names what
+-- happened to the entry the badge was issued for (docs/lifecycle.md):
+--   entry_removed     no such row any more (hard-deleted in CTIMS)
+--   entry_reassigned  the row now names another student or assessment
+--   <rule>            the row breaks a rule now: deleted, no_aligned_program, ...
+-- and the cause says who may revoke it ("What may revoke"):
+--   entry      the badge's own entry changed (removed, reassigned, deleted, or its test date
+--              moved from the one the badge carries) and no other live entry of the student
+--              and assessment remains: revoked after the grace;
+--   reference  the entry is as it was, so a reference table refuses it now (enrollments,
+--              programs, sites, the approved list, alignment, templates, opt-out), or another
+--              live entry stands whose refusal may be one: a person decides.
+-- The site is the entry's, or its last staged one when the entry is gone (site reports).
+CREATE TEMP TABLE badge_justification ON COMMIT DROP AS
+WITH kept AS (
+    SELECT student_id, assessment_code, bool_or(reason IS NULL) AS justified,
+           array_agg(certification_id) FILTER (WHERE deleted_at IS NULL) AS live_ids
+    FROM badging.staged_certification
+    WHERE run_id = %(live_run_id)s
+    GROUP BY student_id, assessment_code
+)
+SELECT i.issuance_id,
+       i.certification_id,
+       coalesce(k.justified, false) AS justified,
+       CASE WHEN coalesce(k.justified, false) THEN NULL
+            WHEN own.certification_id IS NULL THEN 'entry_removed'
+            WHEN own.student_id IS DISTINCT FROM i.student_id
+              OR own.assessment_code IS DISTINCT FROM i.assessment_code THEN 'entry_reassigned'
+            ELSE coalesce(own.reason, 'entry_reassigned')
+       END AS reason,
+       CASE WHEN coalesce(k.justified, false) THEN NULL
+            WHEN (own.certification_id IS NULL
+                  OR own.student_id IS DISTINCT FROM i.student_id
+                  OR own.assessment_code IS DISTINCT FROM i.assessment_code
+                  OR own.deleted_at IS NOT NULL
+                  OR own.test_date IS DISTINCT FROM coalesce(i.entry_test_date, own.test_date))
+             -- another live entry of the student and assessment
+             AND coalesce(cardinality(array_remove(k.live_ids, i.certification_id)), 0) = 0
+                 THEN 'entry'
+            ELSE 'reference'
+       END AS cause,
+       coalesce(own.site_code, (SELECT h.site_code
+                                FROM badging.staged_certification h
+                                WHERE h.certification_id = i.certification_id
+                                ORDER BY h.staged_at DESC
+                                LIMIT 1)) AS site_code
+FROM badging.issuance i
+LEFT JOIN kept k
+  ON k.student_id = i.student_id AND k.assessment_code = i.assessment_code
+LEFT JOIN badging.staged_certification own
+  ON own.run_id = %(live_run_id)s AND own.certification_id = i.certification_id
+WHERE i.state = 'issued';

@@ -6,7 +6,8 @@ are both *subjects* of a lease in `badging.lease`. Each subject's own claim and 
 statements (pipeline/issue/claim.sql, pipeline/issue/finish_attempt.sql,
 lifecycle/revocation/claim_revocation.sql, lifecycle/revocation/finish_revocation.sql) change
 its state in the same statement as they take or end the lease through `badging.take_lease` /
-`badging.end_lease` (migration 011): the takeover rule lives there once. This module holds the rest, once: the fence and the heartbeat.
+`badging.end_lease` (migration 011): the takeover rule lives there once. This module holds
+the rest, once: the fence and the heartbeat.
 """
 
 from __future__ import annotations

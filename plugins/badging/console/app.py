@@ -205,7 +205,7 @@ async def _student_trails(request: Request, student_id: int) -> list[trail.Trail
 def _page(request: Request, template: str, title: str, *, status_code: int = 200,
           **values: Any) -> HTMLResponse:
     from badging.pipeline.report import STAGING_RETENTION_DAYS
-    from badging.reports.correction import templates
+    from badging.reports.templates import templates
 
     html = templates().get_template(template).render(
         links=_links(request), path=request.url.path, title=f"Badging: {title}",

@@ -64,7 +64,7 @@ def runs(conn: Any, links: Links, limit: int = MAX_RUNS) -> list[RunRow]:
 
 def fixable_reasons() -> list[str]:
     """The ineligibility reasons a technology center can act on (not "Nothing: …")."""
-    from badging.reports.correction import REASON_ACTIONS
+    from badging.reports.actions import REASON_ACTIONS
 
     return [str(r) for r in Reason if not REASON_ACTIONS[r].startswith("Nothing")]
 

@@ -44,7 +44,7 @@ def action_for(reason: str | None) -> str | None:
     report's own lines, so the page and the report never disagree)."""
     if not reason:
         return None
-    from badging.reports.correction import ACTIONS
+    from badging.reports.actions import ACTIONS
 
     return " ".join(dict.fromkeys(ACTIONS.get(name.strip(), "Check the entry.")
                                   for name in reason.split(",")))

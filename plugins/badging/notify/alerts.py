@@ -58,7 +58,7 @@ class AlertView:
     footer: str
 
     def html(self) -> str:
-        from badging.reports.correction import templates
+        from badging.reports.templates import templates
 
         return templates().get_template("notify/operator_alert.html.j2").render(v=self)
 

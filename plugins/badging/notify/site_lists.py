@@ -13,8 +13,9 @@ import psycopg
 from badging.core import db
 from badging.core.constants import SITE_LIST_MAX_ATTEMPTS, Delivery
 from badging.core.run import RunInfo
-from badging.reports import correction
-from badging.reports.correction import CorrectionData, GroupRow
+from badging.reports.correction import NO_SITE, CorrectionData, collect
+from badging.reports.correction_page import GroupRow, site_view
+from badging.reports.templates import templates
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,9 @@ def entries_to_fix(data: CorrectionData) -> dict[str, list[GroupRow]]:
     """
     found = {}
     for site, section in data.sites.items():
-        if site == correction.NO_SITE:
+        if site == NO_SITE:
             continue
-        groups = [g for g in correction.site_view(section).groups if g.shade != "info"]
+        groups = [g for g in site_view(section).groups if g.shade != "info"]
         if groups:
             found[site] = groups
     return found
@@ -69,7 +70,7 @@ def render_list(site_code: str, day: date, groups: list[GroupRow], base: str) ->
                         console_url(base, site_code))
     subject = (f"CTIMS: {count} Real-Time {'entry' if count == 1 else 'entries'} to correct "
                f"at site {site_code} ({day.isoformat()})")
-    body = correction.templates().get_template("notify/site_list.html.j2").render(v=view)
+    body = templates().get_template("notify/site_list.html.j2").render(v=view)
     return subject, body
 
 
@@ -92,7 +93,7 @@ class ListCounts:
 
 def write_lists(conn: psycopg.Connection, run: RunInfo, base: str, counts: ListCounts) -> None:
     """Record one list for each site with entries to fix, unless the site has one for the day."""
-    entries = entries_to_fix(correction.collect(conn, run))
+    entries = entries_to_fix(collect(conn, run))
     counts.sites_with_entries = len(entries)
     contacts = {code: (email, enabled) for code, email, enabled in db.execute(
         conn, "notify/site_lists/site_contacts.sql", {"site_codes": list(entries)})}

@@ -12,7 +12,7 @@ from badging.core import db
 from badging.core.constants import TERMINAL_EVENTS, UNACCEPTED_AFTER_DAYS, Event
 from badging.core.errors import ReportNotWritten, RunNeedsAttention
 from badging.core.run import RunInfo
-from badging.reports import correction, data_docs
+from badging.reports import correction_page, data_docs
 from badging.reports.location import ReportLocation
 
 log = logging.getLogger(__name__)
@@ -230,7 +230,7 @@ def _write_reports(conn, run: RunInfo, summary: RunSummary, location: ReportLoca
     record where they are (committed)."""
     docs = data_docs.run_pages(conn, location, run.run_id)
     summary.data_docs_location = docs.index
-    summary.report_location = correction.write(conn, run, location,
+    summary.report_location = correction_page.write(conn, run, location,
                                                       docs_pages=docs.run_pages, ctims=ctims)
     db.execute(conn, "pipeline/report/set_dq_outcome.sql", {
         "run_id": run.run_id, "dq_success": summary.dq_success,

@@ -12,8 +12,8 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from badging.core import sql
 
 # GX's page templates load scripts, styles and a logo from CDNs. This site's pages use our own
-# include/templates/data_docs/page.j2 (GX's content inside, every asset from the site) and the
-# site copies include/static (pinned assets with their licences) into its static/ folder; GX
+# include/templates/reports/data_docs/page.j2 (GX's content inside, every asset from the site)
+# and the site copies include/static (pinned assets with their licences) into its static/ folder; GX
 # imports the classes below by name from site_config (docs/offline-reports.md).
 
 
@@ -34,7 +34,7 @@ def static_root(document: dict[str, Any]) -> str:
 
 
 class _OfflineTemplates:
-    """A GX page view whose templates come from include/templates/data_docs first.
+    """A GX page view whose templates come from include/templates/reports/data_docs first.
 
     GX appends custom_views_directory after its own templates, so a custom view can add
     templates but not replace page.j2; a view class named in the site's configuration can.
@@ -42,8 +42,9 @@ class _OfflineTemplates:
 
     def __init__(self, custom_styles_directory=None, custom_views_directory=None) -> None:
         super().__init__(custom_styles_directory, custom_views_directory)
-        self.env.loader = ChoiceLoader([
-            FileSystemLoader(sql.include_dir() / "templates" / "data_docs"), self.env.loader])
+        # GX renders with its own environment: ours comes first in its loader.
+        ours = FileSystemLoader(sql.include_dir() / "templates" / "reports" / "data_docs")
+        self.env.loader = ChoiceLoader([ours, self.env.loader])
 
     def render(self, document, template=None, **kwargs):
         content = document.to_json_dict() if hasattr(document, "to_json_dict") else document

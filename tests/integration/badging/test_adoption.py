@@ -18,7 +18,7 @@ from badging.credly import CredlyClient
 from badging.lifecycle.adoption import adopt
 from badging.pipeline.issue import BatchIssuer
 from badging.pipeline.plan import plan
-from badging.reports import correction
+from badging.reports import correction_page
 from badging.reports.location import ReportLocation
 from tests.fixtures.ctims import stage_students
 
@@ -196,7 +196,7 @@ def test_a_badge_naming_someone_else_is_not_adopted_and_a_person_is_told(
     assert _not_adopted_events(clean_stack) == expected
 
     with psycopg.connect(clean_stack.dsn("badging")) as conn:
-        where = correction.write(conn, run, ReportLocation(str(tmp_path)),
+        where = correction_page.write(conn, run, ReportLocation(str(tmp_path)),
                                         ctims=clean_stack.dsn("ctims", user="ctims_reader"))
     page = Path(where).read_text(encoding="utf-8")
     rows = re.findall(r'<tr class="not-adopted" data-site="[^"]*" data-reason="([a-z_]+)">'

@@ -12,21 +12,17 @@ from pathlib import Path
 from badging.core.constants import Reason
 from badging.core.run import AGENCY_TZ, RunInfo
 from badging.pipeline.extract import Names
+from badging.reports.actions import CHECK_ACTIONS, REASON_ACTIONS
 from badging.reports.chart import geometry, nice_step
-from badging.reports.correction import (
-    CHECK_ACTIONS,
-    REASON_ACTIONS,
-    AcceptanceRow,
+from badging.reports.correction import AcceptanceRow, CorrectionData, SiteSection, report_path
+from badging.reports.correction_page import (
     Coded,
-    CorrectionData,
     GroupRow,
     RevokedRow,
-    SiteSection,
     WarningRow,
     chart,
     index_view,
     render,
-    report_path,
     report_view,
 )
 

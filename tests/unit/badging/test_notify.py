@@ -8,7 +8,8 @@ from datetime import date, datetime
 from badging.core.constants import Reason
 from badging.core.run import AGENCY_TZ, RunInfo
 from badging.notify.site_lists import console_url, entries_to_fix, error_name, render_list
-from badging.reports.correction import NO_SITE, REASON_ACTIONS, CorrectionData, SiteSection
+from badging.reports.actions import REASON_ACTIONS
+from badging.reports.correction import NO_SITE, CorrectionData, SiteSection
 
 DAY = date(2026, 5, 12)
 SITE = "425416001"

@@ -9,7 +9,7 @@ import pytest
 from badging.console.links import Links
 from badging.console.runs import RunRow, SiteItem, SiteRow
 from badging.console.trail import AuditStep, Badge, Correction, Staged, Trail
-from badging.reports.correction import templates
+from badging.reports.templates import templates
 
 LINKS = Links.from_root_path("/badging", "/badging")
 AT = datetime(2026, 5, 13, 6, tzinfo=UTC)

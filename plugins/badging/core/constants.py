@@ -206,7 +206,7 @@ class Reason(StrEnum):
 
 
 # The rules pipeline/eligibility/decide.sql applies, in its order; the SQL and this tuple must agree
-# (tests/unit/badging/test_constants.py reads the SQL).
+# (tests/unit/badging/core/test_constants.py reads the SQL).
 ELIGIBILITY_REASONS = (
     Reason.DELETED,
     Reason.NOT_APPROVED_ASSESSMENT,

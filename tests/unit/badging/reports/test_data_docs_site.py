@@ -8,7 +8,7 @@ from pathlib import Path
 
 from badging.reports.data_docs_site import site_config, static_root
 
-INCLUDE = Path(__file__).resolve().parents[3] / "include"
+INCLUDE = Path(__file__).resolve().parents[4] / "include"
 VENDOR = INCLUDE / "static" / "vendor"
 
 

@@ -28,9 +28,9 @@ from badging.reports.correction_page import (
 
 DAY = date(2026, 5, 12)
 HERE = Path(__file__).resolve().parent
-EXPECTATIONS = HERE.parents[2] / "include" / "expectations"
+EXPECTATIONS = HERE.parents[3] / "include" / "expectations"
 # The whole page for _awkward_data(); after an intended change to the page, regenerate it:
-#   python -c "import tests.unit.badging.test_correction_report as t; t.write_golden()"
+#   python -c "import tests.unit.badging.reports.test_correction as t; t.write_golden()"
 GOLDEN_PAGE = HERE / "golden" / "correction_report.html"
 
 

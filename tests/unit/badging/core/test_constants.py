@@ -34,7 +34,7 @@ from badging.core.constants import (
     State,
 )
 
-SQL = Path(__file__).resolve().parents[3] / "include" / "sql"
+SQL = Path(__file__).resolve().parents[4] / "include" / "sql"
 # Which enum a column's literals belong to: a staged decision is an audit event name.
 COLUMNS = {"state": State, "decision": Event, "event": Event, "reason": Reason,
            "delivery": Delivery, "revocation_state": RevocationState,

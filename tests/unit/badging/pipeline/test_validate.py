@@ -10,7 +10,7 @@ import pytest
 
 from badging.pipeline import validate
 from devstack.seed import QUARANTINE_KINDS, SeedParams, generate
-from tests.unit.badging.generated_frames import COLUMNS, frame_from_dataset, staged_records
+from tests.unit.badging.pipeline.generated_frames import COLUMNS, frame_from_dataset, staged_records
 
 # Several seeds and a high dirty rate: every kind appears dozens of times per dataset.
 SEEDS = (3, 17, 2026)

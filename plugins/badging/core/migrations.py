@@ -75,11 +75,11 @@ def apply(conn_id_or_dsn: str, component: str) -> list[str]:
     # No statement or lock timeout: the advisory lock waits for another migrator however
     # long its migration takes (db.MIGRATION_BOUNDS).
     with db.connect(conn_id_or_dsn, bounds=db.MIGRATION_BOUNDS) as conn:
-        db.execute(conn, "migrations/lock.sql", {"key": _ADVISORY_LOCK_KEY})
-        db.execute(conn, "migrations/schema_migrations.sql")
-        done = dict(db.execute(conn, "migrations/applied.sql", {"component": component}))
+        db.execute(conn, "core/migrations/lock.sql", {"key": _ADVISORY_LOCK_KEY})
+        db.execute(conn, "core/migrations/schema_migrations.sql")
+        done = dict(db.execute(conn, "core/migrations/applied.sql", {"component": component}))
         for name in migration_names(component):
-            text = sql.load(f"migrations/{component}/{name}")
+            text = sql.load(f"core/migrations/{component}/{name}")
             checksum = hashlib.sha256(text.encode()).hexdigest()
             if name in done:
                 if done[name] != checksum and not _still_valid(component, name, done[name],
@@ -87,7 +87,7 @@ def apply(conn_id_or_dsn: str, component: str) -> list[str]:
                     raise RuntimeError(f"migration {component}/{name} changed after it was applied")
                 continue
             conn.execute(text)
-            db.execute(conn, "migrations/record.sql",
+            db.execute(conn, "core/migrations/record.sql",
                        {"component": component, "name": name, "checksum": checksum})
             applied_now.append(name)
     for name in applied_now:

@@ -39,7 +39,8 @@ def test_the_templates_load_only_vendored_files():
     listed = {f"static/vendor/{name}/{dest}"
               for name, lib in json.loads((VENDOR / "manifest.json").read_text()).items()
               if not name.startswith("_") for dest in lib["files"].values()}
-    templates = "".join(p.read_text() for p in (INCLUDE / "templates" / "reports" / "data_docs").iterdir())
+    folder = INCLUDE / "templates" / "reports" / "data_docs"
+    templates = "".join(p.read_text() for p in folder.iterdir())
     assert "//" not in re.sub(r"\{#.*?#\}", "", templates, flags=re.S)
     used = set(re.findall(r'\{\{ vendor \}\}([^"]+)"', templates))
     assert len(used) == 15  # every CDN address in GX 1.24's page.j2 and js_script_imports.j2

@@ -22,7 +22,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from badging.airflow import tasks
 from badging.core.run import RunInfo
-from devstack.task_context import task_context, task_result
+from devstack.task_context import task_context
 
 
 def _extract(context: dict[str, Any], spec: dict[str, Any]) -> int:
@@ -63,7 +63,8 @@ def run_stage(spec: dict[str, Any]) -> Any:
     if stage == "validate":
         return _validate(context)
     if stage == "eligibility":
-        return task_result(tasks.decide_eligibility, context)
+        tasks.decide_eligibility(context)
+        return context["ti"].pushed[tasks.DECIDED_KEY]
     if stage == "plan":
         return tasks.plan(context)
     if stage == "issue":

@@ -132,6 +132,7 @@ from badging.core.constants import (
     REVOCATIONS_WITHOUT_APPROVAL,
     REVOCATIONS_WITHOUT_APPROVAL_MAX,
     Gate,
+    TaskId,
 )
 from badging.gates.approval import approval_gate
 
@@ -286,33 +287,36 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
 def credly_badge_issuance():
     # Task bodies import the package lazily: parsing this file must stay fast and offline.
 
-    @task
+    @task(task_id=TaskId.EXTRACT)
     def extract() -> dict:
         from badging.airflow import tasks
 
         return tasks.extract(get_current_context())
 
-    @task
+    @task(task_id=TaskId.VALIDATE)
     def validate() -> dict:
         from badging.airflow import tasks
 
         return tasks.validate(get_current_context())
 
-    @task
-    def decide_eligibility() -> dict:
+    # A branch: the tasks this run has no work for (RunInfo.idle_tasks: sync, check and
+    # lists in backfills, ...) are skipped here, visibly, and start no process.
+    @task.branch(task_id=TaskId.DECIDE_ELIGIBILITY)
+    def decide_eligibility() -> list[str]:
         from badging.airflow import tasks
 
         return tasks.decide_eligibility(get_current_context())
 
     # In the credly_api pool: plan reads Credly (each template it will issue, and a history
     # load's badge list), one slot's `concurrency` calls at most (config/pools.json).
-    @task(pool="credly_api", execution_timeout=PLAN_TIMEOUT)
+    @task(task_id=TaskId.PLAN, pool="credly_api", execution_timeout=PLAN_TIMEOUT)
     def plan() -> list[dict]:
         from badging.airflow import tasks
 
         return tasks.plan(get_current_context())
 
-    @task(pool="credly_api", map_index_template="{{ batch_label }}", retries=4,
+    @task(task_id=TaskId.ISSUE, pool="credly_api", map_index_template="{{ batch_label }}",
+          retries=4,
           retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15),
           execution_timeout=ISSUE_TIMEOUT)
     def issue(batch: dict) -> dict:
@@ -322,14 +326,15 @@ def credly_badge_issuance():
 
     # After a synced ledger, or none: decide_eligibility skips sync_credly in a dry run, which
     # still checks (it audits would_revoke). A failed sync stops the check.
-    @task(retries=1, trigger_rule="none_failed_min_one_success")
+    @task(task_id=TaskId.CHECK_BADGES, retries=1, trigger_rule="none_failed_min_one_success")
     def check_badges() -> dict:
         from badging.airflow import tasks
 
         return tasks.check_badges(get_current_context())
 
-    @task(pool="credly_api", retries=4, retry_delay=timedelta(minutes=1),
-          max_retry_delay=timedelta(minutes=15), execution_timeout=ISSUE_TIMEOUT)
+    @task(task_id=TaskId.REVOKE, pool="credly_api", retries=4,
+          retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15),
+          execution_timeout=ISSUE_TIMEOUT)
     def revoke() -> dict:
         from badging.airflow import tasks
 
@@ -339,27 +344,27 @@ def credly_badge_issuance():
     # ledger before the check could plan the pipeline's own revoke of it. Beside issue (the
     # day's new badges are pending: the next run reads them); all_done: a day whose rows
     # failed still has earlier badges worth reading.
-    @task(pool="credly_api", trigger_rule="all_done", retries=2,
+    @task(task_id=TaskId.SYNC_CREDLY, pool="credly_api", trigger_rule="all_done", retries=2,
           retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15),
           execution_timeout=SYNC_TIMEOUT)
     def sync_credly() -> dict:
         from badging.airflow import tasks
         return tasks.sync_credly(get_current_context())
 
-    @task(trigger_rule="all_done", retries=1)
+    @task(task_id=TaskId.REPORT, trigger_rule="all_done", retries=1)
     def report() -> dict:
         from badging.airflow import tasks
 
         return tasks.report(get_current_context())
 
     # After report whatever happened: a mail problem is recorded, never red.
-    @task(trigger_rule="all_done", retries=1)
+    @task(task_id=TaskId.NOTIFY_SITES, trigger_rule="all_done", retries=1)
     def notify_sites() -> dict:
         from badging.airflow import tasks
 
         return tasks.notify_sites(get_current_context())
 
-    @task(trigger_rule="one_failed", retries=0)
+    @task(task_id=TaskId.FAIL_RUN, trigger_rule="one_failed", retries=0)
     def fail_run_if_a_task_failed() -> None:
         # `report` runs whatever happened upstream and so would turn the run green on its
         # own; this leaf keeps the run red when any task failed, and tells the operators.
@@ -379,12 +384,12 @@ def credly_badge_issuance():
     revoked = revoke()
     synced = sync_credly()
     summary, notified = report(), notify_sites()
-    staged >> validated >> gate >> decided >> batches
-    decided >> checked >> revocation_gate >> revoked
-    decided >> synced >> checked
+    staged >> validated >> gate >> decided >> [batches, synced, checked, notified]
+    synced >> checked >> revocation_gate >> revoked
     [issued, revoked] >> summary >> notified
-    [staged, validated, gate, decided, batches, issued, checked, revocation_gate, revoked,
-     synced, summary, notified] >> fail_run_if_a_task_failed()
+    # The watcher sees every other task of the DAG, whatever is added later.
+    watcher = fail_run_if_a_task_failed().operator
+    watcher.set_upstream([t for t in watcher.dag.tasks if t is not watcher])
 
 
 alerts.without_deadline_in_dag_test(credly_badge_issuance())

@@ -12,7 +12,8 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from badging.core.run import RunInfo, run_type
+from badging.core.constants import TaskId
+from badging.core.run import RunInfo
 
 log = logging.getLogger(__name__)
 
@@ -28,51 +29,6 @@ def _no_retry_for(*errors: type[Exception]):
         yield
     except errors as error:
         raise AirflowFailException(str(error)) from error
-
-
-def _backfill(context: dict[str, Any]) -> bool:
-    """Whether the run is a backfill's (checked before a task imports what it would use)."""
-    from badging.core.constants import RUN_TYPE_BACKFILL
-
-    return run_type(context) == RUN_TYPE_BACKFILL
-
-
-# Tasks that some runs give nothing to do. decide_eligibility, upstream of all three, skips
-# them in such a run before each starts a process (1–2 s of a backfill day's few seconds);
-# each still asks when it runs, as one cleared by hand does (docs/run-cost.md).
-SKIPPABLE_TASKS = ("sync_credly", "check_badges", "notify_sites")
-
-
-def idle_reason(task_id: str, context: dict[str, Any]) -> str | None:
-    """Why the task has nothing to do in this run, or None when it has work."""
-    run = RunInfo.from_context(context)
-    kind = run_type(context)
-    backfill = _backfill(context)
-    if task_id == "check_badges" and backfill:
-        return "a backfill never revokes: the next scheduled or manual run checks every badge"
-    if task_id == "sync_credly" and (run.dry_run or backfill):
-        return (f"no Credly sync in a {kind} run (dry_run {run.dry_run}): a dry run changes "
-                "no ledger, a backfill would read the same badges once per day")
-    if task_id == "notify_sites" and (run.dry_run or run.is_range or backfill
-                                      or not context["params"]["send_site_lists"]):
-        return (f"no morning lists from this run ({kind} run, history load {run.is_range}, "
-                f"dry_run {run.dry_run}, send_site_lists "
-                f"{context['params']['send_site_lists']})")
-    return None
-
-
-def _skip_idle_tasks(context: dict[str, Any], result: Any) -> None:
-    """Skip the SKIPPABLE_TASKS this run gives nothing to do; the task ends green with
-    `result` as its XCom."""
-    idle = [task_id for task_id in SKIPPABLE_TASKS if idle_reason(task_id, context)]
-    if not idle:
-        return
-    from airflow.sdk.exceptions import DownstreamTasksSkipped
-
-    log.info("skipped, nothing to do in this run: %s", ", ".join(idle))
-    # The exception ends the task without its return value: keep the counts in XCom.
-    context["ti"].xcom_push(key="return_value", value=result)
-    raise DownstreamTasksSkipped(tasks=idle)
 
 
 def extract(context: dict[str, Any]) -> dict[str, Any]:
@@ -95,13 +51,28 @@ def validate(context: dict[str, Any]) -> dict[str, Any]:
     return outcome.as_xcom()
 
 
-def decide_eligibility(context: dict[str, Any]) -> dict[str, int]:
+# The XCom key of decide_eligibility's counts (its return value is the branch it follows).
+DECIDED_KEY = "decided"
+# decide_eligibility's direct downstream tasks: plan always, the others when the run has work
+# for them (RunInfo.idle_tasks).
+FOLLOWED = (TaskId.PLAN, TaskId.SYNC_CREDLY, TaskId.CHECK_BADGES, TaskId.NOTIFY_SITES)
+
+
+def decide_eligibility(context: dict[str, Any]) -> list[str]:
+    """The agency's rules on the run's rows, then the branch: the tasks the run has work for.
+
+    Returns:
+        The task ids to follow; the others of FOLLOWED are skipped and start no process.
+    """
     from badging.pipeline.eligibility import decide
 
+    run = RunInfo.from_context(context)
     launch = date.fromisoformat(context["params"]["program_launch"])
-    decided = decide(RunInfo.from_context(context), program_launch=launch)
-    _skip_idle_tasks(context, decided)
-    return decided
+    context["ti"].xcom_push(key=DECIDED_KEY, value=decide(run, program_launch=launch))
+    idle = run.idle_tasks
+    for task_id, why in idle.items():
+        log.info("skipped, nothing to do in this run: %s (%s)", task_id, why)
+    return [str(t) for t in FOLLOWED if t not in idle]
 
 
 def plan(context: dict[str, Any]) -> list[dict[str, int]]:
@@ -123,11 +94,9 @@ def plan(context: dict[str, Any]) -> list[dict[str, int]]:
         adopt = partial(adopt_badges, client=hook.get_conn(), concurrency=concurrency)
     with _no_retry_for(ConfigurationError):
         secret = hook.earner_id_secret()
-        # A backfill's days run side by side and fill the pool between them: a day in
-        # fewer, fuller batches starts fewer task processes (docs/run-cost.md).
-        waves_of = 1 if _backfill(context) else slots
         batches, _ = plan_badges(run, earner_id_secret=secret,
-                                 batch_size=int(params["batch_size"]), pool_slots=waves_of,
+                                 batch_size=int(params["batch_size"]),
+                                 pool_slots=run.batch_waves(slots),
                                  retry_failed=bool(params["retry_failed"]), adopt=adopt)
         if batches:
             refuse_templates_allowing_duplicates(hook.get_conn(), batch_templates(run))
@@ -152,14 +121,7 @@ def issue(context: dict[str, Any], batch: dict[str, int]) -> dict[str, int]:
 
 def check_badges(context: dict[str, Any]) -> dict[str, Any]:
     """Every issued badge against the live CTIMS rows, under the source guard; plans what
-    has held for the grace (docs/lifecycle.md).
-
-    Not in backfills: they never change badges, and a backfill of history would read every
-    live CTIMS row once per day it loads; the next nightly run checks every badge.
-    """
-    if reason := idle_reason("check_badges", context):
-        log.info("no check of the live badges: %s", reason)
-        return {}
+    has held for the grace (docs/lifecycle.md). Skipped in backfills (RunInfo.idle_tasks)."""
     from dataclasses import asdict
 
     from badging.core.errors import ConfigurationError
@@ -216,14 +178,8 @@ def revoke(context: dict[str, Any]) -> dict[str, int]:
 
 
 def sync_credly(context: dict[str, Any]) -> dict[str, Any]:
-    """Every live badge's Credly state into the ledger (docs/credly-sync.md).
-
-    Scheduled and manual runs sync; dry runs change no ledger and backfills would read the
-    same badges once per day of history, so neither does.
-    """
-    if reason := idle_reason("sync_credly", context):
-        log.info("%s", reason)
-        return {}
+    """Every live badge's Credly state into the ledger (docs/credly-sync.md). Skipped in dry
+    runs and backfills (RunInfo.idle_tasks)."""
     from badging.core.errors import ConfigurationError, CredlyAuthError
     from badging.credly.hook import CredlyHook
     from badging.lifecycle.sync import sync
@@ -247,19 +203,13 @@ def report(context: dict[str, Any]) -> dict[str, Any]:
 
 
 def notify_sites(context: dict[str, Any]) -> dict[str, Any]:
-    """Mail each technology center its entries to fix, once per site and day.
-
-    Scheduled and manual runs send (`send_site_lists`); backfills, history loads (years of
-    old entries are no morning list: the correction report holds them) and dry runs never
-    do. New lists need the run's rows all decided (decide_eligibility succeeded).
-    """
-    if reason := idle_reason("notify_sites", context):
-        log.info("%s", reason)
-        return {"sent": 0}
+    """Mail each technology center its entries to fix, once per site and day (skipped where
+    RunInfo.idle_tasks says). New lists need the run's rows all decided."""
     from badging.notify.site_lists import send_site_lists
 
     run = RunInfo.from_context(context)
-    decided = context["ti"].xcom_pull(task_ids="decide_eligibility") is not None
+    decided = context["ti"].xcom_pull(task_ids=TaskId.DECIDE_ELIGIBILITY,
+                                      key=DECIDED_KEY) is not None
     if not decided:
         log.warning("the run's rows were not all decided: no new lists, earlier ones retried")
     return send_site_lists(run, write_new=decided)

@@ -135,6 +135,29 @@ REVOCATIONS_WITHOUT_APPROVAL = 10
 REVOCATIONS_WITHOUT_APPROVAL_MAX = 100
 
 
+# The outcome pipeline/eligibility/counts.sql names a row that earns a badge (no reason).
+ELIGIBLE = "eligible"
+
+
+class RevocationCount(StrEnum):
+    """The keys of `run_summary.revocations` (pipeline/report/revocations.sql): what a run did
+    after issuance, read by the run summary and the correction report."""
+
+    UNJUSTIFIED = "unjustified"
+    REVOKED = "revoked"
+    HELD = "held"
+    FAILED = "failed"
+    WOULD_REVOKE = "would_revoke"
+    REISSUED = "reissued"
+    REPLACED = "replaced"
+    KEPT = "kept"
+    WOULD_CORRECT = "would_correct"
+    NEEDS_REVIEW = "needs_review"
+    RECIPIENT_UNKNOWN = "recipient_unknown"
+    BLOCKED = "blocked"
+    BY_SITE = "by_site"
+
+
 # Exactly one of these closes a staged row's story within a run.
 TERMINAL_EVENTS = frozenset({
     Event.QUARANTINED,
@@ -338,6 +361,23 @@ SITE_LIST_MAX_ATTEMPTS = 7
 LATE_AFTER_LOGICAL_DATE_HOURS = int(os.environ.get("BADGING_LATE_AFTER_HOURS", "30"))
 # The time of day that is, as the alert says it.
 LATE_AT = f"{LATE_AFTER_LOGICAL_DATE_HOURS % 24:02d}:00"
+
+class TaskId(StrEnum):
+    """The DAG's task ids (the gates' task groups are `<gate>_gate`, badging/gates/approval.py)."""
+
+    EXTRACT = "extract"
+    VALIDATE = "validate"
+    DECIDE_ELIGIBILITY = "decide_eligibility"
+    PLAN = "plan"
+    ISSUE = "issue"
+    SYNC_CREDLY = "sync_credly"
+    CHECK_BADGES = "check_badges"
+    REVOKE = "revoke"
+    REPORT = "report"
+    NOTIFY_SITES = "notify_sites"
+    # The leaf that keeps a run red when any other task failed, and alerts the operators.
+    FAIL_RUN = "fail_run_if_a_task_failed"
+
 
 class RunType(StrEnum):
     """Airflow's run types (`dag_run.run_type`'s value), as this pipeline tells them apart."""

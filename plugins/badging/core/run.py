@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from badging.core import clock
-from badging.core.constants import AGENCY_TZ, RunType
+from badging.core.constants import AGENCY_TZ, RunType, TaskId
 
 
 def processing_day(date_param: str | None, interval_start: datetime | None,
@@ -85,6 +85,8 @@ class RunInfo:
     run_type: RunType = RunType.MANUAL
     # The latest complete day in Chicago when the task started (by the clock).
     latest_day: date | None = None
+    # The run's param: mail each technology center its entries to fix.
+    send_site_lists: bool = True
 
     @property
     def is_range(self) -> bool:
@@ -102,6 +104,33 @@ class RunInfo:
         if self.run_type == RunType.SCHEDULED:
             return True
         return self.run_type == RunType.MANUAL and self.day == self.latest_day
+
+    @property
+    def is_backfill(self) -> bool:
+        return self.run_type == RunType.BACKFILL
+
+    @property
+    def idle_tasks(self) -> dict[TaskId, str]:
+        """The tasks this run gives nothing to do, and why: the run's one policy of skipped
+        work (docs/performance.md). decide_eligibility, a branch in the DAG, follows the
+        others, so the idle ones start no process and show as skipped in the graph."""
+        idle: dict[TaskId, str] = {}
+        if self.is_backfill:
+            idle[TaskId.CHECK_BADGES] = ("a backfill changes no badge after issuance: the next "
+                                         "nightly run checks every badge")
+        if self.dry_run or self.is_backfill:
+            idle[TaskId.SYNC_CREDLY] = ("a dry run changes no ledger; a backfill would read the "
+                                        "same badges once per day")
+        if self.dry_run or self.is_backfill or self.is_range or not self.send_site_lists:
+            idle[TaskId.NOTIFY_SITES] = ("no morning lists from a dry run, a backfill, a "
+                                         "history load, or with send_site_lists off")
+        return idle
+
+    def batch_waves(self, pool_slots: int) -> int:
+        """How many slots of the credly_api pool a day's issue batches are cut to fill: a
+        backfill's days run side by side and fill the pool between them, so each is cut in
+        fewer, fuller batches (fewer task processes); any other run spreads over the pool."""
+        return 1 if self.is_backfill else pool_slots
 
     @property
     def issuing_run(self) -> str:
@@ -136,6 +165,7 @@ class RunInfo:
             try_number=ti.try_number or 1, clear_number=getattr(dag_run, "clear_number", 0) or 0,
             first_day=first if first < day else None,
             run_type=RunType(run_type(context)), latest_day=latest_complete_day(),
+            send_site_lists=bool(params.get("send_site_lists", True)),
         )
 
 

@@ -19,13 +19,14 @@ from badging.core.constants import (
     DAG_ID,
     LATE_AT,
     RUN_TYPE_SCHEDULED,
+    TaskId,
 )
 
 log = logging.getLogger(__name__)
 
 SMTP_CONN_ID = "smtp_default"
 # The leaf that turns the run red when another task failed: it sends the red-run alert.
-ALERTING_TASK = "fail_run_if_a_task_failed"
+ALERTING_TASK = TaskId.FAIL_RUN
 REASON_MAX_CHARS = 300
 # An exception's first line can still quote a value; addresses are masked whatever it is.
 _EMAIL = re.compile(r"[^\s@<>()\"',;:]+@[^\s@<>()\"',;:]+")

@@ -9,7 +9,12 @@ from datetime import UTC
 from psycopg.types.json import Jsonb
 
 from badging.core import db
-from badging.core.constants import TERMINAL_EVENTS, UNACCEPTED_AFTER_DAYS, Event
+from badging.core.constants import (
+    TERMINAL_EVENTS,
+    UNACCEPTED_AFTER_DAYS,
+    Event,
+    RevocationCount,
+)
 from badging.core.errors import ReportNotWritten, RunNeedsAttention
 from badging.core.run import RunInfo
 from badging.reports import correction_page, data_docs
@@ -23,9 +28,12 @@ STAGING_RETENTION_DAYS = 14
 # sweeps open badges, so one that old is stuck (a refused template, a held claim).
 STALE_OPEN_DAYS = 3
 # run_summary.revocations' counts (pipeline/report/revocations.sql) -> RunSummary's fields.
-REVOCATION_COUNTS = {"unjustified": "unjustified", "revoked": "revoked",
-                     "held": "revocations_held", "failed": "revocations_failed",
-                     "would_revoke": "would_revoke", "reissued": "reissued"}
+REVOCATION_COUNTS = {RevocationCount.UNJUSTIFIED: "unjustified",
+                     RevocationCount.REVOKED: "revoked",
+                     RevocationCount.HELD: "revocations_held",
+                     RevocationCount.FAILED: "revocations_failed",
+                     RevocationCount.WOULD_REVOKE: "would_revoke",
+                     RevocationCount.REISSUED: "reissued"}
 
 
 @dataclass
@@ -180,7 +188,7 @@ def summarise(run: RunInfo, *, max_failed_share: float,
                                           params).fetchone()
         for key, name in REVOCATION_COUNTS.items():
             setattr(summary, name, revocations[key])
-        summary.revocations_blocked = revocations["blocked"]
+        summary.revocations_blocked = revocations[RevocationCount.BLOCKED]
         summary.acceptance = db.execute(conn, "pipeline/report/acceptance_totals.sql",
                                         {"days": UNACCEPTED_AFTER_DAYS}).fetchone()[0]
         db.execute(conn, "pipeline/report/upsert_summary.sql", {

@@ -7,11 +7,11 @@ from datetime import date
 
 import psycopg
 import pytest
-from airflow.sdk.exceptions import AirflowFailException, DownstreamTasksSkipped
+from airflow.sdk.exceptions import AirflowFailException
 
 from badging.airflow import tasks
 from devstack.seed import SeedParams
-from devstack.task_context import task_context, task_result
+from devstack.task_context import task_context
 from tests.e2e import outcomes
 
 DAY = date(2026, 5, 12)
@@ -42,40 +42,30 @@ def _through_plan(**params) -> list[dict[str, int]]:
     params = {"date": DAY.isoformat(), **params}
     _xcom(tasks.extract(task_context("extract", run_id=RUN_ID, **params)))
     _xcom(tasks.validate(task_context("validate", run_id=RUN_ID, **params)))
-    _xcom(task_result(tasks.decide_eligibility,
-                      task_context("decide_eligibility", run_id=RUN_ID, **params)))
+    _xcom(tasks.decide_eligibility(task_context("decide_eligibility", run_id=RUN_ID, **params)))
     return _xcom(tasks.plan(task_context("plan", run_id=RUN_ID, **params)))
 
 
-def test_a_backfill_run_syncs_checks_and_mails_nothing(stack_env, sandbox):
-    # The worker's run_type is the Task SDK's enum: str() of it is not "backfill".
-    def context(task_id: str, run_type: str) -> dict:
-        return task_context(task_id, run_id=f"{run_type}__tasks", run_type=run_type,
-                            date=DAY.isoformat())
-
-    assert tasks.sync_credly(context("sync_credly", "backfill")) == {}
-    assert tasks.check_badges(context("check_badges", "backfill")) == {}
-    assert tasks.notify_sites(context("notify_sites", "backfill")) == {"sent": 0}
-    assert tasks.revocation_check(context("revocation_gate.check", "backfill")).ask is False
-    # The same tasks in a manual run do their work.
-    assert tasks.sync_credly(context("sync_credly", "manual"))
-
-
-def test_decide_eligibility_skips_what_a_backfill_cannot_use_and_keeps_its_counts(stack_env):
-    params = {"date": DAY.isoformat(), "run_id": "backfill__tasks", "run_type": "backfill"}
+def _decided(params: dict) -> tuple[list[str], dict[str, int]]:
+    """decide_eligibility of a fresh run: the tasks it follows, and its counts (XCom)."""
     tasks.extract(task_context("extract", **params))
     tasks.validate(task_context("validate", **params))
     context = task_context("decide_eligibility", **params)
-    with pytest.raises(DownstreamTasksSkipped) as skipped:
-        tasks.decide_eligibility(context)
-    assert skipped.value.tasks == ["sync_credly", "check_badges", "notify_sites"]
-    counts = _xcom(context["ti"].pushed["return_value"])
+    followed = _xcom(tasks.decide_eligibility(context))
+    return followed, _xcom(context["ti"].pushed[tasks.DECIDED_KEY])
+
+
+def test_the_branch_skips_what_a_backfill_cannot_use_and_keeps_its_counts(stack_env):
+    # The worker's run_type is the Task SDK's enum: str() of it is not "backfill".
+    backfill = {"date": DAY.isoformat(), "run_id": "backfill__tasks", "run_type": "backfill"}
+    followed, counts = _decided(backfill)
+    assert followed == ["plan"]
     assert sum(counts.values()) > 0
-    # The same day in a manual run skips nothing and returns the same counts.
-    manual = {**params, "run_id": RUN_ID, "run_type": "manual"}
-    tasks.extract(task_context("extract", **manual))
-    tasks.validate(task_context("validate", **manual))
-    assert tasks.decide_eligibility(task_context("decide_eligibility", **manual)) == counts
+    assert tasks.revocation_check(task_context("revocation_gate.check", **backfill)).ask is False
+    # The same day in a manual run follows every task and decides the same.
+    manual = {**backfill, "run_id": RUN_ID, "run_type": "manual"}
+    assert _decided(manual) == (["plan", "sync_credly", "check_badges", "notify_sites"],
+                                counts)
 
 
 def test_a_day_through_the_task_bodies_ends_as_the_seed_says(stack_env, sandbox):

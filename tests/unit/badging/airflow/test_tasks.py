@@ -9,6 +9,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from badging.airflow import tasks
 from badging.core.errors import CredlyAuthError, DataQualityError
+from badging.core.run import RunInfo
 from devstack.task_context import task_context
 
 
@@ -62,7 +63,7 @@ def test_a_bad_param_is_refused_before_any_database_is_touched(monkeypatch, task
 
 def _idle(run_type: str = "manual", **params) -> set[str]:
     context = task_context("decide_eligibility", run_type=run_type, date="2026-05-12", **params)
-    return {t for t in tasks.SKIPPABLE_TASKS if tasks.idle_reason(t, context)}
+    return set(RunInfo.from_context(context).idle_tasks)
 
 
 @pytest.mark.parametrize(("run_type", "params", "idle"), [
@@ -76,3 +77,12 @@ def _idle(run_type: str = "manual", **params) -> set[str]:
 ])
 def test_the_tasks_a_run_gives_nothing_to_do(run_type, params, idle):
     assert _idle(run_type, **params) == idle
+    # The branch follows plan always and every other task the run has work for.
+    assert set(tasks.FOLLOWED) - set(_idle(run_type, **params)) >= {"plan"}
+
+
+@pytest.mark.parametrize(("run_type", "waves"), [("scheduled", 4), ("manual", 4),
+                                                   ("backfill", 1)])
+def test_a_backfill_day_is_cut_for_one_slot_and_others_for_the_pool(run_type, waves):
+    context = task_context("plan", run_type=run_type, date="2026-05-12")
+    assert RunInfo.from_context(context).batch_waves(4) == waves

@@ -15,6 +15,7 @@ from badging.core.constants import (
     DAG_ID,
     DECISIONS,
     ELIGIBILITY_REASONS,
+    ELIGIBLE,
     GATE_DECISIONS,
     GATE_PASSES,
     GATE_REASONS,
@@ -30,6 +31,7 @@ from badging.core.constants import (
     Event,
     FindingKind,
     Reason,
+    RevocationCount,
     RevocationState,
     State,
 )
@@ -176,3 +178,29 @@ def test_the_contract_names_and_dates():
     assert DAG_ID == "credly_badge_issuance"
     assert AGENCY_TIMEZONE == "America/Chicago"
     assert date(2022, 12, 1) == PROGRAM_LAUNCH
+
+
+def test_the_eligibility_counts_name_a_badge_earning_row_as_the_vocabulary_does():
+    counts = _text(SQL / "pipeline" / "eligibility" / "counts.sql")
+    assert re.findall(r"coalesce\(reason,\s*'([^']*)'\)", counts) == [ELIGIBLE]
+
+
+def _calls(text: str, function: str) -> list[str]:
+    """The argument text of every call of `function` in `text` (parentheses balanced)."""
+    found = []
+    for start in (m.end() for m in re.finditer(rf"\b{function}\(", text)):
+        depth, end = 1, start
+        while depth:
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            end += 1
+        found.append(text[start:end - 1])
+    return found
+
+
+def test_the_revocation_counts_jsonb_keys_are_the_vocabulary():
+    # Every key pipeline/report/revocations.sql builds into run_summary.revocations, and no
+    # other: the summary and the correction report read them by RevocationCount.
+    text = _text(SQL / "pipeline" / "report" / "revocations.sql")
+    objects = _calls(text, "jsonb_build_object")
+    keys = {key for body in objects for key in re.findall(r"(?:^|,)\s*'([a-z_]+)',", body)}
+    assert keys == {str(k) for k in RevocationCount}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from badging.core.constants import AGENCY_TZ
-from badging.gates import volume
+from badging.gates import band as volume_band
 from devstack.seed import SeedParams, generate
 
 # About the design's full history (150,000 rows over the program's four years).
@@ -71,9 +71,9 @@ def measure(params: SeedParams = DEFAULT, measured_from: date = MEASURED_FROM) -
     days = 0
     while day <= params.date_to:
         days += 1
-        band = volume.band(day, counts, history_start=start)
+        band = volume_band.band(day, counts, history_start=start)
         n, dup = counts.get(day, 0), duplicates.get(day, 0)
-        judged = volume.judge(volume.DayVolume(rows=n, duplicates=dup), band)
+        judged = volume_band.judge(volume_band.DayVolume(rows=n, duplicates=dup), band)
         if judged.ask:
             by_year[day.year] += 1
             kinds = []
@@ -84,7 +84,7 @@ def measure(params: SeedParams = DEFAULT, measured_from: date = MEASURED_FROM) -
             asks["+".join(kinds)].append(day)
         if n:
             replays += 1
-            replay = volume.judge(volume.DayVolume(rows=2 * n, duplicates=dup + n), band)
+            replay = volume_band.judge(volume_band.DayVolume(rows=2 * n, duplicates=dup + n), band)
             if not replay.ask:
                 missed.append(day)
         day += timedelta(days=1)

@@ -25,7 +25,7 @@ import pytest
 
 from badging.core.constants import NOBODY_CAN_ANSWER
 from badging.core.run import AGENCY_TZ
-from badging.gates import volume
+from badging.gates import band as volume_band
 from badging.gates.approval import APPROVERS_VARIABLE
 from devstack import airflow_local
 from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
@@ -312,7 +312,7 @@ def expected_weekday_band(stack, day: date, leaving_out: list[int]) -> float:
             FROM ctims.realtime_certifications
             WHERE updated_at < %s AND NOT certification_id = ANY(%s) GROUP BY 1
         """, (datetime(day.year, day.month, day.day, tzinfo=AGENCY_TZ), leaving_out)))
-    return volume.band(day, history, history_start=QUIET.date_from).expected
+    return volume_band.band(day, history, history_start=QUIET.date_from).expected
 
 
 def test_a_rejected_day_stays_rejected_until_an_operator_releases_it(quiet_then_busy, scheduler,

@@ -157,7 +157,7 @@ def volume_check(context: dict[str, Any]):
 
 def revocation_check(context: dict[str, Any]):
     """The revocation gate's check (its database code imported only when it runs)."""
-    from badging.lifecycle.revocation import revocation_check as check
+    from badging.gates.revocation import revocation_check as check
 
     return check(context)
 

@@ -217,7 +217,7 @@ class Reason(StrEnum):
     REVOKED_IN_CREDLY = "revoked_in_credly"
     DELETED_IN_CREDLY = "deleted_in_credly"
     # Why a badge Credly holds at the student's address is not theirs to adopt, or to take
-    # for a duplicate (credly.client.earners_badge; docs/history-load.md): it is under
+    # for a duplicate (credly.matching.earners_badge; docs/history-load.md): it is under
     # another earner id; it has none and another student uses the address; it has none and
     # names someone else (an older sibling at the family address).
     OTHER_EARNER = "other_earner"

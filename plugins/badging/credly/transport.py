@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -21,8 +20,6 @@ from tenacity import (
     stop_after_attempt,
     wait_random_exponential,
 )
-from tenacity.stop import stop_base
-from tenacity.wait import wait_base
 
 from badging.core.errors import (
     CredlyDuplicateBadge,
@@ -33,8 +30,10 @@ from badging.core.errors import (
     CredlyUnknownOutcome,
 )
 from badging.credly.classification import classify_response, classify_transport_error
+from badging.credly.logs import install_redaction, redacted
 from badging.credly.payloads import IssuedBadge
 from badging.credly.ratelimit import TokenBucket
+from badging.credly.retry import stop_when_throttled_longer_than, wait_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -46,37 +45,6 @@ POOL_MAXSIZE = 32
 
 _session: requests.Session | None = None
 _session_lock = threading.Lock()
-
-
-_QUERY = re.compile(r"\?\S*")
-# A badge's id in a path (…/badges/<id>/revoke); not the list itself (…/badges?filter=…).
-_BADGE_ID = re.compile(r"(/badges/)[^/?#\s\"']+")
-
-
-def redacted(text: str) -> str:
-    """A URL or request line fit for a log: no query string (a lookup's holds an email) and
-    no badge id in the path (a badge's public page names its earner)."""
-    return _BADGE_ID.sub(r"\1…", _QUERY.sub("?…", text))
-
-
-class _RedactRequestLines(logging.Filter):
-    """Redact urllib3's request lines (`redacted`)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                redacted(arg) if isinstance(arg, str) else arg for arg in record.args
-            )
-        return True
-
-
-def install_redaction() -> None:
-    """Keep earners' emails and badge ids out of urllib3's DEBUG request lines (idempotent)."""
-    # urllib3 logs every request line, query and path included, at DEBUG; a worker run at
-    # DEBUG would otherwise write earners' emails and badge ids into the task log.
-    pool_log = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, _RedactRequestLines) for f in pool_log.filters):
-        pool_log.addFilter(_RedactRequestLines())
 
 
 def shared_session() -> requests.Session:
@@ -95,34 +63,6 @@ def shared_session() -> requests.Session:
             session.mount("http://", adapter)
             _session = session
         return _session
-
-
-# --- the retry policy (tenacity) --------------------------------------------------------------
-
-
-class wait_retry_after(wait_base):
-    """Wait as long as a 429's Retry-After asks; otherwise as the fallback strategy says."""
-
-    def __init__(self, fallback: wait_base) -> None:
-        self.fallback = fallback
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        error = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(error, CredlyThrottled) and error.retry_after is not None:
-            return error.retry_after
-        return self.fallback(retry_state)
-
-
-class stop_when_throttled_longer_than(stop_base):
-    """Stop when Credly throttles for longer than we will sleep in a worker slot."""
-
-    def __init__(self, limit: float) -> None:
-        self.limit = limit
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        error = retry_state.outcome.exception() if retry_state.outcome else None
-        # Tenacity computes the wait before asking whether to stop.
-        return isinstance(error, CredlyThrottled) and retry_state.upcoming_sleep > self.limit
 
 
 @dataclass

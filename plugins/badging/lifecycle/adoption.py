@@ -22,7 +22,7 @@ from badging.core.constants import ADOPTION_REASONS, CredlyState
 from badging.core.names import NameKey
 from badging.core.recipients import recipients
 from badging.core.run import RunInfo
-from badging.credly.client import earners_badge
+from badging.credly.matching import earners_badge
 from badging.credly.payloads import BadgeHolder, IssuedBadge
 
 if TYPE_CHECKING:

@@ -27,7 +27,6 @@ from badging.core import audit, db
 from badging.core.constants import (
     GATE_PASSES,
     REVOCATION_TEXT,
-    REVOCATIONS_WITHOUT_APPROVAL,
     CorrectionAction,
     CredlyState,
     Event,
@@ -44,11 +43,9 @@ from badging.core.errors import (
     error_label,
 )
 from badging.core.lease import LEASE_SECONDS, Heartbeat, Lease, Subject
-from badging.core.markdown import escape
 from badging.core.recipients import Recipient, entries_as_issued, recipients
 from badging.core.run import RunInfo
 from badging.credly import BadgeRequest, CredlyClient
-from badging.gates.approval import Check
 from badging.lifecycle.corrections import RecipientNow
 
 log = logging.getLogger(__name__)
@@ -62,63 +59,6 @@ HELD_ELSEWHERE = "held_elsewhere"
 def may_change(run: RunInfo) -> bool:
     """Only a night of the check changes badges after issuance (RunInfo.is_nightly)."""
     return run.is_nightly
-
-
-def open_revocations(run_id: str, badging: str = db.BADGING_CONN_ID
-                     ) -> list[tuple[str, str, int, int]]:
-    """(site, reason, badges, of them held by an earlier refusal) of the revocations the run
-    decides."""
-    with db.connect(badging) as conn:
-        return db.execute(conn, "lifecycle/revocation/run_revocations.sql",
-                          {"run_id": run_id}).fetchall()
-
-
-def revocation_check(context: dict[str, Any]) -> Check:
-    """The revocation gate's check: the run's open revocations judged (revocation_judgement)."""
-    run = RunInfo.from_context(context)
-    limit = int(context["params"]["max_revocations_without_approval"])
-    if not may_change(run):
-        return Check(ask=False, summary="only a nightly run changes badges after issuance",
-                     body="", subject=f"Revoke nothing (run of {run.day})")
-    return revocation_judgement(open_revocations(run.run_id), limit=limit, day=run.day)
-
-
-def revocation_judgement(rows: list[tuple[str, str, int, int]], *, limit: int,
-                         day: date) -> Check:
-    """Ask an operator when the run would revoke more than `limit` badges
-    (`max_revocations_without_approval`), and whenever an earlier run's operator held some
-    (rejected, or left unanswered): those are revoked only on a new approval, whatever the
-    threshold or `accept_revocations`. A limit above the default is recorded with who
-    triggered the run. The form shows the badges per (escaped) site and reason.
-
-    Args:
-        rows: (site, reason, badges, of them held before), as open_revocations.
-    """
-    total = sum(n for _, _, n, _ in rows)
-    held = sum(h for *_, h in rows)
-    table = "\n".join(f"| {escape(site)} | {escape(reason)} | {n} | {h} |"
-                      for site, reason, n, h in rows)
-    held_note = (f"**{held} of them were held by an earlier run's operator** (rejected, or not "
-                 "answered in time): they are revoked only if you approve now.\n\n"
-                 if held else "")
-    body = (f"**{total} badges** would be revoked in Credly, or replaced or moved for a "
-            f"corrected name or email (reasons name_corrected, email_corrected); the earners "
-            f"are told unless notifications are suppressed. At most {limit} are changed "
-            f"without asking, and none that an operator held before.\n\n{held_note}"
-            f"| site | reason | badges | held before |\n|---|---|---|---|\n{table}\n\n"
-            "**Approve** to revoke them now. **Reject** to hold them: nothing is revoked, "
-            "and the next run asks again. The rest of the run goes on either way.")
-    summary = (f"{total} badges to revoke (at most {limit} without approval"
-               + (f"; {held} held by an earlier decision" if held else "") + ")")
-    ask = held > 0 or total > limit
-    return Check(ask=ask, summary=summary, body=body,
-                 subject=f"Revoke {total} badges (run of {day})?",
-                 must_ask=held > 0,
-                 passed_by_param=not ask and total > REVOCATIONS_WITHOUT_APPROVAL,
-                 attributed=limit > REVOCATIONS_WITHOUT_APPROVAL,
-                 detail={"revocations": total, "held_before": held, "maximum": limit,
-                         "by_site": [{"site": s, "reason": r, "badges": n, "held_before": h}
-                                     for s, r, n, h in rows]})
 
 
 @dataclass(frozen=True)

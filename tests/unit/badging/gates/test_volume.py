@@ -7,8 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from badging.gates import band as volume_band
 from badging.gates import volume
-from badging.gates.volume import (
+from badging.gates.band import (
     FACTOR,
     FLOOR,
     Band,
@@ -97,7 +98,7 @@ def test_the_level_ratio_is_clamped():
     day = date(2026, 3, 10)
     history = {d: (1000 if d >= day - timedelta(days=40) else 10)
                for d in (day - timedelta(days=n) for n in range(1, 500)) if d.weekday() < 5}
-    assert band(day, history).seasonal == pytest.approx(10 * volume.LEVEL_CLAMP[1])
+    assert band(day, history).seasonal == pytest.approx(10 * volume_band.LEVEL_CLAMP[1])
 
 
 def test_a_low_day_never_asks():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from badging.core.names import NameKey
-from badging.credly.client import earners_badge
+from badging.credly.matching import earners_badge
 from badging.credly.payloads import BadgeHolder, IssuedBadge
 
 TEMPLATE, OTHER = "tpl-a", "tpl-b"

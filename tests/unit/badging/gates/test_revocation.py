@@ -1,4 +1,4 @@
-"""The revocation gate's judgement (lifecycle/revocation.revocation_judgement): when it asks,
+"""The revocation gate's judgement (gates/revocation.revocation_judgement): when it asks,
 what it records, what its form shows."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import date
 
 from badging.core.constants import REVOCATIONS_WITHOUT_APPROVAL, Event
 from badging.gates.approval import unattended_decision
-from badging.lifecycle.revocation import revocation_judgement
+from badging.gates.revocation import revocation_judgement
 
 DAY = date(2026, 8, 11)
 

@@ -1,110 +1,36 @@
 """
 ### Credly badges for Oklahoma CareerTech — daily
 
-**Owner:** CareerTech data engineering · **Runs:** every night after midnight, America/Chicago,
-for the day before (its data interval) · **Source:** CTIMS "Real-Time" certifications
-(`ctims_db`, read only) · **Ledger:** `badging_db`, schema `badging` · **Credly:** `credly_api`
+**Owner:** CareerTech data engineering (`careertech-data`) · **Runs:** every night after
+midnight America/Chicago, for the day before (its data interval) · **Source:** CTIMS
+"Real-Time" certifications (`ctims_db`, read only) · **Ledger:** `badging_db`, schema
+`badging` · **Credly:** `credly_api`, pool `credly_api` · **Mail:** `smtp_default`
 
-| task | what it does |
+Takes the day's Real-Time entries (and `lookback_days` before it), validates them, applies
+the agency's rules, records each badge once in the ledger and issues it through Credly; then
+keeps issued badges in step with CTIMS and Credly and tells each technology center what to
+fix. **Re-running is safe:** clearing tasks, re-running a day, overlapping backfills and
+killed workers never send a badge twice.
+
+| task | in one line |
 |---|---|
-| `extract` | stages the Real-Time rows entered or corrected on the day, plus `lookback_days` before it (late rows) |
-| `validate` | Great Expectations: `realtime_rows` (failing rows go to `badging.quarantine`), `realtime_rows_warnings` (reported only), `realtime_table` (columns, types). Fails the run (no retry) if more than `max_failed_share` of rows fail or a table check fails: a broken feed; the one-line reason is in the log and `run_summary.dq_reason` |
-| `volume_gate` | `check` first holds the staged rows an earlier volume decision did not let through (`held`, reason `held_by_decision`: nothing is issued for them), then judges the rows no gate judged before (the day's, late rows, unjudged lookback rows) against the day's calendar-aware band and counts rows repeating already-entered certifications (a replayed feed). Outside the band or replay-like → `approve` waits in **Required actions** for an operator ("Volume of *day*: *n* rows — real?"; the form shows the count, the band and how it was computed, rows per site against their usual share, the duplicate share); otherwise `passed` at once |
-| `decide_eligibility` | the agency's rules; every row not earning a badge gets one reason in `badging.audit_log`. Skips the tasks the run gives nothing to do, so they start no process: `sync_credly`, `check_badges` (and the revocation gate and `revoke` after it) and `notify_sites` in a backfill; `sync_credly` and `notify_sites` in a dry run; `notify_sites` in a history load or with `send_site_lists` off |
-| `plan` | ledger rows `pending` (once per student and assessment, ever); with `adopt_existing`, records badges Credly already holds as `adopted` (reading Credly's list `concurrency` pages at a time); cuts the rest into batches. In pool `credly_api` (it reads Credly), 1 hour `execution_timeout` |
-| `issue` | one mapped task per batch, in pool `credly_api`; each badge `in_flight` → `issued` / `failed` |
-| `sync_credly` | (beside `issue`) brings every live badge's Credly state (`pending`, `accepted`, `rejected`, `revoked`, `expired`, deleted) into the ledger, reading Credly's badge list 50 a page (pool `credly_api`); a badge revoked or deleted in Credly by someone else is marked `revoked` in the ledger, never issued again, and listed in the report for a person to decide. Not in dry runs or backfills |
-| `check_badges` | every issued badge against every live CTIMS row, under the source guard (every table the rules read against the last good night; beyond its thresholds nothing changes and the operators are mailed). A badge its own entries no longer earn for `revocation_grace_days` nights (and as many days of real time) gets a planned revocation; one only a reference table refuses is listed for a person (`needs_review`), never revoked by itself; a new valid name or email held as long gets a planned `replace` / `move`; a blank one changes nothing. Only nightly runs count (scheduled, or manual of the latest day); others audit `would_revoke` / `would_replace` / `would_move`; backfills skip it. A badge the pipeline revoked that is earned again is issued again (docs/lifecycle.md) |
-| `revocation_gate` | more than `max_revocations_without_approval` to revoke, or any an operator held before → `approve` waits in **Required actions** (per site and reason); Reject or no answer in 12 h holds them, and every later run asks again; the rest of the run goes on |
-| `revoke` | revokes the planned badges in Credly (pool `credly_api`), each once, re-reading CTIMS first (a change whose cause moved again is cancelled); replaces a badge whose name was corrected; moves an unaccepted badge whose email was corrected (new badge first, then the old one revoked) and leaves an accepted one alone (`email_changed_after_acceptance`) |
-| `report` | `badging.run_summary`, the summary table in its log and the correction report for technology centers under `BADGING_REPORT_DIR` (the run's Data Docs pages come from `validate`; `report` writes them only if `validate` could not); red if a badge failed or is still pending, or a revocation failed for good |
-| `notify_sites` | mails each technology center with entries to fix its list (ids, reason, what to do), once per site and day, through `smtp_default`; retries lists an earlier run could not deliver. Never red for a mail problem (`badging.site_list` records it) |
-| `fail_run_if_a_task_failed` | red when any other task is: mails the operators one alert naming the red task and its reason |
+| `extract` | stages the window's rows from CTIMS |
+| `validate` | Great Expectations: quarantines bad rows; fails the run on a broken feed |
+| `volume_gate` | asks an operator (Required actions) when the day's volume looks wrong |
+| `decide_eligibility` | the agency's rules, one reason per row refused |
+| `plan` | one ledger row per badge, ever; issue batches |
+| `issue` | one mapped task per batch: issues each badge exactly once |
+| `sync_credly` | reads every live badge's Credly state |
+| `check_badges` | checks issued badges against CTIMS; plans revocations and corrections |
+| `revocation_gate` | asks an operator when many badges would be revoked |
+| `revoke` | makes the approved revocations and corrections in Credly |
+| `report` | run summary, correction report, Data Docs |
+| `notify_sites` | mails each technology center its entries to fix |
+| `fail_run_if_a_task_failed` | keeps the run red when any task failed; alerts the operators |
 
-**Re-running is safe.** The ledger issues each badge once: clearing tasks, re-running a day,
-overlapping backfills and killed workers never send a badge twice. The design (ledger states,
-exactly-once protocol, eligibility rules, days and time zone) is in the repository's `docs/`.
-
-**Alerts.** A red run mails the operators (`smtp_default`, extra `alert_to`) the red task, its
-one-line reason and a link to the run; a scheduled run still going at 06:00 America/Chicago
-mails a lateness alert (backfills and manual runs never page). Site lists go out after
-scheduled and manual runs (param `send_site_lists`), never after backfills or dry runs; a
-site is switched off in `badging.site_contact.lists_enabled`.
-
-**Manual run:** leave `date` empty to process the run's data interval (or, without one,
-yesterday in Chicago); set it to process that day. `dry_run` does everything but Credly
-calls and ledger changes and audits `would_issue`.
-
-**History load** (a new deployment, years of entries, many badged already by hand or by
-Credly's bulk upload): one manual run with `date` (first day), `date_to` (last day),
-`adopt_existing` and `accept_volume` on (a range mails no site lists; the correction
-report lists its entries to fix).
-`plan` reads Credly's badges once and records those it already holds as `adopted` (by
-issuer_earner_id, then by email when no other student shares it and the name Credly issued
-it to is the student's); only the rest is issued. Every adopted badge has an `adopted` row in
-`badging.audit_log`. A badge Credly holds at the address that is not surely the student's
-(`not_adopted`: `name_mismatch`, `shared_email`, `other_earner`) is listed in the run's
-correction report; its row fails at `issue` (Credly refuses a second badge), and the run is
-red until a person decides whose it is.
-
-**Corrections.** A badge stays while at least one live CTIMS entry of the student and
-assessment earns it. An entry deleted, hard-deleted, moved to another student or assessment,
-or whose test date was corrected out of the rules, for `revocation_grace_days` nights in a
-row, loses its badge (the earner reads "Certification record corrected by the issuing
-school"); deleted and entered again within the grace, nothing happens. A badge refused only
-because a reference table changed (enrollments, programs, sites, the approved list,
-alignment) is never revoked by the pipeline: it is listed as `needs_review`; to revoke it,
-trigger a manual run of the latest day with its certification id in `revoke_reviewed`.
-Held revocations are asked again every run, whatever the threshold or `accept_revocations`,
-and revoked only on an approval: **Approve** when the corrections are real, **Reject** when
-the feed looks wrong.
-
-**Volume gate.** A day above its band or with many repeated certifications waits for a
-person: **Approve** if the volume is real (the day proceeds); **Reject** if the feed looks
-broken or replayed — the run ends red, nothing issued. No answer within 20 hours counts as
-Reject. A refusal binds: every later run (scheduled, manual, backfill, history load) holds
-those rows and issues nothing for them, until an operator triggers the day with
-`release_rejected_volume` (recorded: who, when); a corrected row is judged anew. To let a
-known-good day through without waiting (a backfill of history), trigger it with
-`accept_volume` on. Backfill runs never wait: outside the band they end red at
-`volume_gate.check` unless `accept_volume` is set. Who may answer: the Variable
-`badging_approvers` (empty: anyone who may edit the DAG). Every decision, who and when, is in
-`badging.approval`, `badging.audit_log` and `run_summary.approvals`.
-
-**When it is red**, read the failed task's last log line:
-- `volume_gate.approve` — an operator rejected the day's volume (or nobody answered): fix
-  the feed if it was replayed, then clear `extract` (downstream included); if the volume was
-  real after all, clear `volume_gate.check` and approve, or trigger the day with
-  `release_rejected_volume`.
-- `volume_gate.check` — a backfill day outside its band: trigger the day with
-  `release_rejected_volume` if the history is known to be good. "release_rejected_volume: …
-  before this run's window": trigger it with the `lookback_days` the message names.
-- `validate` — too many rows failed expectations, or the table checks failed (columns,
-  types): the CTIMS feed is broken. The correction report
-  and Data Docs show what; fix the feed, then clear `extract` (downstream included).
-- `plan` — "Credly template … allows duplicate badges": turn `allow_duplicate_badges` off on
-  that template in Credly (the ledger relies on Credly refusing a second badge), then clear.
-- `issue` — badges still retryable after all tries (Credly down or throttling): clear the
-  failed `issue` tasks. A 401/403 means the token in `credly_api` was revoked or expired:
-  rotate it, then clear. "Credly refused N badges of template …" (archived, not active, not
-  found): fix the template in Credly or `badging.badge_templates`, then clear; its badges
-  wait as pending, none failed. `AirflowTaskTimeout`: a try ran past its 2 hours (a hung
-  network or database); the retry takes the rows again. A lock timeout or statement timeout
-  in any task's log is a database session limit (repository `docs/bounds.md`): something
-  held a row or ran far too long; the retry usually passes.
-- `sync_credly` — Credly unreachable or throttling past the retries: nothing was written (the
-  ledger keeps the last states) and `check_badges` waits for the next run; clear the task
-  once Credly answers. A 401/403: rotate the token in `credly_api`, then clear.
-- `report` — names what is wrong: failed badges (`audit_log` event `failed`, `last_error` in
-  `badging.issuance`; fix, then re-run with `retry_failed`), badges still pending, or badges
-  open in the ledger for more than 3 days (every run retries them; `last_error` says why).
-  `ReportNotWritten`: `BADGING_REPORT_DIR` could not be written (the summary and the purge
-  of old staging are done): fix the folder, then clear `report`.
-- No red task, the rest skipped — the run passed its 36-hour `dagrun_timeout`: clear it.
-
-**Quarantine check `text_valid_utf8`:** CTIMS holds bytes in that entry that are not UTF-8
-text; the row is held back, the day goes on, and the correction report asks the site to
-retype it.
+**Everything else** — params, manual runs, backfills, the history load, answering the gates,
+**When it is red** (per task), alerts, site lists, the Badging page — is the runbook,
+`docs/operations.md` in the repository; the design is in `docs/`.
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ vendor: install
 lint: install
 	$(PY) -m ruff check .
 
-# Own stack on free ports; prints one table, writes bench/results.json (about 10 minutes).
+# Own stack on free ports; prints one table, writes bench/results.json (about 30 minutes).
 bench: install
 	$(PY) -m bench.run_bench
 

@@ -1,4 +1,4 @@
-"""How often the volume gate would ask on the seeded multi-year history (README "Volume gate").
+"""How often the volume gate would ask on the seeded multi-year history (docs/gates.md).
 
 `python -m bench.volume_asks` generates the seed's realistic seasonal history in memory (no
 database: `devstack.seed.generate`), counts the Real-Time rows changed per Chicago day and,

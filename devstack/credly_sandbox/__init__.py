@@ -1,6 +1,6 @@
 """A stand-in for Credly's Web Service API v1 with fault injection, for tests and the devstack.
 
-Where it differs from Credly (shared/reference/credly-api.md), so that a green test is read
+Where it differs from Credly (docs/credly-api.md), so that a green test is read
 for what it proves:
 - whether a revoked badge still counts as a duplicate is a switch, `revoked_blocks_reissue`
   (off by default: revoke-then-reissue works; on: only DELETE frees the slot), set by

@@ -15,7 +15,7 @@ from psycopg import sql
 from devstack.seed.records import STUDENT_ID_START, Dataset, IdStart, SeedParams
 from devstack.seed.rows import generate
 
-# Beside the package: tests/e2e and the README name devstack/seed_truth.sql.
+# Beside the package: tests/e2e and docs/testing.md name devstack/seed_truth.sql.
 _TRUTH_DDL = Path(__file__).parents[1] / "seed_truth.sql"
 
 # Reference tables may already hold this seed's rows: they are merged, not appended.

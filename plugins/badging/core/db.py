@@ -36,7 +36,7 @@ class SessionBounds:
 
 # Every task's sessions (issue 16: no wait without a bound, so a black-holed database or a
 # held lock fails the task, whose retry takes the work again, instead of holding a worker and
-# a pool slot forever). Measured at 200,000 rows (README "Performance"): the extract's whole
+# a pool slot forever). Measured at 200,000 rows (docs/performance.md): the extract's whole
 # COPY stream 3 s, plan's longest statement a few seconds, validate's GX run (an open
 # transaction, idle while pandas works) 23 s. So:
 # - statement 10 min: 100× the longest statement measured, still well inside a task's life;

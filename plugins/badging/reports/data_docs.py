@@ -41,7 +41,7 @@ def publish(conn: psycopg.Connection, location: ReportLocation, run_id: str, *,
     own result pages (and the suites' pages) are rendered: the pages of earlier runs are on
     the site already. A site without its index (a new location) gets every stored run.
     `validate` calls this while Great Expectations is loaded; `report` only when a run's
-    pages are missing (docs/run-cost.md).
+    pages are missing (docs/performance.md).
 
     Args:
         conn: a badging_db connection; the pages are recorded in it (committed).

@@ -132,7 +132,7 @@ def test_the_operators_view_holds_counts_and_site_codes_only():
 
 
 def test_the_gate_asks_a_few_days_a_year_on_the_seeded_history_and_on_every_replay():
-    # A property of the algorithm on deterministic data (bench/volume_asks.py, README).
+    # A property of the algorithm on deterministic data (bench/volume_asks.py, docs/gates.md).
     from bench.volume_asks import measure
 
     measured = measure()

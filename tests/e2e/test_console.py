@@ -240,7 +240,7 @@ def test_an_operator_finds_out_why_in_the_badging_page(airflow, chromium):
             trail.wait_for()
             shown[outcome] = trail.inner_text()
             _screenshot(page, f"console_lookup_{outcome}")
-            # The runbook's picture (docs/operations.md; docs/img/console-lookup.png is a copy of one).
+            # The runbook's picture (docs/operations.md; docs/img/console-lookup.png is one).
             trail.screenshot(path=str(_screenshots() / f"console_trail_{outcome}.png"))
             for value in _personal_data(airflow.site.stack, certification_id):
                 assert value not in shown[outcome], "a name or email shown unmasked"

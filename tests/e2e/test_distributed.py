@@ -37,8 +37,8 @@ from tests.e2e.outcomes import (
     staged_ids,
     terminal_events,
 )
-from tests.e2e.pii import Secrets, files
 from tests.e2e.test_daily_run import DAY, SEED
+from tests.fixtures.pii import Secrets, files
 
 pytestmark = pytest.mark.distributed
 

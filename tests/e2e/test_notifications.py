@@ -24,7 +24,7 @@ from devstack.mail_sink import messages
 from devstack.ports import free_port
 from devstack.seed import SeedParams, run_seed
 from tests.e2e.outcomes import runs_for, terminal_events
-from tests.e2e.pii import Secrets, files, mails
+from tests.fixtures.pii import Secrets, files, mails
 
 DAY = date(2026, 5, 12)
 # The lateness test's deadline, hours after the logical date (see the `scheduling` fixture).

@@ -21,8 +21,8 @@ from badging.clock import CLOCK_ENV
 from badging.credly import CredlyClient
 from devstack.airflow_local import DAG_ID
 from devstack.stack import Stack
-from tests.e2e.pii import Secrets, airflow_records, badging_records, files
 from tests.fixtures.nights import night_after
+from tests.fixtures.pii import Secrets, airflow_records, badging_records, files
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
 # One fault case must never hang the suite: a run still going after this is a failure.

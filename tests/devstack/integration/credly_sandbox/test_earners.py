@@ -8,7 +8,7 @@ import time
 import pytest
 
 from devstack.credly_sandbox.earners import Earners
-from tests.integration.credly_sandbox.test_contract import TEMPLATES, assert_error, issue
+from tests.devstack.integration.credly_sandbox.test_contract import TEMPLATES, assert_error, issue
 
 
 @pytest.fixture

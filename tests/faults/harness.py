@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from devstack.airflow_local import DAG_ID
 from devstack.stack import Stack
 from tests.fixtures.nights import night_after
 from tests.fixtures.pii import Secrets, airflow_records, badging_records, files
+from tests.fixtures.polling import wait_until
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
 # One fault case must never hang the suite: a run still going after this is a failure.
@@ -119,13 +119,13 @@ def ledger_count(stack: Stack, state: str) -> int:
 def wait_for(condition: Callable[[], bool], process: DagProcess, what: str,
              timeout: float = RUN_TIMEOUT_S) -> None:
     """Poll until `condition` holds; fail if the run ended first or time ran out."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if not process.running:
-            raise AssertionError(f"the run ended before {what}:\n{process.output[-3000:]}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+    def holds() -> bool:
+        if condition():
+            return True
+        assert process.running, f"the run ended before {what}:\n{process.output[-3000:]}"
+        return False
+
+    wait_until(holds, timeout=timeout, what=what)
 
 
 def run_ids(stack: Stack) -> list[str]:

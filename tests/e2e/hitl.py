@@ -15,7 +15,8 @@ from urllib.parse import quote
 import pytest
 
 from devstack import airflow_local
-from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
+from devstack.airflow_api import AirflowApi
+from devstack.airflow_services import AirflowServices, AirflowSite, interrupted_by
 from devstack.ports import free_port
 from tests.fixtures.nights import run_env
 from tests.fixtures.polling import wait_until

@@ -18,7 +18,8 @@ import pytest
 
 from badging.constants import AGENCY_TZ, DAG_ID
 from devstack import airflow_local
-from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
+from devstack.airflow_api import AirflowApi
+from devstack.airflow_services import AirflowServices, AirflowSite, interrupted_by
 from devstack.mail_sink import messages
 from devstack.ports import free_port
 from devstack.seed import SeedParams, run_seed

@@ -27,7 +27,8 @@ from badging.approval import APPROVERS_VARIABLE
 from badging.constants import NOBODY_CAN_ANSWER
 from badging.run import AGENCY_TZ
 from devstack import airflow_local
-from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
+from devstack.airflow_api import AirflowApi
+from devstack.airflow_services import AirflowServices, AirflowSite, interrupted_by
 from devstack.ports import free_port
 from devstack.seed import SeedParams, run_seed
 from tests.e2e.hitl import (

@@ -9,7 +9,8 @@ import pytest
 from badging.credly.hook import CredlyHook
 from badging.provider_info import CREDLY_CONN_FIELDS
 from badging.ratelimit import TokenBucket
-from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite
+from devstack.airflow_api import AirflowApi
+from devstack.airflow_services import AirflowServices, AirflowSite
 from devstack.ports import free_port
 from tests.integration.credly.badges import request
 

@@ -3,17 +3,9 @@ revoke or delete a badge by hand; the sync's list filters and sorts (issue 14)."
 
 from __future__ import annotations
 
-import pytest
-
 from devstack.credly_sandbox.earners import Earners
-from tests.devstack.integration.credly_sandbox.test_contract import TEMPLATES, assert_error, issue
+from tests.devstack.integration.credly_sandbox.contract import assert_error, issue
 from tests.fixtures.polling import wait_until
-
-
-@pytest.fixture
-def api(sandbox):
-    sandbox.put_templates(TEMPLATES)
-    return sandbox.client()
 
 
 def listed(sandbox, api, **params):

@@ -61,7 +61,9 @@ class DagProcess:
         # Two runs of one day need distinct logical dates: `dags test` deletes any run
         # already holding its logical date. The `date` param is what names the day. The run
         # is the day's nightly run (tests/fixtures/nights.py) unless `env` sets the clock.
-        conf = json.dumps({"date": day.isoformat(), **params})
+        # accept_volume: nobody answers the volume gate here, and the full seed's month makes
+        # it ask (the gate has its own tests: tests/e2e/test_volume_gate.py).
+        conf = json.dumps({"date": day.isoformat(), "accept_volume": True, **params})
         env = {CLOCK_ENV: night_after(day).isoformat()} | env
         return cls(env, log_path, "dags", "test", DAG_ID, logical_date or day.isoformat(),
                    "--conf", conf)

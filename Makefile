@@ -11,13 +11,14 @@ RUN_DATE ?= 2026-05-12
 SEED_FROM ?= 2026-03-01
 SEED_ROWS ?= 6000
 
-.PHONY: help install up down status run test test-faults test-distributed lint bench pins clean \
-	airflow browser test-browser vendor
+.PHONY: help install up down status run test test-unit test-faults test-distributed lint bench \
+	pins clean airflow browser test-browser vendor
 
 help:
 	@echo "make run    - set up, start the local stack, seed, run the DAG for $(RUN_DATE), print what it did"
 	@echo "make up     - set up and start the local stack with the demo history (then: source .devstack/env)"
 	@echo "make test   - set up and run the whole test suite"
+	@echo "make test-unit - the unit tests only: no Postgres, sandbox or Airflow (about a minute)"
 	@echo "make test-distributed - the DAG on CeleryExecutor: Redis, two Celery workers (installs redis-server)"
 	@echo "make test-browser - the reports in Chromium with the network cut (installs chromium)"
 	@echo "make lint | bench | up | down | status | pins | vendor | clean"
@@ -65,6 +66,13 @@ airflow: install
 TEST_WORKERS ?= 2
 test: install browser
 	$(PY) -m pytest -m "not faults and not distributed" -n $(TEST_WORKERS) --dist loadfile
+
+# The fast lane (docs/testing.md): the product's and devstack's unit tests, by folder, with
+# no stack (tests/unit/conftest.py fails a test that asks for one). CI runs it first, so a
+# broken import fails in seconds. By file: a module's cached fixtures run once.
+UNIT_TESTS := tests/unit tests/devstack/unit
+test-unit: install
+	$(PY) -m pytest $(UNIT_TESTS) -n $(TEST_WORKERS) --dist loadfile
 
 test-faults: install
 	$(PY) -m pytest -m faults

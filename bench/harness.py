@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -38,6 +39,16 @@ def load_1m() -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def note(message: str) -> None:
+    """Progress on stderr; stdout carries only the table."""
+    print(f"[bench {time.strftime('%H:%M:%S')} load {load_1m():.2f}] {message}",
+          file=sys.stderr, flush=True)
+
+
+def new_run_id(label: str) -> str:
+    return f"bench__{label}__{uuid.uuid4().hex[:8]}"
 
 
 @dataclass

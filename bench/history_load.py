@@ -20,7 +20,7 @@ import psycopg
 from badging.core.recipients import earner_id
 from bench.harness import Bench
 from bench.scheduler import DAG_ID, POOL, _seconds, _task_seconds
-from devstack.airflow_services import AirflowApi
+from devstack.airflow_api import AirflowApi
 from devstack.seed import SeedParams
 from devstack.stack import local_secrets
 

@@ -8,203 +8,33 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 from typing import Any
 
-from badging.core.run import extract_window
 from bench import credly_sync, history_load, scheduler
-from bench.harness import (
-    Bench,
-    bench_stack,
-    chicago_midnight,
-    load_1m,
-    median,
-    next_day,
+from bench.harness import Bench, bench_stack, load_1m, median, note
+from bench.issuance import (
+    ISSUE_DAY,
+    POOL_BATCH,
+    POOL_SLOTS,
+    efficiency,
+    issue_dag,
+    issue_direct,
 )
+from bench.results import RESULTS, table
+from bench.stages import measure_stages
 from devstack.seed import SeedParams
 from devstack.stack import REPO
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results.json"
-STAGES = ("extract", "validate", "eligibility", "plan")
 # Sections that need the seeded history, and those that need Airflow's metadata database.
 SEEDED = {"stages", "issue", "pool", "dag", "empty", "scheduler", "backfill"}
 AIRFLOW = {"dag", "empty", "scheduler", "backfill"}
 # History the stage sizes are cut from: every window ends at the seed's last day.
 SEED_FROM, SEED_TO = date(2025, 3, 1), date(2025, 12, 31)
-# A weekday with ordinary volume for the issuance runs, and a day the seed never touches.
-ISSUE_DAY, EMPTY_DAY = date(2025, 11, 14), date(2024, 1, 2)
+# A day the seed never touches (the issuance day, ISSUE_DAY, is an ordinary weekday).
+EMPTY_DAY = date(2024, 1, 2)
 # Ordinary days the backfill measure processes (inside the seed, before ISSUE_DAY's window).
 BACKFILL_FROM, BACKFILL_DAYS = date(2025, 10, 1), 20
-ISSUE_TIMEOUT_S = 600.0
-# The credly_api pool of config/pools.json, and a batch size that gives each slot as many.
-POOL_SLOTS, POOL_BATCH = 4, 250
-
-
-def note(message: str) -> None:
-    """Progress on stderr; stdout carries only the table."""
-    print(f"[bench {time.strftime('%H:%M:%S')} load {load_1m():.2f}] {message}",
-          file=sys.stderr, flush=True)
-
-
-def new_run_id(label: str) -> str:
-    return f"bench__{label}__{uuid.uuid4().hex[:8]}"
-
-
-# --- 2. pipeline stages ------------------------------------------------------------------
-
-def pipeline_once(bench: Bench, rows: int, day: date, timeout: float) -> dict[str, Any]:
-    """extract → validate → eligibility → plan over exactly `rows` rows, each in its process.
-
-    A stage past `timeout` is recorded as None and ends the round (its successors need it).
-    """
-    end = chicago_midnight(next_day(day))
-    window = (bench.window_ending(rows, end), end)
-    run_id = new_run_id(f"stages{rows}")
-    bench.reset_runs()
-    # False marks a stage skipped because the one before it was stopped.
-    out: dict[str, Any] = dict.fromkeys(STAGES, False)
-    for stage in STAGES:
-        out[stage] = bench.run_stage(bench.stage_spec(stage, run_id, day, window,
-                                                      batch_size=250), timeout)
-        if out[stage] is None:
-            note(f"  {stage} stopped after {timeout:.0f} s")
-            break
-    out["staged"] = out["extract"]["result"] if out["extract"] else rows
-    note("  " + ", ".join(f"{s} {out[s]['seconds']:.1f}s/{out[s]['peak_rss_mb']:.0f}MB"
-                          for s in STAGES if out[s]))
-    return out
-
-
-def measure_stages(bench: Bench, sizes: list[int], reps: int, deadline: float,
-                   timeout: float) -> dict[str, Any]:
-    """Up to `reps` rounds over all sizes; a round that would end past `deadline` is skipped
-    (one round always runs), so `make bench` keeps to its time budget on a slow machine."""
-    samples: dict[int, list[dict]] = {size: [] for size in sizes}
-    # Interleave sizes so a burst of load on the shared machine hits all of them alike.
-    for rep in range(reps):
-        round_started = time.perf_counter()
-        try:
-            done = {}
-            for size in sizes:
-                note(f"stages: {size} rows, round {rep + 1} of {reps}")
-                done[size] = pipeline_once(bench, size, SEED_TO, timeout)
-        except SystemExit as failure:
-            if rep == 0:
-                raise
-            # Keep the rounds that completed (the tree may be mid-edit by a teammate).
-            note(f"round {rep + 1} dropped: {str(failure).splitlines()[0]}")
-            break
-        for size, result in done.items():
-            samples[size].append(result)
-        if time.perf_counter() + (time.perf_counter() - round_started) > deadline:
-            break
-    # None stands for "stopped at the timeout": a median or total that includes one is None.
-    seconds: dict[str, dict[str, float | None]] = {stage: {} for stage in STAGES}
-    rss: dict[str, dict[str, float]] = {stage: {} for stage in STAGES}
-    staged: dict[str, int] = {}
-    for size, runs in samples.items():
-        staged[str(size)] = runs[0]["staged"]
-        for stage in STAGES:
-            done = [r[stage] for r in runs]
-            seconds[stage][str(size)] = (round(median([d["seconds"] for d in done]), 2)
-                                         if all(done) else None)
-            rss[stage][str(size)] = round(max((d["peak_rss_mb"] for d in done if d),
-                                              default=0.0), 1)
-    totals = {str(size): _total(runs) for size, runs in samples.items()}
-    return {"seconds": seconds, "rss": rss, "staged": staged, "totals": totals,
-            "rounds": len(samples[sizes[0]]), "samples": {str(k): v for k, v in samples.items()}}
-
-
-def _total(runs: list[dict[str, Any]]) -> float | None:
-    if not all(r[s] for r in runs for s in STAGES):
-        return None
-    return round(median([sum(r[s]["seconds"] for s in STAGES) for r in runs]), 2)
-
-
-# --- 1. issuance efficiency --------------------------------------------------------------
-
-def _plan_badges(bench: Bench, badges: int, batch_size: int,
-                 lookback: int) -> tuple[str, tuple[datetime, datetime], list[dict[str, int]]]:
-    """A run planned up to its batches; the first batches that hold exactly `badges`."""
-    bench.reset_runs()
-    bench.sandbox_fresh(0)
-    run_id = new_run_id("issue")
-    window = extract_window(ISSUE_DAY, lookback)
-    batches = []
-    for stage in STAGES:
-        # pool_slots 1: batches of exactly batch_size (no rounding to the pool's waves).
-        done = bench.run_stage(bench.stage_spec(stage, run_id, ISSUE_DAY, window,
-                                                batch_size=batch_size, pool_slots=1),
-                               ISSUE_TIMEOUT_S)
-        if done is None:
-            raise SystemExit(f"issuance: {stage} took over {ISSUE_TIMEOUT_S} s")
-        batches = done["result"] if stage == "plan" else batches
-    chosen, total = [], 0
-    for batch in batches:
-        if total >= badges:
-            break
-        chosen.append(batch)
-        total += batch["size"]
-    if total != badges:
-        raise SystemExit(f"planned batches give {total} badges, not {badges}: "
-                         "pick a batch size that divides it")
-    return run_id, window, chosen
-
-
-def issue_direct(bench: Bench, badges: int, latency_ms: float, concurrency: int,
-                 batch_size: int, lookback: int, processes: int = 1) -> dict[str, Any]:
-    """BatchIssuer over the first `badges` planned badges, batch after batch, in `processes`
-    stage processes at once (the pool's slots, without Airflow around them)."""
-    run_id, window, chosen = _plan_badges(bench, badges, batch_size, lookback)
-    bench.sandbox_fresh(latency_ms)
-    note(f"issuance (direct, {processes} processes): {badges} badges in {len(chosen)} batches")
-    specs = [bench.stage_spec("issue", run_id, ISSUE_DAY, window,
-                              batches=chosen[n::processes], concurrency=concurrency)
-             for n in range(processes)]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=processes) as pool:
-        results = list(pool.map(lambda spec: bench.run_stage(spec, ISSUE_TIMEOUT_S), specs))
-    seconds = time.perf_counter() - started
-    if None in results:
-        raise SystemExit(f"issuance: issue took over {ISSUE_TIMEOUT_S} s")
-    issued = sum(done["result"].get("issued", 0) for done in results)
-    if issued != badges:
-        raise SystemExit(f"direct issue: {issued} of {badges} issued: {results}")
-    return {"badges": badges, "batches": len(chosen), "processes": processes,
-            "seconds": round(seconds if processes > 1 else results[0]["seconds"], 2),
-            "peak_rss_mb": round(max(done["peak_rss_mb"] for done in results), 1)}
-
-
-def issue_dag(bench: Bench, latency_ms: float, concurrency: int, batch_size: int,
-              lookback: int) -> dict[str, Any]:
-    """The real DAG under `airflow dags test`; the issue stage is first start → last end."""
-    bench.reset_runs()
-    bench.sandbox_fresh(latency_ms)
-    note(f"issuance (dags test): {ISSUE_DAY} with lookback {lookback}")
-    # accept_volume: nobody is there to answer the volume gate if the bench's day asked.
-    wall = bench.run_day(ISSUE_DAY, "dag-issuance", lookback_days=lookback,
-                         batch_size=batch_size, concurrency=concurrency, accept_volume=True)
-    tasks = bench.task_times()
-    issue = [(start, end) for task, _, start, end in tasks if task == "issue"]
-    issued = bench.ledger_states().get("issued", 0)
-    per_task = {}
-    for task, _, start, end in tasks:
-        per_task[task] = round(per_task.get(task, 0.0) + (end - start).total_seconds(), 2)
-    return {"badges": issued, "dag_wall_seconds": round(wall, 2), "issue_tasks": len(issue),
-            "seconds": round((max(e for _, e in issue) - min(s for s, _ in issue))
-                             .total_seconds(), 2),
-            "task_seconds": per_task}
-
-
-def efficiency(result: dict[str, Any], latency_ms: float, concurrency: int) -> None:
-    ideal = result["badges"] * latency_ms / 1000 / concurrency
-    result["ideal_seconds"] = round(ideal, 2)
-    result["badges_per_s"] = round(result["badges"] / result["seconds"], 1)
-    result["efficiency"] = round(ideal / result["seconds"], 3)
 
 
 # --- what operators wait for ------------------------------------------------------------
@@ -270,113 +100,6 @@ def measure_sandbox(reps: int) -> list[float]:
                               check=True, cwd=REPO)
         rates.append(json.loads(done.stdout)["sandbox_rps"])
     return rates
-
-
-# --- the table ---------------------------------------------------------------------------
-
-def _check(value: float | None, goal: float, higher_is_better: bool = False) -> str:
-    if value is None:
-        return "NO"
-    ok = value >= goal if higher_is_better else value <= goal
-    return "yes" if ok else "NO"
-
-
-def _seconds(value: float | None, timeout: float) -> str:
-    return f"> {timeout:.0f} s (stopped)" if value is None else f"{value:.1f} s"
-
-
-def table(results: dict[str, Any]) -> str:
-    p = results["parameters"]
-    rows: list[tuple[str, str, str, str]] = []
-    direct, dag = results["issuance"].get("direct"), results["issuance"].get("dag")
-    shape = f"L={p['latency_ms']:g} ms, C={p['concurrency']}, batches of {p['batch_size']}"
-    for name, result in (("direct BatchIssuer", direct), ("dags test", dag)):
-        if result:
-            rows.append((f"issue stage, {name} (N={result['badges']}, {shape})",
-                         f"{result['seconds']:.1f} s, {result['badges_per_s']:.1f} badges/s",
-                         f"ideal {result['ideal_seconds']:.1f} s", ""))
-            rows.append((f"  efficiency ideal/actual, {name}", f"{result['efficiency']:.3f}",
-                         "≥ 0.90", _check(result["efficiency"], 0.90, True)))
-    pooled = results["issuance"].get("pool")
-    if pooled:
-        rows.append((f"issue stage, {pooled['processes']} processes × C={p['concurrency']} "
-                     f"without Airflow (N={pooled['badges']}, batches of {POOL_BATCH})",
-                     f"{pooled['seconds']:.1f} s", f"ideal {pooled['ideal_seconds']:.1f} s", ""))
-        rows.append(("  efficiency ideal/actual, the pool without Airflow",
-                     f"{pooled['efficiency']:.3f}", "this machine's ceiling for the scheduler",
-                     ""))
-    stages = results.get("stages")
-    if stages:
-        for stage in STAGES:
-            cells = []
-            for size, seconds in stages["seconds"][stage].items():
-                skipped = any(r[stage] is False for r in stages["samples"][size])
-                if seconds is None:
-                    cells.append("skipped" if skipped else f">{p['stage_timeout_s']:.0f}s")
-                else:
-                    cells.append(f"{seconds:.1f}s ({stages['staged'][size] / seconds:,.0f}/s)")
-            peak = max(stages["rss"][stage].values())
-            rows.append((f"{stage} " + " / ".join(f"{int(s) // 1000}k" for s in stages["staged"]),
-                         " / ".join(cells), f"peak {peak:.0f} MB", ""))
-        top = max(int(size) for size in stages["staged"]) // 1000
-        total = results["nonapi_200k_seconds"]
-        rows.append((f"non-Credly stages, {top}k rows", _seconds(total, p["stage_timeout_s"]),
-                     "≤ 60 s", _check(total, 60)))
-        linearity = results.get("linearity_200k_over_100k")
-        rows.append(("linearity largest/second size (time)",
-                     "n/a" if linearity is None else f"{linearity:.2f}", "≤ 2.2",
-                     _check(linearity, 2.2)))
-        rows.append(("peak RSS of a stage process", f"{results['peak_rss_mb']:.0f} MB",
-                     "≤ 1536 MB", _check(results["peak_rss_mb"], 1536)))
-    if "empty_day_seconds" in results:
-        empty = results["empty_day_seconds"]
-        rows.append(("empty day end to end, dag.test() call", f"{empty:.1f} s", "≤ 15 s",
-                     _check(empty, 15)))
-        rows.append(("  the same, whole fresh process (start, import, exit)",
-                     f"{results['empty_day_process_seconds']:.1f} s", "for information", ""))
-    if "sandbox_rps" in results:
-        needed = p["concurrency"] * 1000 / p["latency_ms"]
-        rows.append(("sandbox ceiling (zero latency, 8 threads)",
-                     f"{results['sandbox_rps']:.0f} req/s", f"> C/L = {needed:.0f} req/s",
-                     _check(results["sandbox_rps"], needed, True)))
-    if "sync" in results:
-        rows += credly_sync.table_rows(results["sync"])
-    if "scheduler_day" in results:
-        day = results["scheduler_day"]
-        rows.append((f"day through the scheduler (N={day['badges']}, {day['slots']} slots × "
-                     f"C={p['concurrency']}, {day['issue_tasks']} issue tasks)",
-                     f"{day['seconds']:.1f} s", f"ideal {day['ideal_seconds']:.1f} s", ""))
-        rows.append(("  efficiency ideal/actual, scheduler", f"{day['efficiency']:.3f}",
-                     "≥ 0.625 (within 1.6×)", _check(day["efficiency"], 0.625, True)))
-    if "backfill" in results:
-        backfill = results["backfill"]
-        rows.append((f"backfill of {backfill['days']} ordinary days "
-                     f"(max_active_runs {backfill['max_active_runs']})",
-                     f"{backfill['runs_per_min']:.1f} runs/min", "≥ 20 runs/min",
-                     _check(backfill["runs_per_min"], 20, True)))
-    if "history" in results:
-        history = results["history"]
-        rows.append((f"history load: {history['rows']:,} rows over four years, "
-                     f"{history['held_in_credly']:,} in Credly ({history['adopted']:,} adopted, "
-                     f"{history['issued_new']:,} issued)", f"{history['seconds']:.1f} s",
-                     f"floor {history['floor_seconds']:.1f} s", ""))
-        rows.append(("  history load over its floor", f"{history['over_floor']:.2f}×",
-                     "≤ 1.3×", _check(history["over_floor"], 1.3)))
-        clean = (history["duplicates_in_credly"] == 0 and history["credly_matches_ledger"]
-                 and history["adopted_audited"] == history["adopted"])
-        rows.append(("  no duplicate, every adoption audited", "yes" if clean else "NO",
-                     "yes", "yes" if clean else "NO"))
-    head = ("measure", "median", "goal / note", "met")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)),
-             "-+-".join("-" * w for w in widths)]
-    lines += [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    load = results["load_1m"]
-    lines.append(f"load average (1 min): {load['start']:.2f} at start, {load['end']:.2f} at end;"
-                 f" stage medians of {results.get('stages', {}).get('rounds', 0)} rounds,"
-                 f" empty day and sandbox of {p['reps']}, issuance one run each;"
-                 f" results in {RESULTS.name}")
-    return "\n".join(lines)
 
 
 # --- main --------------------------------------------------------------------------------
@@ -472,7 +195,7 @@ def main() -> None:
             results["sandbox_rps"] = median(rates)
         if "stages" in only:
             stages = measure_stages(bench, sizes, args.reps, started + args.budget_s,
-                                    args.stage_timeout_s)
+                                    args.stage_timeout_s, SEED_TO)
             results["stages"] = stages
             results["stages_seconds"] = stages["seconds"]
             results["peak_rss_mb"] = max(v for s in stages["rss"].values() for v in s.values())

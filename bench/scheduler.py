@@ -17,7 +17,8 @@ from typing import Any
 
 from bench.harness import Bench, chicago_midnight, load_1m
 from devstack import airflow_local
-from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
+from devstack.airflow_api import AirflowApi
+from devstack.airflow_services import AirflowServices, AirflowSite, interrupted_by
 from devstack.ports import free_port
 
 DAG_ID = airflow_local.DAG_ID

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import requests
 
+from devstack.airflow_api import loopback_session
 from devstack.stack import REPO, Stack
 
 LOCAL_EXECUTOR = "LocalExecutor"
@@ -268,7 +268,7 @@ class AirflowServices:
     def health(self) -> dict[str, Any] | None:
         """/api/v2/monitor/health, or None while the API server does not answer."""
         try:
-            response = _session().get(f"{self.site.url}/api/v2/monitor/health", timeout=5)
+            response = loopback_session().get(f"{self.site.url}/api/v2/monitor/health", timeout=5)
         except requests.RequestException:
             return None
         return response.json() if response.ok else None
@@ -332,85 +332,3 @@ class AirflowServices:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-
-def _session() -> requests.Session:
-    session = requests.Session()
-    # Loopback only: a proxy from the environment must never see these calls or the token.
-    session.trust_env = False
-    return session
-
-
-class AirflowApi:
-    """A small client for the public REST API (/api/v2), logged in as the local admin."""
-
-    def __init__(self, site: AirflowSite) -> None:
-        self.base = f"{site.url}/api/v2"
-        self.ui_base = f"{site.url}/ui"
-        self._http = _session()
-        username, password = site.login
-        response = self._http.post(f"{site.url}/auth/token", timeout=30,
-                                    json={"username": username, "password": password})
-        response.raise_for_status()
-        self._http.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, f"{self.base}{path}", timeout=60, **kwargs)
-        if not response.ok:
-            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:500]}")
-        return response.json() if response.content else None
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.request("GET", path, params=params)
-
-    def get_ui(self, path: str) -> Any:
-        """GET from the API the UI itself uses (/ui), e.g. /connections/hook_meta."""
-        response = self._http.get(f"{self.ui_base}{path}", timeout=60)
-        if not response.ok:
-            raise RuntimeError(f"GET /ui{path}: {response.status_code} {response.text[:500]}")
-        return response.json()
-
-    def post(self, path: str, body: dict[str, Any]) -> Any:
-        return self.request("POST", path, json=body)
-
-    def patch(self, path: str, body: dict[str, Any]) -> Any:
-        return self.request("PATCH", path, json=body)
-
-    def get_all(self, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
-        """Every item of a paged collection (the API caps a page at 100)."""
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self.get(path, limit=100, offset=len(items), **params)
-            items += page[key]
-            if not page[key] or len(items) >= page["total_entries"]:
-                return items
-
-    def wait_for_dag(self, dag_id: str, timeout: float = 180.0) -> dict[str, Any]:
-        """The DAG once the DAG processor has parsed and serialized it."""
-        deadline = time.monotonic() + timeout
-        while True:
-            response = self._http.get(f"{self.base}/dags/{dag_id}", timeout=30)
-            if response.ok:
-                return response.json()
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"DAG {dag_id} not parsed after {timeout:.0f}s")
-            time.sleep(2)
-
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> dict[str, Any]:
-        """The DAG run once it has finished (success or failed)."""
-        path = f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}"
-        deadline = time.monotonic() + timeout
-        while (run := self.get(path))["state"] not in ("success", "failed"):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"run {run_id} still {run['state']} after {timeout:.0f}s")
-            time.sleep(3)
-        return run
-
-    def wait_for_backfill(self, backfill_id: int, timeout: float) -> dict[str, Any]:
-        """The backfill once the scheduler has marked it completed (all its runs finished)."""
-        deadline = time.monotonic() + timeout
-        while not (backfill := self.get(f"/backfills/{backfill_id}"))["completed_at"]:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"backfill {backfill_id} not complete after {timeout:.0f}s")
-            time.sleep(5)
-        return backfill

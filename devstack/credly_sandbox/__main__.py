@@ -11,10 +11,11 @@ from pathlib import Path
 
 import uvicorn
 
-from devstack.credly_sandbox.app import Settings, create_app
+from devstack.credly_sandbox.app import create_app
 from devstack.credly_sandbox.behavior import REVOKED_BLOCKS_REISSUE_ENV, Behavior, env_flag
 from devstack.credly_sandbox.faults import Faults, parse_knobs
 from devstack.credly_sandbox.model import ApiError
+from devstack.credly_sandbox.state import Settings
 
 # Tokens may come from the environment so they never show in `ps`.
 TOKEN_ENV = "CREDLY_SANDBOX_TOKEN"

@@ -2,9 +2,10 @@
 and what they left in the ledger, the audit log and the sandbox: shared by the correction
 tests (tests/e2e/test_corrections.py) and the fault matrix's killed revoke.
 
-A pytest plugin (tests/conftest.py) for its `issued` fixture. Each correction moves the
-changed row's updated_at to noon of the day it is made; what each must become is decided by
-the tests from the kind of correction, never read from the pipeline's tables.
+Its `issued` fixture is imported by tests/e2e/conftest.py and tests/faults/conftest.py.
+Each correction moves the changed row's updated_at to noon of the day it is made; what each
+must become is decided by the tests from the kind of correction, never read from the
+pipeline's tables.
 """
 
 from __future__ import annotations

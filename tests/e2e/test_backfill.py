@@ -18,12 +18,8 @@ import pytest
 
 from badging.core.run import AGENCY_TZ, extract_window
 from devstack import airflow_local
-from devstack.airflow_services import (
-    AirflowApi,
-    AirflowServices,
-    AirflowSite,
-    interrupted_by,
-)
+from devstack.airflow_api import AirflowApi
+from devstack.airflow_services import AirflowServices, AirflowSite, interrupted_by
 from devstack.ports import free_port
 from devstack.seed import SeedParams, run_seed
 from tests.e2e.outcomes import assert_sandbox_matches_ledger, ledger

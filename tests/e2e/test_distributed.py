@@ -18,13 +18,8 @@ from urllib.parse import quote
 import pytest
 
 from devstack import airflow_local
-from devstack.airflow_services import (
-    CELERY_EXECUTOR,
-    AirflowApi,
-    AirflowServices,
-    AirflowSite,
-    interrupted_by,
-)
+from devstack.airflow_api import AirflowApi
+from devstack.airflow_services import CELERY_EXECUTOR, AirflowServices, AirflowSite, interrupted_by
 from devstack.broker import RedisBroker
 from devstack.ports import free_port
 from tests.e2e.outcomes import (
@@ -37,8 +32,8 @@ from tests.e2e.outcomes import (
     staged_ids,
     terminal_events,
 )
-from tests.e2e.pii import Secrets, files
 from tests.e2e.test_daily_run import DAY, SEED
+from tests.fixtures.pii import Secrets, files
 
 pytestmark = pytest.mark.distributed
 

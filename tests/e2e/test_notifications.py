@@ -7,7 +7,6 @@ import email
 import re
 import signal
 import subprocess
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -19,12 +18,14 @@ import pytest
 
 from badging.core.constants import AGENCY_TZ, DAG_ID
 from devstack import airflow_local
-from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
+from devstack.airflow_api import AirflowApi
+from devstack.airflow_services import AirflowServices, AirflowSite, interrupted_by
 from devstack.mail_sink import messages
 from devstack.ports import free_port
 from devstack.seed import SeedParams, run_seed
 from tests.e2e.outcomes import runs_for, terminal_events
-from tests.e2e.pii import Secrets, files, mails
+from tests.fixtures.pii import Secrets, files, mails
+from tests.fixtures.polling import wait_until
 
 DAY = date(2026, 5, 12)
 # The lateness test's deadline, hours after the logical date (see the `scheduling` fixture).
@@ -240,12 +241,11 @@ def test_a_scheduled_run_late_at_6am_pages_the_operators_and_a_backfill_does_not
 def check_lateness_alerts(api, clean_stack, earlier: list[str], latest: datetime) -> None:
     # The nightly run's deadline is past when it is created: the scheduler hands its callback
     # to the triggerer at once. The backfill's run gets no deadline (badging/airflow/deadline.py).
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
+    def callback_ended() -> bool:
         states = _deadline_callbacks(clean_stack, earlier)
-        if len(states) == 1 and set(states) <= {"success", "failed"}:
-            break
-        time.sleep(2)
+        return len(states) == 1 and set(states) <= {"success", "failed"}
+
+    wait_until(callback_ended, timeout=600, interval=2, what="the lateness callback to end")
     runs = {r["run_type"]: r["dag_run_id"]
             for r in api.get_all(f"/dags/{DAG_ID}/dagRuns", "dag_runs")}
     assert set(runs) == {"scheduled", "backfill"}

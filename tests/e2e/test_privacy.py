@@ -16,8 +16,8 @@ from devstack.seed import SeedParams
 from devstack.stack import REPO
 from tests.e2e.corrections import at_noon, fix_student, single_badge_students, single_entry_badges
 from tests.e2e.outcomes import seed
-from tests.e2e.pii import Secrets, airflow_records, badging_records, files, mails
 from tests.faults.harness import archive_a_template
+from tests.fixtures.pii import Secrets, airflow_records, badging_records, files, mails
 
 DAY = date(2026, 5, 12)
 # The corrections' day, whose night finds them; the night after (a day's grace, 24 hours on)

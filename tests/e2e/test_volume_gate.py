@@ -13,7 +13,6 @@ import json
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -28,7 +27,8 @@ from badging.core.run import AGENCY_TZ
 from badging.gates import band as volume_band
 from badging.gates.approval import APPROVERS_VARIABLE
 from devstack import airflow_local
-from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
+from devstack.airflow_api import AirflowApi
+from devstack.airflow_services import AirflowServices, AirflowSite, interrupted_by
 from devstack.ports import free_port
 from devstack.seed import SeedParams, run_seed
 from tests.e2e.hitl import (
@@ -36,6 +36,7 @@ from tests.e2e.hitl import (
     DAG_ID,
     answer,
     finish,
+    scheduler_log,
     start_dag,
     succeeded,
     ui_url,
@@ -43,6 +44,7 @@ from tests.e2e.hitl import (
 )
 from tests.e2e.outcomes import assert_sandbox_matches_ledger, ledger
 from tests.fixtures.ctims import replay_day
+from tests.fixtures.polling import wait_until
 
 APPROVE_TASK = "volume_gate.approve"
 # The case: a summer trickle, then a normal busy day in August.
@@ -325,7 +327,7 @@ def test_a_rejected_day_stays_rejected_until_an_operator_releases_it(quiet_then_
 
     # The operator rejects the bogus day through the HITL REST API (Required actions).
     rejected = trigger(api, date=BUSY_DAY.isoformat(), lookback_days=0)
-    request = waiting_request(api, None, APPROVE_TASK)
+    request = waiting_request(api, None, APPROVE_TASK, scheduler=scheduler_log(stack))
     assert request["subject"] == "Volume of 2026-08-10: 544 rows — real?"
     answer(api, request, APPROVE_TASK, "Reject")
     assert finished(api, rejected) == "failed"
@@ -391,13 +393,17 @@ def test_a_gate_that_asks_under_dags_test_without_an_api_server_says_so_at_once(
             "AIRFLOW__API__BASE_URL": base}})
     reporting.start()
     waiting = "Waiting for Human-in-the-loop input"
+
+    def parked_and_relayed() -> bool:
+        assert reporting.is_alive(), "the run ended without waiting for an operator"
+        output = log_path.read_text() if log_path.exists() else ""
+        # run-dag reads the log every half second: its relay of the warning comes after.
+        warning = [f"  ! {line}" for line in airflow_local.GateWarnings().feed(output)]
+        return waiting in output and [line for line in said if line.startswith("  ! ")] == warning
+
     try:
-        deadline = time.monotonic() + DAG_DEADLINE_S
-        while waiting not in (log_path.read_text() if log_path.exists() else ""):
-            assert reporting.is_alive(), "the run ended without waiting for an operator"
-            assert time.monotonic() < deadline, "the run never waited for an operator"
-            time.sleep(1)
-        time.sleep(2)  # run-dag polls every half second
+        wait_until(parked_and_relayed, timeout=DAG_DEADLINE_S, interval=0.5,
+                   what="the run to wait for an operator and run-dag to relay the warning")
     finally:
         # The `airflow dags test` this test started, and whatever it started.
         for child in psutil.Process().children(recursive=True):

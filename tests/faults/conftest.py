@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from devstack.seed import SeedParams
+from tests.e2e.corrections import issued  # noqa: F401 (a fixture, by name)
 from tests.e2e.outcomes import seed
 from tests.faults import harness
 

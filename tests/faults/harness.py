@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +20,9 @@ from badging.core.clock import CLOCK_ENV
 from badging.credly import CredlyClient
 from devstack.airflow_local import DAG_ID
 from devstack.stack import Stack
-from tests.e2e.pii import Secrets, airflow_records, badging_records, files
 from tests.fixtures.nights import night_after
+from tests.fixtures.pii import Secrets, airflow_records, badging_records, files
+from tests.fixtures.polling import wait_until
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
 # One fault case must never hang the suite: a run still going after this is a failure.
@@ -61,7 +61,9 @@ class DagProcess:
         # Two runs of one day need distinct logical dates: `dags test` deletes any run
         # already holding its logical date. The `date` param is what names the day. The run
         # is the day's nightly run (tests/fixtures/nights.py) unless `env` sets the clock.
-        conf = json.dumps({"date": day.isoformat(), **params})
+        # accept_volume: nobody answers the volume gate here, and the full seed's month makes
+        # it ask (the gate has its own tests: tests/e2e/test_volume_gate.py).
+        conf = json.dumps({"date": day.isoformat(), "accept_volume": True, **params})
         env = {CLOCK_ENV: night_after(day).isoformat()} | env
         return cls(env, log_path, "dags", "test", DAG_ID, logical_date or day.isoformat(),
                    "--conf", conf)
@@ -119,13 +121,13 @@ def ledger_count(stack: Stack, state: str) -> int:
 def wait_for(condition: Callable[[], bool], process: DagProcess, what: str,
              timeout: float = RUN_TIMEOUT_S) -> None:
     """Poll until `condition` holds; fail if the run ended first or time ran out."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if not process.running:
-            raise AssertionError(f"the run ended before {what}:\n{process.output[-3000:]}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+    def holds() -> bool:
+        if condition():
+            return True
+        assert process.running, f"the run ended before {what}:\n{process.output[-3000:]}"
+        return False
+
+    wait_until(holds, timeout=timeout, what=what)
 
 
 def run_ids(stack: Stack) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import time
 
 import psycopg
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from tests.e2e.outcomes import assert_one_terminal_event_each, terminal_events
 from tests.faults import harness
 from tests.faults.conftest import DAY, FAST, FULL, LOOKBACK_DAYS
+from tests.fixtures.polling import wait_until
 
 # Short enough that a fault case stays in minutes, long enough for a loaded 2-core machine.
 READ_TIMEOUT_S = 2.0
@@ -115,12 +115,17 @@ def _rerun_if_red(run: harness.DagProcess, env, tmp_path) -> str:
     return "red, re-run green"
 
 
-def _outage_mid_run(case: str, stack, sandbox, seed_period, tmp_path, stop, start) -> None:
+def _outage_mid_run(case: str, stack, sandbox, seed_period, tmp_path, stop, start,
+                    noticed: str) -> None:
+    """Stop a service mid-run and start it again once the run has met the outage: `noticed`
+    is in what the run printed since (or the run died of it)."""
     expected = seed_period(FULL)
     env = harness.airflow_env(stack, lease_seconds=LEASE_S)
     run = _mid_run(env, tmp_path, stack)
+    before = len(run.output)
     stop()
-    time.sleep(2)
+    wait_until(lambda: not run.running or noticed in run.output[before:], timeout=300,
+               interval=0.5, what=f"the run to meet the outage ({noticed!r} in its output)")
     start()
     with contextlib.suppress(subprocess.TimeoutExpired):
         # A run wedged by the outage is killed (a dead worker) and re-run.
@@ -132,15 +137,16 @@ def _outage_mid_run(case: str, stack, sandbox, seed_period, tmp_path, stop, star
 
 @pytest.mark.faults
 def test_sandbox_restarted_mid_run(stack, sandbox, seed_period, tmp_path):
+    # A refused connection is retried: the transport's warning says "(no response)".
     _outage_mid_run("Credly sandbox killed and restarted mid-run", stack, sandbox, seed_period,
-                    tmp_path, sandbox.process.kill, sandbox.process.launch)
+                    tmp_path, sandbox.process.kill, sandbox.process.launch, "(no response)")
 
 
 @pytest.mark.faults
 def test_postgres_restarted_mid_run(stack, sandbox, seed_period, tmp_path):
     # Airflow's metadata database lives in the same server: the run may well die with it.
     _outage_mid_run("Postgres killed and restarted mid-run", stack, sandbox, seed_period,
-                    tmp_path, stack.postgres.kill, stack.postgres.start)
+                    tmp_path, stack.postgres.kill, stack.postgres.start, "OperationalError")
 
 
 @pytest.mark.faults

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from tests.e2e.pii import Secrets, mails
+from tests.fixtures.pii import Secrets, mails
 
 IDS = {str(n) for n in range(1_000_001, 1_004_001)}
 BADGE_ID = "3f2b9c1e-8d4a-4f6b-9a7e-2c5d1e0f4b6a"

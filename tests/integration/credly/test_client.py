@@ -21,6 +21,7 @@ from badging.credly import CredlyClient
 from badging.credly.ratelimit import TokenBucket
 from devstack.credly_sandbox.faults import FaultInjector, Verdict
 from devstack.ports import free_port
+from tests.fixtures.polling import wait_until
 from tests.integration.credly.badges import ACTIVE, ARCHIVED, OTHER, request
 
 
@@ -244,13 +245,16 @@ def test_a_lost_response_is_found_by_lookup_without_a_duplicate(credly):
 def test_a_read_timeout_on_issue_never_creates_a_second_badge(credly):
     # The first POST hangs past the client's read timeout, then commits anyway.
     knobs = {"timeout_rate": 0.5, "timeout_hang_s": 0.6}
-    seed = seed_for(knobs, [("POST", lambda v: v.hang_s > 0), ("GET", clean), ("POST", clean)])
-    credly.set_faults(**knobs, seed=seed)
+    script = [("POST", lambda v: v.hang_s > 0), ("GET", clean), ("POST", clean)]
+    credly.set_faults(**knobs, seed=seed_for(knobs, script))
 
     result = make_client(credly, read_timeout=0.3).issue_badge(request(1))
 
     assert result.outcome == "issued"
-    time.sleep(0.7)  # let the hung request finish its work on the server
+    # The hung request finishes its work on the server after the client gave up on it: the
+    # sandbox counts a request once it answers it.
+    wait_until(lambda: sum(credly.state()["requests"].values()) == len(script), timeout=5,
+               interval=0.05, what="the sandbox to answer the hung POST too")
     [stored] = credly.badges()
     assert stored["id"] == result.badge.id
 

@@ -9,7 +9,8 @@ import pytest
 from badging.airflow.provider_info import CREDLY_CONN_FIELDS
 from badging.credly.hook import CredlyHook
 from badging.credly.ratelimit import TokenBucket
-from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite
+from devstack.airflow_api import AirflowApi
+from devstack.airflow_services import AirflowServices, AirflowSite
 from devstack.ports import free_port
 from tests.integration.credly.badges import request
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
-import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -30,6 +31,7 @@ from badging.reports.location import ReportLocation
 from tests.fixtures.lease import age_lease
 from tests.fixtures.ledger import CODE
 from tests.fixtures.ledger import batch_run as _run
+from tests.fixtures.polling import wait_until
 
 
 def _issuer(stack, run: RunInfo, client: CredlyClient, concurrency: int = 4) -> BatchIssuer:
@@ -88,8 +90,9 @@ def test_a_crashed_attempt_is_looked_up_in_credly_not_posted_again(clean_stack, 
     assert detail["recovered"] is True
 
 
-def test_a_row_another_run_holds_is_waited_for_and_its_outcome_recorded(clean_stack, sandbox,
-                                                                         planned, client):
+def test_a_row_another_run_holds_is_waited_for_and_its_outcome_recorded(
+        clean_stack, sandbox, planned, client, caplog):
+    caplog.set_level(logging.INFO, logger="badging.issuer")
     run = planned(4)
     [held, *_] = _issuer(clean_stack, run, client).load(0)
     other = _run("run-b")
@@ -98,16 +101,21 @@ def test_a_row_another_run_holds_is_waited_for_and_its_outcome_recorded(clean_st
     assert other_row.claim() is not None
 
     def other_run_finishes() -> None:
-        time.sleep(1.0)
-        other_row.mark_issued(client.issue_badge(held.request()).badge.id, Event.ISSUED)
+        # Once the batch waits for the row: finished before its first look, the row would be
+        # settled at once, never held. Finished whatever happens, so the batch never hangs.
+        try:
+            wait_until(lambda: any("in flight in another run" in m for m in caplog.messages),
+                       timeout=60, what="the batch to wait for the row another run holds")
+        finally:
+            other_row.mark_issued(client.issue_badge(held.request()).badge.id, Event.ISSUED)
 
-    finisher = threading.Thread(target=other_run_finishes)
-    finisher.start()
-    try:
-        counts = _issuer(clean_stack, run, client).issue(0, "batch 1 of 1")
-    finally:
-        finisher.join()
-        conn.close()
+    with ThreadPoolExecutor(1) as pool:
+        finisher = pool.submit(other_run_finishes)
+        try:
+            counts = _issuer(clean_stack, run, client).issue(0, "batch 1 of 1")
+        finally:
+            finisher.result()
+            conn.close()
     assert counts == {"issued": 3, "held_elsewhere": 0, "settled_earlier": 1}
     assert len(sandbox.badges()) == 4
     assert (held.certification_id, Event.ALREADY_ISSUED) in _events(clean_stack, run.run_id)
@@ -120,9 +128,8 @@ def test_an_auth_error_mid_batch_stops_it_and_leaves_the_rest_pending(clean_stac
     sandbox.set_faults(latency_ms=150)
 
     def revoke_after_two_badges() -> None:
-        deadline = time.monotonic() + 20
-        while len(sandbox.badges()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: len(sandbox.badges()) >= 2, timeout=20, interval=0.02,
+                   what="two badges in the sandbox")
         sandbox.set_tokens(revoke=[sandbox.token])
 
     revoker = threading.Thread(target=revoke_after_two_badges)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, date, datetime
 
@@ -14,6 +13,7 @@ from badging.core.lease import LEASE_SECONDS, Heartbeat
 from badging.core.run import RunInfo
 from badging.pipeline.ledger import LedgerRow
 from tests.fixtures.lease import age_lease, lease_age, lease_holder
+from tests.fixtures.polling import wait_until
 
 
 def _run(run_id: str, map_index: int = 0, try_number: int = 1) -> RunInfo:
@@ -126,8 +126,8 @@ def test_the_heartbeat_keeps_a_live_holder_s_claims_past_the_lease(conn, badge, 
     _ledger(conn, run, badge).claim()
     _age_claim(conn, badge[0], LEASE_SECONDS - 1)
     with Heartbeat(stack.dsn("badging"), run.holder, interval=0.1):
-        time.sleep(0.5)
-    assert lease_age(conn, "issuance", badge[0]) < 5
+        wait_until(lambda: lease_age(conn, "issuance", badge[0]) < 5, timeout=10,
+                   what="the heartbeat to renew the claim")
     assert _ledger(conn, _run("run-b"), badge).claim() is None
 
 

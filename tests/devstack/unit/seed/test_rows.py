@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 
 from devstack.seed import IdStart, SeedParams, generate
-from tests.unit.devstack.seed.world import (
+from tests.devstack.unit.seed.world import (
     CHICAGO,
     LAUNCH,
     MIXED,

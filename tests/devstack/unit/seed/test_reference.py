@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date
 
 from devstack.seed import IdStart, SeedParams, generate
-from tests.unit.devstack.seed.world import (
+from tests.devstack.unit.seed.world import (
     CODE,
     MIXED,
     SITE,

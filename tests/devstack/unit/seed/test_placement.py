@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import date
 
 from devstack.seed import SeedParams
-from tests.unit.devstack.seed.world import (
+from tests.devstack.unit.seed.world import (
     LAUNCH,
     World,
     assert_truth_holds,

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 from devstack.seed import CORRECTION_KINDS, SeedParams, generate
-from tests.unit.devstack.seed.world import (
+from tests.devstack.unit.seed.world import (
     CHICAGO,
     MIXED,
     World,

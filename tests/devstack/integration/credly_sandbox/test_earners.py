@@ -3,18 +3,9 @@ revoke or delete a badge by hand; the sync's list filters and sorts (issue 14)."
 
 from __future__ import annotations
 
-import time
-
-import pytest
-
 from devstack.credly_sandbox.earners import Earners
-from tests.integration.credly_sandbox.test_contract import TEMPLATES, assert_error, issue
-
-
-@pytest.fixture
-def api(sandbox):
-    sandbox.put_templates(TEMPLATES)
-    return sandbox.client()
+from tests.devstack.integration.credly_sandbox.contract import assert_error, issue
+from tests.fixtures.polling import wait_until
 
 
 def listed(sandbox, api, **params):
@@ -30,10 +21,9 @@ def test_earners_decide_the_predicted_share_after_the_delay(sandbox, api):
     # Before the delay nobody has acted.
     assert {b["state"] for b in listed(sandbox, api, filter="state::pending,accepted,rejected")
             } == {"pending"}
-    time.sleep(1.2)
     expected = {b["id"]: Earners(0.5, 0.25, 1.0).decision(b["id"]) or "pending" for b in badges}
-    states = {b["id"]: b["state"] for b in sandbox.badges()}
-    assert states == expected
+    wait_until(lambda: {b["id"]: b["state"] for b in sandbox.badges()} == expected, timeout=10,
+               what="the earners' decisions once the delay has passed")
     assert {"accepted", "rejected", "pending"} == set(expected.values())
     # Credly's state_updated_at is when the earner acted: creation + delay.
     accepted = next(b for b in sandbox.badges() if b["state"] == "accepted")

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import UTC, date
 
 from devstack.seed import DIRTY_KINDS, SeedParams
-from tests.unit.devstack.seed.world import (
+from tests.devstack.unit.seed.world import (
     CODE,
     EMAIL,
     MIXED,

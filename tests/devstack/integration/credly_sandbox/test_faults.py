@@ -9,6 +9,8 @@ from itertools import count
 import pytest
 import requests
 
+from tests.fixtures.polling import wait_until
+
 TEMPLATE = "faults-active"
 _serial = count()
 
@@ -132,10 +134,8 @@ def test_timeout_hangs_then_does_the_work(sandbox, api):
     with pytest.raises(requests.exceptions.ReadTimeout):
         api.post(f"{sandbox.org_url}/badges", json=body, timeout=0.2)
     # The client gave up, but the server goes on and commits once the hang is over.
-    deadline = time.monotonic() + 5
-    while not sandbox.badges() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert [badge["recipient_email"] for badge in sandbox.badges()] == [body["recipient_email"]]
+    stored = wait_until(sandbox.badges, timeout=5, interval=0.05, what="the hung POST's badge")
+    assert [badge["recipient_email"] for badge in stored] == [body["recipient_email"]]
 
     started = time.monotonic()
     assert post_badge(sandbox, api).status_code == 201
@@ -169,6 +169,7 @@ def test_rate_limit_refuses_beyond_the_bucket(sandbox, api):
     assert 5 <= len(ok) <= 5 + math.ceil(elapsed * 5)
     assert len(ok) + len(limited) == 15
     assert {r.headers["Retry-After"] for r in limited} == {"1"}
+    # What the header promises, tested as a client would use it: wait that long, then retry.
     time.sleep(1.0)
     assert api.get(sandbox.org_url).status_code == 200
 

@@ -21,6 +21,7 @@ import pytest
 # tests/e2e/corrections.py, a plugin of tests/conftest.py.
 from tests.e2e.corrections import (
     FIRST,
+    FOURTH,
     SECOND,
     THIRD,
     at_noon,
@@ -94,17 +95,19 @@ def test_the_ledger_follows_credly_and_what_someone_else_did_stays_theirs(issued
     assert {"accepted", "rejected", "pending", "expired", "revoked"} <= set(held.values())
     assert external(issued) == {by_hand[0], deleted[0], back[0]}
 
-    # Day 2: `back`'s entry is entered again; the pipeline revokes `ours` after its grace.
+    # Day 2: `back`'s entry is entered again. Day 3: the pipeline revokes `ours`, its grace
+    # over (docs/lifecycle.md); day 4's sync reads what it did.
     with psycopg.connect(issued.dsn("ctims")) as conn:
         enter_again(conn, back[1], at_noon(SECOND))
     assert run_dag(SECOND, lookback_days=0, accept_volume=True).succeeded
+    assert run_dag(THIRD, lookback_days=0, accept_volume=True).succeeded
     # A month passes for a few pending badges: issued 31 days ago, as far as the ledger knows.
     stale = [r["badge"] for r in others if held[r["badge"]] == "pending"][:3]
     assert stale
     with psycopg.connect(issued.dsn("badging")) as conn:
         conn.execute("UPDATE badging.issuance SET issued_at = now() - interval '31 days' "
                      "WHERE credly_badge_id = ANY(%s)", (stale,))
-    assert run_dag(THIRD, lookback_days=0, accept_volume=True).succeeded
+    assert run_dag(FOURTH, lookback_days=0, accept_volume=True).succeeded
     rows = ledger_rows(issued)
     assert rows[ours[0]]["state"] == "revoked"
     assert rows[ours[0]]["credly_state"] == "revoked"
@@ -117,14 +120,14 @@ def test_the_ledger_follows_credly_and_what_someone_else_did_stays_theirs(issued
     assert audit_count(issued, "revoke_attempt", ours[0]) == 1
     assert_ledger_is_credly(issued, sandbox)
 
-    # The syncs of days 2 and 3: nothing changed in Credly, nothing final read again.
-    *_, second, third = syncs(issued)
-    for later in (second, third):
+    # The syncs of days 2 to 4: nothing changed in Credly, nothing final read again.
+    *_, second, third, fourth = syncs(issued)
+    for later in (second, third, fourth):
         assert (later["final_pages"], later["lookups"], later["changed"]) == (0, 0, 0)
-    assert third["pipeline_revoked"] == 1
+    assert fourth["pipeline_revoked"] == 1
     live = {"pending", "accepted"}
-    assert third["live_before"] == sum(1 for badge, s in held.items()
-                                       if s in live and badge != ours[3])
+    assert fourth["live_before"] == sum(1 for badge, s in held.items()
+                                        if s in live and badge != ours[3])
 
     assert_reports_are_what_the_sandbox_did(issued, sandbox, stale)
 

@@ -196,6 +196,10 @@ DAGRUN_TIMEOUT = timedelta(hours=36)
                                                   "good: take tonight's census as the new "
                                                   "baseline (a manual run of the latest day; "
                                                   "recorded with who triggered it)."),
+        "full_check": Param(False, type="boolean",
+                            description="Check every issued badge tonight, not only those of "
+                                        "the students whose entries or record changed (the "
+                                        "check is full on Sunday's night anyway)."),
         "release_rejected_volume": Param(
             False, type="boolean",
             description="Release what the volume gate holds for this run's day(s): rows of "

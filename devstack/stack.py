@@ -33,6 +33,7 @@ RUN_TABLES = ("badging.run_batch", "badging.issuance", "badging.staged_certifica
               "badging.dq_row_warning", "badging.approval", "badging.site_list",
               "badging.task_failure", "badging.revocation", "badging.badge_check",
               "badging.credly_sync", "badging.badge_finding", "badging.lease",
+              "badging.check_snapshot",
               "badging.volume_judgement", "badging.audit_log")
 
 

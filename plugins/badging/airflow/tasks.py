@@ -139,6 +139,7 @@ def check_badges(context: dict[str, Any]) -> dict[str, Any]:
             digest_secret=secret,
             revoke_reviewed=tuple(int(c) for c in params.get("revoke_reviewed") or ()),
             accept_source_change=bool(params.get("accept_source_change")),
+            full_check=bool(params.get("full_check")),
             triggered_by=getattr(context["dag_run"], "triggering_user_name", None))
         found = check_badges(run, options)
     if found.blocked:

@@ -1,8 +1,10 @@
-"""The nightly badge check (docs/lifecycle.md): every issued badge against every live CTIMS row,
-under the source guard, with findings that must hold for the grace before anything changes.
+"""The nightly badge check (docs/lifecycle.md): issued badges against the live CTIMS rows, under
+the source guard, with findings that must hold for the grace before anything changes.
 
 One pass:
-1. stage every live CTIMS row under `<run id>#live` and decide it with the day's rules;
+1. stage the live CTIMS rows of tonight's scope (lifecycle/scope.py: every student weekly and
+   when the incremental state is missing, else the students whose entries or record changed
+   and those watched) under `<run id>#live`, and decide them with the day's rules;
 2. census every table the rules read; beyond the guard's thresholds the run changes nothing;
 3. per issued badge: justified, or unjustified by its own entries (revoked after the grace),
    or refused only through a reference table (listed for a person, never revoked by the
@@ -28,6 +30,7 @@ from badging.core.constants import Event
 from badging.core.run import RunInfo
 from badging.lifecycle.corrections import RecipientNow
 from badging.lifecycle.guard import blocked_reason, census_of, trips
+from badging.lifecycle.scope import load_source, scope
 from badging.pipeline.extract import stage_all_rows
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,8 @@ class BadgeCheck:
     blocked: str | None
     # A night of the check: findings advanced, changes planned.
     counted: bool
+    # Every badge read (the weekly full check, or the incremental state was missing).
+    full_check: bool = True
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class CheckOptions:
     accept_source_change: bool = False
     # Who triggered the run (recorded with what an operator asked for).
     triggered_by: str | None = None
+    # An operator asks for the full check tonight (param full_check).
+    full_check: bool = False
 
 
 def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_CONN_ID,
@@ -81,13 +88,19 @@ def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_C
         raise ValueError("params 'revoke_reviewed' and 'accept_source_change' act in a nightly "
                          "run only: a manual run of the latest day, not dry")
     live_run_id = run.run_id + LIVE_SUFFIX
-    stage_all_rows(live_run_id, ctims=ctims, badging=badging)
     census = _census(ctims)
     params = audit.run_params(run) | {
         "live_run_id": live_run_id, "staged_run_id": live_run_id, "day": run.day,
         "grace_days": options.grace_days, "now": clock.now(), "run_id": run.run_id}
     try:
         with db.connect(badging) as conn:
+            load_source(conn, ctims)
+            tonight = scope(conn, run, full_asked=options.full_check,
+                            named=list(options.revoke_reviewed), ctims=ctims)
+            log.info("badge check: %s", tonight.why)
+            params["students"] = tonight.students
+            stage_all_rows(live_run_id, student_ids=tonight.students, ctims=ctims,
+                           badging=badging)
             blocked, accepted_by = _guard(conn, params, census, options)
             db.execute(conn, "pipeline/eligibility/decide.sql",
                        {"run_id": live_run_id, "program_launch": options.program_launch})
@@ -100,6 +113,8 @@ def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_C
                 db.execute(conn, "lifecycle/check/observe.sql", params)
                 if counted:
                     _advance(conn, run, params, options)
+                    # The next nightly check compares the table with tonight's.
+                    db.execute(conn, "lifecycle/check/update_snapshot.sql")
                 else:
                     db.execute(conn, "lifecycle/check/would_revoke.sql", params)
                     db.execute(conn, "lifecycle/check/would_correct.sql", params)
@@ -111,11 +126,14 @@ def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_C
             db.execute(conn, "lifecycle/check/record_check.sql", params | {
                 "live_rows": live_rows, "live_badges": live_badges,
                 "unjustified": unjustified, "blocked": blocked, "census": Jsonb(census),
-                "counted": counted, "accepted_by": accepted_by})
+                "counted": counted, "accepted_by": accepted_by, "full_check": tonight.full,
+                "students_checked": None if tonight.full else len(tonight.students),
+                "source_time": tonight.source_time})
     finally:
         with db.connect(badging) as conn:
             db.execute(conn, "lifecycle/check/drop_live_rows.sql", {"live_run_id": live_run_id})
-    found = BadgeCheck(live_rows, live_badges, unjustified, review, blocked, counted)
+    found = BadgeCheck(live_rows, live_badges, unjustified, review, blocked, counted,
+                       tonight.full)
     log.info("badge check: %s", asdict(found))
     return found
 

@@ -15,6 +15,9 @@ from typing import Any
 # Whole tables, by the census's measure names (lifecycle/check/census.sql).
 TABLE_MEASURES = ("realtime_live", "realtime_deleted", "students", "enrollments", "programs",
                   "sites", "approved_assessments", "program_assessments")
+# Fewer soft-deleted rows is no threat (an entry undeleted, a deleted one purged): only a jump
+# of them is (mass deletion shows as a drop of the live rows too).
+JUMP_ONLY = frozenset({"realtime_deleted"})
 # Students CTIMS names no usable recipient for (a rise is a replica clearing fields).
 BLANK_MEASURES = ("students_blank_email", "students_blank_name")
 # Per site: a small site's rows missing are a small share of the whole table.
@@ -90,8 +93,9 @@ def trips(baseline: Census, now: Census) -> list[Trip]:
     for measure in TABLE_MEASURES:
         before, after = int(baseline.get(measure, 0)), int(now.get(measure, 0))
         lost = before - after
-        dropped = ((lost > DROP_SHARE * before and lost >= DROP_MIN_ROWS)
-                   or lost > WHOLESALE_DROP_SHARE * before)
+        dropped = measure not in JUMP_ONLY and (
+            (lost > DROP_SHARE * before and lost >= DROP_MIN_ROWS)
+            or lost > WHOLESALE_DROP_SHARE * before)
         jumped = after - before >= JUMP_MIN_ROWS and after - before > JUMP_SHARE * before
         if dropped or jumped:
             found.append(Trip(measure, before, after))

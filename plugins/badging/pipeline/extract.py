@@ -38,11 +38,12 @@ def extract(run: RunInfo, *, ctims: str = db.CTIMS_CONN_ID,
     return staged
 
 
-def stage_all_rows(staged_run_id: str, *, ctims: str = db.CTIMS_CONN_ID,
-                   badging: str = db.BADGING_CONN_ID) -> int:
+def stage_all_rows(staged_run_id: str, *, student_ids: list[int] | None = None,
+                   ctims: str = db.CTIMS_CONN_ID, badging: str = db.BADGING_CONN_ID) -> int:
     """Stage every Real-Time row CTIMS holds, deleted ones included, under `staged_run_id`
-    (the lifecycle check's run id); returns how many."""
-    return stage_rows(staged_run_id, ALL_TIME[0], ALL_TIME[1], ctims=ctims, badging=badging)
+    (the lifecycle check's run id), or only these students' rows; returns how many."""
+    return stage_rows(staged_run_id, ALL_TIME[0], ALL_TIME[1], student_ids=student_ids,
+                      ctims=ctims, badging=badging)
 
 
 # Change times every row of CTIMS falls in (timestamptz's infinities have no Python value).
@@ -50,7 +51,8 @@ ALL_TIME = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
 
 
 def stage_rows(staged_run_id: str, window_start: datetime, window_end: datetime, *,
-               ctims: str = db.CTIMS_CONN_ID, badging: str = db.BADGING_CONN_ID) -> int:
+               student_ids: list[int] | None = None, ctims: str = db.CTIMS_CONN_ID,
+               badging: str = db.BADGING_CONN_ID) -> int:
     """Replace the rows staged under `staged_run_id` with CTIMS's rows changed in the window.
 
     The rows travel database to database as one COPY stream, never through Python
@@ -60,7 +62,8 @@ def stage_rows(staged_run_id: str, window_start: datetime, window_end: datetime,
     database stores whatever it is given) is staged with its bad bytes replaced and
     text_valid_utf8 false, and validate quarantines it; the other rows go on.
     """
-    params = {"run_id": staged_run_id, "window_start": window_start, "window_end": window_end}
+    params = {"run_id": staged_run_id, "window_start": window_start, "window_end": window_end,
+              "student_ids": student_ids}
     with db.connect(ctims, read_only=True, client_encoding=db.RAW_BYTES) as source, \
             db.connect(badging) as target:
         db.execute(target, "pipeline/extract/clear_run.sql", params)

@@ -13,6 +13,7 @@
 --              programs, sites, the approved list, alignment, templates, opt-out), or another
 --              live entry stands whose refusal may be one: a person decides.
 -- The site is the entry's, or its last staged one when the entry is gone (site reports).
+-- An incremental check (`students` set) judges the badges of the students it staged only.
 CREATE TEMP TABLE badge_justification ON COMMIT DROP AS
 WITH kept AS (
     SELECT student_id, assessment_code, bool_or(reason IS NULL) AS justified,
@@ -51,4 +52,5 @@ LEFT JOIN kept k
   ON k.student_id = i.student_id AND k.assessment_code = i.assessment_code
 LEFT JOIN badging.staged_certification own
   ON own.run_id = %(live_run_id)s AND own.certification_id = i.certification_id
-WHERE i.state = 'issued';
+WHERE i.state = 'issued'
+  AND (%(students)s::bigint[] IS NULL OR i.student_id = ANY(%(students)s::bigint[]));

@@ -11,6 +11,8 @@ COPY (
         FROM ctims.realtime_certifications rc
         WHERE rc.updated_at >= %(window_start)s
           AND rc.updated_at <  %(window_end)s
+          -- The incremental badge check reads these students' rows (NULL: every student).
+          AND (%(student_ids)s::bigint[] IS NULL OR rc.student_id = ANY(%(student_ids)s::bigint[]))
     ),
     -- Per (student, assessment) of the window, the first start of an enrollment in an
     -- approved program at an accredited site whose blueprint covers the assessment.

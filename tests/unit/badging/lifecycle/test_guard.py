@@ -52,8 +52,12 @@ def test_one_small_sites_missing_enrollments_trip_although_the_table_barely_move
 def test_a_partial_reference_table_trips():
     for table, partial in [("programs", 380), ("sites", 40), ("approved_assessments", 550),
                            ("program_assessments", 2_300), ("students", 30_000),
-                           ("realtime_live", 90_000), ("realtime_deleted", 700)]:
+                           ("realtime_live", 90_000)]:
         assert [t.measure for t in trips(BASELINE, changed(**{table: partial}))] == [table]
+    # Fewer soft-deleted rows (undeleted, purged) threaten no badge; a jump of them does.
+    assert trips(BASELINE, changed(realtime_deleted=500)) == []
+    assert [t.measure for t in trips(BASELINE, changed(realtime_deleted=5_000))] == [
+        "realtime_deleted"]
 
 
 def test_a_young_tables_few_deletions_do_not_trip_but_a_wholesale_loss_does():

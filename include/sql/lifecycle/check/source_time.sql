@@ -1,0 +1,2 @@
+-- CTIMS's own clock, for the next incremental check's "changed since".
+SELECT now();

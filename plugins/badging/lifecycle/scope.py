@@ -1,0 +1,99 @@
+"""Which badges tonight's check reads (docs/lifecycle.md, "A night costs what the day holds"):
+every badge on the full check's night, else the badges of the students whose Real-Time entries
+or record changed since the last nightly check, and of those the check must watch every night.
+
+The entries are compared id by id with a snapshot of the Real-Time table kept at each nightly
+check (badging.check_snapshot): an entry new, changed, hard-deleted or back with its old
+updated_at is seen whatever its change time says. Student records are read by change time.
+The full check runs weekly (FULL_CHECK_WEEKDAY) and whenever the incremental state is missing
+or suspect: no nightly check before, or not the night before (a gap, or a night the source
+guard blocked), or an operator asks (param full_check).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import psycopg
+
+from badging.core import db, sql
+from badging.core.run import RunInfo
+
+# The night of Sunday's data (light: almost nothing is entered at weekends) checks everything.
+FULL_CHECK_WEEKDAY = 6
+# A student record changed on the primary reaches the replica late, stamped with the time it
+# changed there: records changed this long before the last check began are read again.
+RECORD_CHANGE_MARGIN = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What tonight's check reads: every student (`students` None) or these; why; and CTIMS's
+    clock when it began (the next check's "changed since")."""
+
+    students: list[int] | None
+    why: str
+    source_time: datetime
+
+    @property
+    def full(self) -> bool:
+        return self.students is None
+
+
+def load_source(conn: psycopg.Connection, ctims: str) -> None:
+    """Copy every Real-Time entry's identity from CTIMS into the check's transaction
+    (temp table source_now), one stream, ids and codes only."""
+    db.execute(conn, "lifecycle/check/source_now_table.sql")
+    with db.connect(ctims, read_only=True) as source, source.cursor() as out_cur, \
+            conn.cursor() as in_cur, \
+            out_cur.copy(sql.load("lifecycle/check/source_ids.sql")) as rows_out, \
+            in_cur.copy(sql.load("lifecycle/check/source_now_copy.sql")) as rows_in:
+        for chunk in rows_out:
+            rows_in.write(chunk)
+
+
+def scope(conn: psycopg.Connection, run: RunInfo, *, full_asked: bool, named: list[int],
+          ctims: str) -> Scope:
+    """Decide tonight's scope; source_now must be loaded (load_source).
+
+    Args:
+        full_asked: an operator asked for the full check (param full_check).
+        named: certification ids an operator named tonight (revoke_reviewed).
+    """
+    with db.connect(ctims, read_only=True) as source:
+        (source_time,) = db.execute(source, "lifecycle/check/source_time.sql").fetchone()
+        why = _full_because(conn, run, full_asked)
+        if why:
+            return Scope(None, why, source_time)
+        (_, since, _) = _last(conn, run)
+        records = {r[0] for r in db.execute(source, "lifecycle/check/changed_records.sql",
+                                            {"since": since - RECORD_CHANGE_MARGIN})}
+    entries = {r[0] for r in db.execute(conn, "lifecycle/check/changed_students.sql")}
+    watched = {r[0] for r in db.execute(conn, "lifecycle/check/watched_students.sql",
+                                        {"named": named})}
+    students = entries | records | watched
+    students |= {r[0] for r in db.execute(conn, "lifecycle/check/entry_owners.sql",
+                                          {"students": sorted(students)})}
+    return Scope(sorted(students), f"incremental: {len(entries)} students' entries changed, "
+                           f"{len(records)} records, {len(watched)} watched", source_time)
+
+
+def _last(conn: psycopg.Connection, run: RunInfo) -> tuple[date, datetime, bool] | None:
+    return db.execute(conn, "lifecycle/check/last_check.sql", {"run_id": run.run_id}).fetchone()
+
+
+def _full_because(conn: psycopg.Connection, run: RunInfo, full_asked: bool) -> str | None:
+    """Why tonight's check must read everything, or None."""
+    if full_asked:
+        return "full: an operator asked (full_check)"
+    if not run.is_nightly:
+        return "full: not a nightly run (it audits what it would do, for every badge)"
+    if run.day.weekday() == FULL_CHECK_WEEKDAY:
+        return "full: the weekly full check"
+    last = _last(conn, run)
+    if last is None or not last[2] or last[1] is None:
+        return "full: no earlier nightly check to compare with"
+    if last[0] != run.day - timedelta(days=1):
+        return f"full: the last nightly check was of {last[0]}, not the night before"
+    return None

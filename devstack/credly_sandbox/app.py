@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from devstack.credly_sandbox import listing
+from devstack.credly_sandbox import clock, listing, model
 from devstack.credly_sandbox.behavior import Behavior, parse_switches
 from devstack.credly_sandbox.earners import Earners, parse_earners
 from devstack.credly_sandbox.faults import FaultInjector, Faults, parse_knobs
@@ -125,6 +125,7 @@ class Sandbox:
             "faults": self.faults.faults.as_dict(),
             "behavior": self.store.behavior.as_dict(),
             "earners": self.store.earners.as_dict(),
+            "clock": clock.as_dict(),
         }
 
     def set_behavior(self, switches: dict[str, bool]) -> Behavior:
@@ -137,6 +138,7 @@ class Sandbox:
         return self.store.behavior
 
     def reset(self) -> None:
+        clock.reset()
         self.store.reset()
         self.requests.clear()
         self.peak_in_flight = self.in_flight
@@ -432,6 +434,34 @@ def create_app(settings: Settings) -> FastAPI:
     async def idle_earners() -> Response:
         store.earners = Earners()
         return JSONResponse(store.earners.as_dict())
+
+    @app.get("/_sandbox/clock")
+    async def get_clock() -> Response:
+        return JSONResponse(clock.as_dict())
+
+    @app.post("/_sandbox/clock")
+    async def set_clock(request: Request) -> Response:
+        # {"now": ISO-8601 moment with its offset} or {"advance_s": seconds}: Credly's time
+        # moves, and badges whose expires_at it passes expire (store.expire_due).
+        body = await _json_body(request)
+        if not isinstance(body, dict) or len(body) != 1 or not set(body) <= {"now", "advance_s"}:
+            raise ApiError(422, 'expected {"now": <ISO-8601 moment>} or {"advance_s": <seconds>}')
+        if "now" in body:
+            moment = model.parse_time(body["now"], "now")
+            clock.set_now(moment)
+        else:
+            seconds = body["advance_s"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                raise ApiError(422, "advance_s must be a number")
+            clock.advance(seconds)
+        store.let_earners_act()
+        log.info("clock now %s", clock.now().isoformat())
+        return JSONResponse(clock.as_dict())
+
+    @app.delete("/_sandbox/clock")
+    async def reset_clock() -> Response:
+        clock.reset()
+        return JSONResponse(clock.as_dict())
 
     @app.post("/_sandbox/templates")
     async def put_templates(request: Request) -> Response:

@@ -10,7 +10,7 @@ from datetime import date
 
 from badging.pipeline import validate
 from devstack.seed import SeedParams, generate
-from tests.unit.badging.generated_frames import frame_from_dataset
+from tests.unit.badging.pipeline.generated_frames import frame_from_dataset
 
 
 def _peak_rss_mb() -> float:

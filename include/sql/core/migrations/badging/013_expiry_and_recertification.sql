@@ -10,7 +10,6 @@ CREATE TABLE IF NOT EXISTS badging.assessment_validity (
     assessment_code text        PRIMARY KEY,
     valid_months    integer     CHECK (valid_months > 0),
     never           boolean     NOT NULL DEFAULT false,
-    updated_at      timestamptz NOT NULL DEFAULT now(),
     CHECK (never <> (valid_months IS NOT NULL))
 );
 

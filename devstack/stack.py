@@ -33,7 +33,7 @@ RUN_TABLES = ("badging.run_batch", "badging.issuance", "badging.staged_certifica
               "badging.dq_row_warning", "badging.approval", "badging.site_list",
               "badging.task_failure", "badging.revocation", "badging.badge_check",
               "badging.credly_sync", "badging.badge_finding", "badging.lease",
-              "badging.volume_judgement", "badging.audit_log")
+              "badging.volume_judgement", "badging.credly_template", "badging.audit_log")
 
 
 @dataclass(frozen=True)

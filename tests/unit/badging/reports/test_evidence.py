@@ -53,3 +53,12 @@ def test_codes_stand_in_for_names_ctims_does_not_know():
 def test_a_malformed_variable_is_refused_by_name(bad):
     with pytest.raises(ValueError, match="badging_evidence"):
         EvidencePolicy.of(bad)
+
+
+def test_the_declared_variable_is_the_default_policy():
+    import json
+    from pathlib import Path
+
+    declared = json.loads((Path(__file__).resolve().parents[4] / "config" / "variables.json")
+                          .read_text())["badging_evidence"]["value"]
+    assert EvidencePolicy.of(declared) == EvidencePolicy()

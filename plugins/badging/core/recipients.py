@@ -44,7 +44,7 @@ class EntryFacts:
     No student data."""
 
     certification_id: int
-    test_date: date
+    test_date: date | None
     assessment_code: str | None = None
     assessment_name: str | None = None
     program_code: str | None = None

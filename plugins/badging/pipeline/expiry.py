@@ -28,10 +28,13 @@ class Validities:
     def __getitem__(self, assessment_code: str) -> Validity:
         return self._by_assessment.get(assessment_code, Validity())
 
-    def expiry(self, assessment_code: str, test_date: date) -> Expiry:
+    def expiry(self, assessment_code: str, test_date: date | None) -> Expiry:
         """What Credly is sent as the badge's expires_at: the end of its expiry day, never,
-        or nothing (the template's default, when the validity is unknown)."""
+        or nothing (the template's default, when the validity is unknown; a test date CTIMS
+        lost meanwhile fails the badge's request on its own)."""
         validity = self[assessment_code]
+        if test_date is None:
+            return TEMPLATE_DEFAULT
         if validity.never:
             return Expiry(never=True)
         moment = validity.expires_at(test_date)

@@ -165,7 +165,8 @@ class BatchIssuer:
                 recipient = found.get(row[0])
                 why = CERTIFICATION_GONE if recipient is None else (
                     recipient.problem and f"{RECIPIENT_UNKNOWN} ({recipient.problem})")
-                if not why and valid[row[5]].expired(recipient.test_date, now):
+                if (not why and recipient.test_date
+                        and valid[row[5]].expired(recipient.test_date, now)):
                     why = EXPIRED_BEFORE_ISSUE
                 if why:
                     unusable.setdefault(why, []).append(row)

@@ -48,6 +48,13 @@ def test_codes_stand_in_for_names_ctims_does_not_know():
                                    "program P1.")
 
 
+def test_a_test_date_ctims_lost_is_left_out_not_an_error():
+    lost = EntryFacts(7, None, "AWS101", "Welding", "P1", None, None, None)
+    assert EvidencePolicy.of({"fields": ["test_date"]}).evidence(lost) == ()
+    [text] = EvidencePolicy.of({"fields": ["assessment", "test_date"]}).evidence(lost)
+    assert text["description"] == "Passed Welding (AWS101)."
+
+
 @pytest.mark.parametrize("bad", [["site"], {"fields": "site"}, {"fields": ["student_name"]},
                                  {"enabled": "yes"}, {"enabled": True, "extra": 1}])
 def test_a_malformed_variable_is_refused_by_name(bad):

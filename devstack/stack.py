@@ -33,7 +33,7 @@ RUN_TABLES = ("badging.run_batch", "badging.issuance", "badging.staged_certifica
               "badging.dq_row_warning", "badging.approval", "badging.site_list",
               "badging.task_failure", "badging.revocation", "badging.badge_check",
               "badging.credly_sync", "badging.badge_finding", "badging.lease",
-              "badging.check_snapshot",
+              "badging.check_snapshot", "badging.credly_template",
               "badging.volume_judgement", "badging.audit_log")
 
 
@@ -241,12 +241,18 @@ class Stack:
         """Give the sandbox a template for every row of badging.badge_templates."""
         import psycopg
 
+        from devstack.seed.reference import template_expiry_days
+
         with psycopg.connect(self.dsn("badging")) as conn:
             rows = conn.execute(
                 "SELECT credly_template_id, assessment_code FROM badging.badge_templates"
             ).fetchall()
+        # Some set a default expiry of their own (devstack/seed/reference.py), as Credly's
+        # template-level expiration does.
         templates = [{"id": template_id, "name": f"CareerTech {code}", "state": "active",
-                      "allow_duplicate_badges": False} for template_id, code in rows]
+                      "allow_duplicate_badges": False,
+                      "expires_in_days": template_expiry_days(template_id)}
+                     for template_id, code in rows]
         if templates:
             self.sandbox.put_templates(templates)
         return len(templates)

@@ -41,6 +41,9 @@ def print_summary(badging_dsn: str, day: date) -> int:
         print(f"  {name:<24}{row[name]:>8}")
     for reason, count in sorted(row["ineligible_by_reason"].items()):
         print(f"    ineligible: {reason:<24}{count:>6}")
+    expiry = row.get("expiry") or {}
+    for name in ("with_expiry", "without_expiry", "renewals"):
+        print(f"    issued {name.replace('_', ' '):<26}{expiry.get(name, 0):>6}")
     print(f"  data quality ok          {row['dq_success']} "
           f"({100 * (row['dq_failed_share'] or 0):.1f}% quarantined)")
     if row.get("dq_reason"):

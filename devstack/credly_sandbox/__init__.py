@@ -10,8 +10,17 @@ for what it proves:
   unconfirmed on Credly;
 - badges stay `pending` until `/_sandbox/badges/{id}/state` changes them, or the earners'
   knob (`/_sandbox/earners`: accept and reject shares, a delay; earners.py) has them accepted
-  or rejected, which happens when the API is next read, not on a clock; `expired` is set
-  only through `/_sandbox/badges/{id}/state`, never from `expires_at`;
+  or rejected, which happens when the API is next read; a live badge becomes `expired` when
+  the sandbox's clock passes its `expires_at` (clock.py: the real clock plus an offset that
+  `POST /_sandbox/clock` moves; `/_sandbox/reset` puts it back), also applied when the API is
+  next read, or through `/_sandbox/badges/{id}/state`;
+- a template's default expiry is `expires_in_days` (our reading: Credly documents the
+  template-level default, not its field name), applied when `expires_at` is null or left
+  out; `false` means never; a time must come after `issued_at`;
+- evidence must be a list of `IdEvidence` (title, id), `PlainTextEvidence` (title,
+  description) or `UrlEvidence` (name, http(s) url) objects; anything else is a 422;
+- whether an expired badge still counts as a duplicate is a switch like the revoked one,
+  `expired_blocks_reissue` (off by default: an earner whose badge expired can earn it again);
 - `sort=-state_updated_at` (the sync's list of final badges) works here; whether Credly sorts
   by it is unconfirmed (the sync falls back to one GET per badge if Credly refuses it);
 - someone else's revoke or delete in Credly's web app is `/_sandbox/badges/{id}/revoke` and

@@ -24,6 +24,10 @@ class Behavior:
     # Whether a revoked badge still counts as a duplicate of a new one (template + email or
     # earner id). Credly does not document it; off means revoke-then-reissue works.
     revoked_blocks_reissue: bool = False
+    # Whether an expired badge still counts as a duplicate of a new one. Credly does not
+    # document it either; off means an earner whose badge expired can earn it again (the
+    # renewal path, docs/ledger.md "Certification periods"); on, the renewal is refused.
+    expired_blocks_reissue: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

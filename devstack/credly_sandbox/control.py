@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -53,6 +54,17 @@ class SandboxControl:
     def idle_earners(self) -> dict[str, float]:
         return self._call("DELETE", "earners")
 
+    def set_clock(self, now: datetime) -> dict[str, Any]:
+        """Credly's time is `now` from here on (badges whose expires_at it passes expire)."""
+        return self._call("POST", "clock", json={"now": now.isoformat()})
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        return self._call("POST", "clock", json={"advance_s": seconds})
+
+    def reset_clock(self) -> dict[str, Any]:
+        """The real clock again (`reset` does this too)."""
+        return self._call("DELETE", "clock")
+
     def delete_badge(self, badge_id: str) -> None:
         """Someone deletes a badge in Credly's web app (a data-removal request)."""
         response = self._http.delete(
@@ -75,8 +87,8 @@ class SandboxControl:
         return self._call("POST", "badges/bulk", json={"badges": list(payloads)})["ids"]
 
     def reset(self) -> dict[str, Any]:
-        """No badges, zero counters, no faults, idle earners, behavior as launched; templates and
-        tokens stay."""
+        """No badges, zero counters, no faults, idle earners, behavior as launched, the real
+        clock; templates and tokens stay."""
         return self._call("POST", "reset")
 
     def state(self) -> dict[str, Any]:
@@ -91,7 +103,8 @@ class SandboxControl:
         return self._call("POST", f"badges/{badge_id}/state", json={"state": state})["data"]
 
     def put_templates(self, templates: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        """Upsert by id: {id, name, state active|draft|archived, allow_duplicate_badges}."""
+        """Upsert by id: {id, name, state active|draft|archived, allow_duplicate_badges,
+        expires_in_days (the template's default expiry, days after issue; null: none)}."""
         return self._call("POST", "templates", json=list(templates))
 
     def set_tokens(

@@ -1,4 +1,4 @@
-"""The /_sandbox controls: health, state, reset, faults, behavior, earners, templates, tokens
+"""The /_sandbox controls: health, state, reset, faults, behavior, earners, clock, templates, tokens
 and badges made or changed by hand. No auth and no faults: local tooling only."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections import Counter
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from devstack.credly_sandbox import clock, model
 from devstack.credly_sandbox.behavior import parse_switches
 from devstack.credly_sandbox.earners import Earners, parse_earners
 from devstack.credly_sandbox.faults import parse_knobs
@@ -86,6 +87,33 @@ def add_control_routes(app: FastAPI, sandbox: Sandbox) -> None:
     async def idle_earners() -> Response:
         store.earners = Earners()
         return JSONResponse(store.earners.as_dict())
+
+    @app.get("/_sandbox/clock")
+    async def get_clock() -> Response:
+        return JSONResponse(clock.as_dict())
+
+    @app.post("/_sandbox/clock")
+    async def set_clock(request: Request) -> Response:
+        # {"now": ISO-8601 moment with its offset} or {"advance_s": seconds}: Credly's time
+        # moves, and badges whose expires_at it passes expire (store.expire_due).
+        body = await json_body(request)
+        if not isinstance(body, dict) or len(body) != 1 or not set(body) <= {"now", "advance_s"}:
+            raise ApiError(422, 'expected {"now": <ISO-8601 moment>} or {"advance_s": <seconds>}')
+        if "now" in body:
+            clock.set_now(model.parse_time(body["now"], "now"))
+        else:
+            seconds = body["advance_s"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                raise ApiError(422, "advance_s must be a number")
+            clock.advance(seconds)
+        store.let_earners_act()
+        log.info("clock now %s", clock.now().isoformat())
+        return JSONResponse(clock.as_dict())
+
+    @app.delete("/_sandbox/clock")
+    async def reset_clock() -> Response:
+        clock.reset()
+        return JSONResponse(clock.as_dict())
 
     @app.post("/_sandbox/templates")
     async def put_templates(request: Request) -> Response:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from devstack.credly_sandbox import clock
 
 TEMPLATE_STATES = ("active", "draft", "archived")
 REQUIRED_ISSUE_FIELDS = (
@@ -20,6 +22,13 @@ CREDLY_TIME_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 DUPLICATE_MESSAGE = "User already has this badge"
 # Deliberately loose, like most server-side checks: one "@", a dotted domain, no spaces.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+# Credly's evidence types and the fields each needs here (our reading of "evidence (typed
+# objects, e.g. IdEvidence)": docs/credly-api.md). Other keys are kept as sent.
+EVIDENCE_FIELDS = {
+    "IdEvidence": ("title", "id"),
+    "PlainTextEvidence": ("title", "description"),
+    "UrlEvidence": ("name", "url"),
+}
 # Badge links point at Credly-shaped hosts; nothing fetches them, they only need the right shape.
 _WEB = "https://sandbox.credly.com"
 _IMAGES = "https://images.credly.com/sandbox"
@@ -42,7 +51,8 @@ def iso(moment: datetime) -> str:
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    """Credly's now: the sandbox's clock, which a test may move (clock.py)."""
+    return clock.now()
 
 
 def parse_time(value: Any, field: str) -> datetime:
@@ -81,15 +91,57 @@ def _optional_text(payload: dict[str, Any], field: str) -> str | None:
     return str(value)
 
 
+# What validate_issue returns for an expires_at left null or out: the template's default.
+TEMPLATE_DEFAULT = "template_default"
+
+
 def _expires_at(payload: dict[str, Any], issued: datetime) -> str | None:
-    # null means "template default" and false means "never"; sandbox templates have no default.
+    """Credly: "If left null the badge template's default expiration is used. Set this to
+    false to indicate 'no expiration'." A time must come after issued_at."""
     value = payload.get("expires_at")
-    if value is None or value is False:
+    if value is None:
+        return TEMPLATE_DEFAULT
+    if value is False:
         return None
+    if value is True:
+        raise ApiError(422, "expires_at is invalid")
     moment = parse_time(value, "expires_at")
     if moment <= issued:
         raise ApiError(422, "expires_at must be after issued_at")
     return iso(moment)
+
+
+def template_expiry(fields: dict[str, Any], template: dict[str, Any]) -> dict[str, Any]:
+    """Fill a template default expiry in: issued_at plus the template's expires_in_days, or no
+    expiry when the template sets none."""
+    if fields["expires_at"] != TEMPLATE_DEFAULT:
+        return fields
+    days = template.get("expires_in_days")
+    moment = fields["issued_at"] + timedelta(days=days) if days else None
+    return {**fields, "expires_at": iso(moment) if moment else None}
+
+
+def _evidence(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    evidence = payload.get("evidence")
+    if evidence is None:
+        return []
+    if not isinstance(evidence, list):
+        raise ApiError(422, "evidence must be a list")
+    for item in evidence:
+        if not isinstance(item, dict):
+            raise ApiError(422, "each evidence must be a JSON object")
+        kind = item.get("type")
+        if kind not in EVIDENCE_FIELDS:
+            raise ApiError(422, f"evidence type {kind!r} is not supported; use one of "
+                                f"{', '.join(EVIDENCE_FIELDS)}")
+        for name in EVIDENCE_FIELDS[kind]:
+            value = item.get(name)
+            blank = not isinstance(value, str | int) or isinstance(value, bool)
+            if blank or not str(value).strip():
+                raise ApiError(422, f"{kind} {name} can't be blank")
+        if kind == "UrlEvidence" and not str(item["url"]).startswith(("http://", "https://")):
+            raise ApiError(422, "UrlEvidence url is invalid")
+    return evidence
 
 
 def template_record(raw: Any, org_id: str, existing: dict[str, Any] | None) -> dict[str, Any]:
@@ -105,6 +157,13 @@ def template_record(raw: Any, org_id: str, existing: dict[str, Any] | None) -> d
     allow = raw.get("allow_duplicate_badges", False)
     if not isinstance(allow, bool):
         raise ApiError(422, "allow_duplicate_badges must be a boolean")
+    # The template's default expiration (Credly's "Template Level Expiration Dates"): days
+    # after issued_at, or None for none.
+    expires_in_days = raw.get("expires_in_days")
+    if expires_in_days is not None and (isinstance(expires_in_days, bool)
+                                        or not isinstance(expires_in_days, int)
+                                        or expires_in_days < 1):
+        raise ApiError(422, "expires_in_days must be a positive integer or null")
     name = raw.get("name") or template_id
     stamp = iso(now())
     return {
@@ -113,6 +172,7 @@ def template_record(raw: Any, org_id: str, existing: dict[str, Any] | None) -> d
         "description": str(raw.get("description") or ""),
         "state": state,
         "allow_duplicate_badges": allow,
+        "expires_in_days": expires_in_days,
         "image_url": f"{_IMAGES}/templates/{template_id.strip()}/image.png",
         "url": f"{_WEB}/org/sandbox/badge/{template_id.strip()}",
         "owner": {"id": org_id, "type": "Organization"},
@@ -146,9 +206,7 @@ def validate_issue(payload: Any) -> dict[str, Any]:
     locale = payload.get("locale") or "en"
     if not isinstance(locale, str):
         raise ApiError(422, "locale is invalid")
-    evidence = payload.get("evidence") or []
-    if not isinstance(evidence, list):
-        raise ApiError(422, "evidence must be a list")
+    evidence = _evidence(payload)
     return {
         "recipient_email": fields["recipient_email"],
         "badge_template_id": fields["badge_template_id"],

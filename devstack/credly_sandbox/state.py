@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import Request
 
+from devstack.credly_sandbox import clock
 from devstack.credly_sandbox.behavior import Behavior
 from devstack.credly_sandbox.faults import FaultInjector, Faults
 from devstack.credly_sandbox.model import ApiError
@@ -94,6 +95,7 @@ class Sandbox:
             "faults": self.faults.faults.as_dict(),
             "behavior": self.store.behavior.as_dict(),
             "earners": self.store.earners.as_dict(),
+            "clock": clock.as_dict(),
         }
 
     def set_behavior(self, switches: dict[str, bool]) -> Behavior:
@@ -106,6 +108,7 @@ class Sandbox:
         return self.store.behavior
 
     def reset(self) -> None:
+        clock.reset()
         self.store.reset()
         self.requests.clear()
         self.peak_in_flight = self.in_flight

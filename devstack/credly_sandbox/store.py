@@ -5,12 +5,19 @@ badge" when another badge on the same template has the same recipient email (cas
 or, when both carry one, the same issuer_earner_id, unless the template allows duplicates.
 Whether a revoked badge still counts is unknown, so it is a switch
 (`Behavior.revoked_blocks_reissue`, off by default: revoking frees the earner for a new badge
-of that template; on: only DELETE, Credly's data-removal path, does). A badge that has been
-replaced never counts, since its replacement now stands for it.
+of that template; on: only DELETE, Credly's data-removal path, does). Likewise an expired
+badge (`Behavior.expired_blocks_reissue`, off by default: an earner whose badge expired can
+earn it again). A badge that has been replaced never counts, since its replacement now
+stands for it.
+
+Expiry: a pending or accepted badge whose expires_at has passed on the sandbox's clock
+(clock.py) becomes `expired`, with state_updated_at its expires_at, before any read and any
+duplicate check, as Credly's own expiry would have it.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import sqlite3
@@ -60,6 +67,8 @@ class Store:
         # Earners accepting or rejecting pending badges over time (earners.py).
         self.earners = Earners()
         self._undecided = EarnerQueue()
+        # (expires_at, badge id) of live badges that carry an expiry, soonest first.
+        self._expiring: list[tuple[str, str]] = []
         self._load()
 
     def _load(self) -> None:
@@ -73,6 +82,7 @@ class Store:
             if badge["state"] == "pending":
                 self._undecided.add(model.parse_time(badge["created_at"], "created_at"),
                                     badge["id"])
+            self._watch_expiry(badge)
         row = self._db.execute(
             "SELECT value FROM counters WHERE name = 'duplicates_refused'"
         ).fetchone()
@@ -99,6 +109,26 @@ class Store:
         self._by_email[badge["recipient_email"].lower()].remove(badge["id"])
         if badge["issuer_earner_id"] is not None:
             self._by_earner[badge["issuer_earner_id"]].remove(badge["id"])
+
+    def _watch_expiry(self, badge: dict[str, Any]) -> None:
+        if badge["expires_at"] and badge["state"] in ("pending", "accepted"):
+            # ISO-8601 UTC with milliseconds (model.iso) sorts as text.
+            heapq.heappush(self._expiring, (badge["expires_at"], badge["id"]))
+
+    def expire_due(self) -> int:
+        """Every live badge whose expires_at has passed becomes expired; returns how many."""
+        horizon = model.iso(model.now())
+        expired = 0
+        while self._expiring and self._expiring[0][0] <= horizon:
+            when, badge_id = heapq.heappop(self._expiring)
+            badge = self.badges.get(badge_id)
+            if (badge is None or badge["expires_at"] != when
+                    or badge["state"] not in ("pending", "accepted")):
+                continue
+            badge.update(state="expired", updated_at=when, state_updated_at=when)
+            self._save_badge(badge, new=False)
+            expired += 1
+        return expired
 
     def ids_for_email(self, email: str) -> list[str]:
         return self._by_email.get(email.lower(), [])
@@ -173,6 +203,8 @@ class Store:
         if fields["issuer_earner_id"] is not None:
             candidates = candidates + self.ids_for_earner(fields["issuer_earner_id"])
         revoked_counts = self.behavior.revoked_blocks_reissue
+        expired_counts = self.behavior.expired_blocks_reissue
+        self.expire_due()
         for badge_id in candidates:
             badge = self.badges[badge_id]
             if (
@@ -180,6 +212,7 @@ class Store:
                 and badge["badge_template_id"] == template["id"]
                 and badge["replacement_badge_id"] is None
                 and (revoked_counts or badge["state"] != "revoked")
+                and (expired_counts or badge["state"] != "expired")
             ):
                 return badge_id
         return None
@@ -191,12 +224,14 @@ class Store:
     def issue(self, payload: Any) -> dict[str, Any]:
         fields = model.validate_issue(payload)
         template = self._issuable_template(fields["badge_template_id"])
+        fields = model.template_expiry(fields, template)
         if self._find_duplicate(fields, template):
             self._refuse_duplicate()
         badge = model.new_badge(fields)
         self._save_badge(badge, new=True)
         self._index(badge)
         self._undecided.add(model.now(), badge["id"])
+        self._watch_expiry(badge)
         return badge
 
     def get(self, badge_id: str) -> dict[str, Any]:
@@ -234,6 +269,7 @@ class Store:
             raise ApiError(422, "A revoked badge cannot be replaced")
         fields = model.validate_replacement(payload, old)
         template = self._issuable_template(fields["badge_template_id"])
+        fields = model.template_expiry(fields, template)
         if self._find_duplicate(fields, template, ignore=old["id"]):
             self._refuse_duplicate()
         badge = model.new_badge(fields)
@@ -245,6 +281,7 @@ class Store:
             self._save_badge(old, new=False)
         self._index(badge)
         self._undecided.add(model.now(), badge["id"])
+        self._watch_expiry(badge)
         return badge
 
     def set_state(self, badge_id: str, state: str) -> dict[str, Any]:
@@ -257,11 +294,12 @@ class Store:
         return badge
 
     def let_earners_act(self) -> int:
-        """Apply the decisions of every earner whose delay has passed (before any read, so a
-        list is consistent with the gets after it); returns how many badges changed."""
+        """Apply the decisions of every earner whose delay has passed, then expire what is due
+        (before any read, so a list is consistent with the gets after it); returns how many
+        badges changed."""
         due = self._undecided.due(self.earners, model.now())
         if not due:
-            return 0
+            return self.expire_due()
         acted = 0
         with self._db:
             self._db.execute("BEGIN")
@@ -274,7 +312,7 @@ class Store:
                 badge.update(state=state, updated_at=stamp, state_updated_at=stamp)
                 self._save_badge(badge, new=False)
                 acted += 1
-        return acted
+        return acted + self.expire_due()
 
     def delete(self, badge_id: str) -> None:
         badge = self.get(badge_id)
@@ -299,11 +337,12 @@ class Store:
             self._db.execute("BEGIN")
             for payload in payloads:
                 fields = model.validate_issue(payload)
-                self._issuable_template(fields["badge_template_id"])
-                badge = model.new_badge(fields)
+                template = self._issuable_template(fields["badge_template_id"])
+                badge = model.new_badge(model.template_expiry(fields, template))
                 self._save_badge(badge, new=True)
                 self._index(badge)
                 self._undecided.add(model.now(), badge["id"])
+                self._watch_expiry(badge)
                 ids.append(badge["id"])
         return ids
 
@@ -319,6 +358,7 @@ class Store:
         self._by_email.clear()
         self._by_earner.clear()
         self._undecided.clear()
+        self._expiring.clear()
         self.earners = Earners()
         self.duplicates_refused = 0
 

@@ -18,6 +18,7 @@ from devstack.seed.records import (
     QUARANTINE_KINDS,
     STUDENT_ID_START,
     Assessment,
+    AssessmentValidity,
     BadgeTemplate,
     Certification,
     Correction,
@@ -43,7 +44,8 @@ from devstack.seed.writer import (
 
 __all__ = [
     "ASSESSMENT_CODE", "CHICAGO", "CLEAN_MIX", "CORRECTION_KINDS", "DIRTY_KINDS",
-    "PROGRAM_LAUNCH", "QUARANTINE_KINDS", "STUDENT_ID_START", "Assessment", "BadgeTemplate",
+    "PROGRAM_LAUNCH", "QUARANTINE_KINDS", "STUDENT_ID_START", "Assessment",
+    "AssessmentValidity", "BadgeTemplate",
     "Certification", "Correction", "Dataset", "Enrollment", "IdStart", "Program",
     "ProgramAssessment", "SeedParams", "SeedReport", "Site", "Student", "Truth",
     "add_arguments", "generate", "has_certifications", "main", "next_ids", "params_from",

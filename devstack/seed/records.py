@@ -108,6 +108,15 @@ class BadgeTemplate(NamedTuple):
     active: bool
 
 
+class AssessmentValidity(NamedTuple):
+    """How long the agency says a badge of the assessment is valid (badging.assessment_validity):
+    months, or never."""
+
+    assessment_code: str
+    valid_months: int | None
+    never: bool
+
+
 class Truth(NamedTuple):
     certification_id: int
     expected: str
@@ -177,4 +186,5 @@ class Dataset:
     certifications: tuple[Certification, ...]
     truth: tuple[Truth, ...]
     corrections: tuple[Correction, ...] = ()
+    assessment_validity: tuple[AssessmentValidity, ...] = ()
 

@@ -12,6 +12,7 @@ from functools import cache
 
 from devstack.seed.records import (
     Assessment,
+    AssessmentValidity,
     BadgeTemplate,
     Program,
     ProgramAssessment,
@@ -34,6 +35,13 @@ from devstack.seed.vocabulary import (
 )
 
 _TEMPLATE_NAMESPACE = uuid.UUID("5d0c6f1e-3b7a-4c55-9a51-0c7e2a9d4b10")
+# How long the agency says certifications stay valid, for part of the approved list: two to
+# five years, as safety, food handling and IT vendor certifications renew (issue 31). At least
+# two years, so no seeded entry of 2026 earns a badge already expired.
+VALIDITY_MONTHS = (24, 36, 36, 60)
+# The default expiry some Credly templates set themselves (three years), used where the
+# agency sets none (docs/ledger.md, "Expiry").
+TEMPLATE_EXPIRY_DAYS = 1095
 
 
 def stream(seed: int, purpose: str) -> random.Random:
@@ -60,6 +68,7 @@ class Reference:
     badge_templates: list[BadgeTemplate]
     site_slug: dict[str, str]
     instructors: dict[str, list[str]]
+    validities: list[AssessmentValidity] = field(default_factory=list)
     by_code: dict[str, Assessment] = field(init=False)
     active_template: set[str] = field(init=False)
     cover: dict[str, tuple[str, ...]] = field(init=False)
@@ -227,12 +236,36 @@ def _make_instructors(rng: random.Random, sites: list[Site]) -> dict[str, list[s
     return logins
 
 
+def template_expiry_days(template_id: str) -> int | None:
+    """The default expiry a sandbox template sets itself (every fifth template, by its id, so
+    devstack's template sync and the seed agree without sharing state); None: none."""
+    return TEMPLATE_EXPIRY_DAYS if int(hashlib.sha256(template_id.encode()).hexdigest(),
+                                       16) % 5 == 0 else None
+
+
+def _make_validities(seed: int, templates: list[BadgeTemplate]) -> list[AssessmentValidity]:
+    """The agency's validity for about half the assessments it badges: months, a few never;
+    the rest follow their template (its own default expiry, or none). From a stream of its
+    own: the rest of the seed stays as it was before validities existed."""
+    rng = stream(seed, "validity")
+    found = []
+    for template in templates:
+        roll = rng.random()
+        if roll < 0.45:
+            found.append(AssessmentValidity(template.assessment_code,
+                                            rng.choice(VALIDITY_MONTHS), False))
+        elif roll < 0.55:
+            found.append(AssessmentValidity(template.assessment_code, None, True))
+    return found
+
+
 def build_reference(seed: int) -> Reference:
     rng = stream(seed, "reference")
     sites, slugs = _make_sites(rng)
     assessments, by_family, cross, templates = _make_assessments(rng, seed)
     programs, links = _make_programs(rng, sites, by_family, cross)
     instructors = _make_instructors(rng, sites)
-    return Reference(sites, programs, assessments, links, templates, slugs, instructors)
+    return Reference(sites, programs, assessments, links, templates, slugs, instructors,
+                     _make_validities(seed, templates))
 
 

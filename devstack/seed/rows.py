@@ -341,5 +341,6 @@ def generate(params: SeedParams, *, start_ids: IdStart | None = None) -> Dataset
         certifications=tuple(certifications),
         truth=tuple(truth),
         corrections=tuple(corrections),
+        assessment_validity=tuple(ref.validities),
     )
 

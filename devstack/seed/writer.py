@@ -82,6 +82,8 @@ def write(dataset: Dataset, ctims_conn: psycopg.Connection,
     with badging_conn.transaction(), badging_conn.cursor() as cur:
         inserted["badging.badge_templates"] = _merge(cur, "badging", "badge_templates",
                                                      dataset.badge_templates)
+        inserted["badging.assessment_validity"] = _merge(cur, "badging", "assessment_validity",
+                                                         dataset.assessment_validity)
     return inserted
 
 

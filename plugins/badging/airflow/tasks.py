@@ -78,7 +78,11 @@ def decide_eligibility(context: dict[str, Any]) -> list[str]:
 def plan(context: dict[str, Any]) -> list[dict[str, int]]:
     from badging.core.errors import ConfigurationError
     from badging.credly.hook import CredlyHook
-    from badging.pipeline.plan import batch_templates, refuse_templates_allowing_duplicates
+    from badging.pipeline.plan import (
+        batch_templates,
+        read_templates,
+        refuse_templates_allowing_duplicates,
+    )
     from badging.pipeline.plan import plan as plan_badges
 
     params = context["params"]
@@ -94,12 +98,17 @@ def plan(context: dict[str, Any]) -> list[dict[str, int]]:
         adopt = partial(adopt_badges, client=hook.get_conn(), concurrency=concurrency)
     with _no_retry_for(ConfigurationError):
         secret = hook.earner_id_secret()
+        client = hook.get_conn()
+        # One read of Credly's template list: their default expiries, and below whether
+        # they allow duplicates.
+        listed = read_templates(client)
         batches, _ = plan_badges(run, earner_id_secret=secret,
                                  batch_size=int(params["batch_size"]),
                                  pool_slots=run.batch_waves(slots),
-                                 retry_failed=bool(params["retry_failed"]), adopt=adopt)
+                                 retry_failed=bool(params["retry_failed"]), adopt=adopt,
+                                 templates=listed)
         if batches:
-            refuse_templates_allowing_duplicates(hook.get_conn(), batch_templates(run))
+            refuse_templates_allowing_duplicates(client, batch_templates(run), listed)
     return [batch.as_xcom() for batch in batches]
 
 
@@ -110,12 +119,15 @@ def issue(context: dict[str, Any], batch: dict[str, int]) -> dict[str, int]:
 
     label = f"batch {batch['batch_no'] + 1} of {batch['of']} ({batch['size']} badges)"
     context["batch_label"] = label  # rendered by the task's map_index_template
+    from badging.reports.evidence import policy_from_airflow
+
     run = RunInfo.from_context(context)
-    with _no_retry_for(ConfigurationError, CredlyAuthError, BatchRefused):
+    with _no_retry_for(ConfigurationError, CredlyAuthError, BatchRefused, ValueError):
         hook = CredlyHook(CREDLY_CONN_ID)
         issuer = BatchIssuer(run, hook.get_conn(),
                              concurrency=int(context["params"]["concurrency"]),
-                             digest_secret=hook.earner_id_secret())
+                             digest_secret=hook.earner_id_secret(),
+                             evidence=policy_from_airflow())
         return issuer.issue(batch["batch_no"], label)
 
 
@@ -167,15 +179,17 @@ def revoke(context: dict[str, Any]) -> dict[str, int]:
     from badging.core.errors import ConfigurationError, CredlyAuthError
     from badging.credly.hook import CredlyHook
     from badging.lifecycle.revocation import revoke as revoke_badges
+    from badging.reports.evidence import policy_from_airflow
 
     run = RunInfo.from_context(context)
-    with _no_retry_for(ConfigurationError, CredlyAuthError):
+    with _no_retry_for(ConfigurationError, CredlyAuthError, ValueError):
         hook = CredlyHook(CREDLY_CONN_ID)
         # Either the connection (a deployment's policy) or the run's param may ask.
         suppress = (bool(context["params"]["suppress_revoke_notification_email"])
                     or hook.suppresses_revoke_notification())
         return revoke_badges(run, hook.get_conn(), suppress_notification=suppress,
-                             digest_secret=hook.earner_id_secret())
+                             digest_secret=hook.earner_id_secret(),
+                             evidence=policy_from_airflow())
 
 
 def sync_credly(context: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from badging.console import source
 from badging.console.links import Links
-from badging.core.constants import Event, State
+from badging.core.constants import AGENCY_TZ, Event, State
 
 # The ledger columns the console shows; a column added later (credly_state, credly_state_at:
 # the Credly state columns planned beside this console) shows once the migration adds it.
@@ -20,6 +20,7 @@ BADGE_COLUMNS = ("issuance_id", "assessment_code", "certification_id", "state",
                  "credly_state", "credly_state_at", "credly_state_changed_at",
                  "credly_badge_id", "attempts", "last_error",
                  "planned_run_id", "issued_run_id", "issued_at", "entry_test_date",
+                 "period", "previous_issuance_id", "expires_at",
                  "created_at", "updated_at")
 # A student's trail lists at most this many certifications, and a trail this many events.
 MAX_CERTIFICATIONS = 50
@@ -91,12 +92,14 @@ class AuditStep:
 
 @dataclass(frozen=True)
 class Badge:
-    """A ledger row; `credly_state` is the ledger's state until the ledger records Credly's."""
+    """A ledger row; `credly_state` is the ledger's state until the ledger records Credly's.
+    `expires`: its expiry day in Chicago, "never", or "" (not issued, or not known yet)."""
 
     fields: dict[str, Any]
     credly_state: str
     credly_state_recorded: bool
     run_links: dict[str, str]
+    expires: str = ""
 
 
 @dataclass(frozen=True)
@@ -198,7 +201,17 @@ def _badge(row: dict[str, Any], links: Links) -> Badge:
     fields = {name: row.get(name) for name in BADGE_COLUMNS if name in row}
     recorded = bool(row.get("credly_state"))
     return Badge(fields, row["credly_state"] if recorded else row["state"], recorded,
-                 _run_links(row, links, "planned_run_id", "issued_run_id"))
+                 _run_links(row, links, "planned_run_id", "issued_run_id"), _expires(row))
+
+
+def _expires(row: dict[str, Any]) -> str:
+    """A badge's expiry day in Oklahoma (to_jsonb gives the moment as ISO-8601 text)."""
+    moment = row.get("expires_at")
+    if moment:
+        return datetime.fromisoformat(moment).astimezone(AGENCY_TZ).date().isoformat()
+    # Issued with no expiry: it never expires (a badge issued before the ledger kept expiries
+    # learns its own at the next sync).
+    return "never" if row.get("state") == State.ISSUED and row.get("credly_badge_id") else ""
 
 
 def _run_links(row: dict[str, Any], links: Links, *columns: str) -> dict[str, str]:
@@ -211,8 +224,11 @@ def _headline(staged: list[Staged], events: list[AuditStep],
     for badge in badges:
         state, badge_id = badge.fields["state"], badge.fields.get("credly_badge_id")
         if state == State.ISSUED:
+            period = badge.fields.get("period") or 1
+            renewal = f", renewing period {period - 1}" if period > 1 else ""
             return (f"Badge issued (Credly badge {badge_id}, Credly state "
-                    f"{badge.credly_state}).", None)
+                    f"{badge.credly_state}, expires {badge.expires or 'never'}{renewal}).",
+                    None)
         if state == State.REVOKED:
             revoked = [e for e in events if e.event == Event.REVOKED]
             return f"Badge revoked (Credly badge {badge_id}).", action_for(

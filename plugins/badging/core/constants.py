@@ -101,6 +101,10 @@ class Event(StrEnum):
     # The sync with Credly (badging/lifecycle/sync.py, docs/credly-sync.md): a badge's Credly
     # state changed; `detail` holds from, to and by (credly, or pipeline for its own revoke).
     CREDLY_STATE_CHANGED = "credly_state_changed"
+    # A later passing entry renews an expired badge: a new ledger row, the next certification
+    # period, is planned for it (docs/ledger.md, "Certification periods"); `detail` holds the
+    # period and the earlier period's issuance id. Not terminal: the row is issued as usual.
+    RENEWAL_PLANNED = "renewal_planned"
 
 
 class Gate(StrEnum):
@@ -199,6 +203,12 @@ class Reason(StrEnum):
     ALREADY_ISSUED = "already_issued"
     # Recorded by issue for a badge another run failed for good while this run waited.
     FAILED_IN_OTHER_RUN = "failed_in_other_run"
+    # Decided against the validity at plan time (docs/eligibility.md): the badge the row earns
+    # would already be expired when issued (test date + validity before now), so it is not
+    # issued; or the row renews a badge still live, and its renewal is issued the night after
+    # that badge expires (Credly refuses a second live badge of a template for one earner).
+    EXPIRED_BEFORE_ISSUE = "expired_before_issue"
+    RENEWS_AT_EXPIRY = "renews_at_expiry"
     # Why an issued badge lost its justification (lifecycle/check/justification.sql), when it is
     # not a rule its entry breaks now: the entry vanished (hard-deleted), or now names
     # another student or assessment.
@@ -241,8 +251,9 @@ ELIGIBILITY_REASONS = (
     Reason.OPTED_OUT,
 )
 
-# The reasons pipeline/plan/classify.sql gives, against the ledger.
-PLAN_REASONS = (Reason.ALREADY_ISSUED, Reason.DUPLICATE_ENTRY, Reason.PREVIOUSLY_FAILED)
+# The reasons pipeline/plan/classify.sql gives, against the ledger and the validities.
+PLAN_REASONS = (Reason.ALREADY_ISSUED, Reason.DUPLICATE_ENTRY, Reason.PREVIOUSLY_FAILED,
+                Reason.EXPIRED_BEFORE_ISSUE, Reason.RENEWS_AT_EXPIRY)
 
 # The reasons issue records for a badge another run settled (ledger.record_outcome_of_other_run).
 ISSUE_REASONS = (Reason.ALREADY_ISSUED, Reason.FAILED_IN_OTHER_RUN)
@@ -311,6 +322,13 @@ GONE_CREDLY_STATES = frozenset({CredlyState.REVOKED, CredlyState.DELETED})
 
 # Badges unaccepted this many days after issue are listed per site (docs/credly-sync.md).
 UNACCEPTED_AFTER_DAYS = 30
+
+# A later passing entry renews a badge (a new certification period) when the badge has expired
+# by the entry's test date or expires at most this many days after it (docs/ledger.md).
+RECERTIFICATION_WINDOW_DAYS = 90
+# The morning lists' monthly section: badges expiring within this many days (Credly mails the
+# earner 60 days before too; docs/notifications.md).
+EXPIRING_WITHIN_DAYS = 60
 
 
 class CorrectionAction(StrEnum):

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from badging.core import db
@@ -38,18 +38,36 @@ def recipient_problem(email: str | None, first_name: str | None,
 
 
 @dataclass(frozen=True)
+class EntryFacts:
+    """What a certification entry says besides its student, with the CTIMS names of its codes
+    (None when CTIMS does not know one): the badge's evidence (badging.reports.evidence).
+    No student data."""
+
+    certification_id: int
+    test_date: date | None
+    assessment_code: str | None = None
+    assessment_name: str | None = None
+    program_code: str | None = None
+    program_name: str | None = None
+    site_code: str | None = None
+    site_name: str | None = None
+
+
+@dataclass(frozen=True)
 class Recipient:
     """Who a certification's badge goes to, as CTIMS has it now; PII, so never logged.
 
     The name and address are None when CTIMS has no student row for the entry.
     """
 
-    email: str | None
-    first_name: str | None
-    last_name: str | None
+    email: str | None = field(repr=False)
+    first_name: str | None = field(repr=False)
+    last_name: str | None = field(repr=False)
     test_date: date
     # Another student uses the same email (badging.credly.BadgeRequest.email_shared).
     email_shared: bool
+    # The entry itself (its codes and their names), for the badge's evidence.
+    entry: EntryFacts | None = None
 
     @property
     def problem(self) -> Reason | None:
@@ -64,7 +82,9 @@ def recipients(certification_ids: Iterable[int], *,
     with db.connect(ctims, read_only=True) as source:
         rows = db.execute(source, "core/recipients/recipients.sql",
                           {"certification_ids": list(certification_ids)}).fetchall()
-    return {certification_id: Recipient(*details) for certification_id, *details in rows}
+    return {certification_id: Recipient(email, first, last, test_date, shared,
+                                        EntryFacts(certification_id, test_date, *names))
+            for certification_id, email, first, last, test_date, shared, *names in rows}
 
 
 def entries_as_issued(keys: list[tuple[int, str, date]], *,

@@ -16,10 +16,13 @@ from badging.credly.client import CredlyClient
 from badging.credly.payloads import (
     ISSUED_AT_FORMAT,
     REVOKED,
+    TEMPLATE_DEFAULT,
     BadgeRequest,
+    Expiry,
     IssuedBadge,
     IssueResult,
     format_issued_at,
+    template_expiry_days,
 )
 from badging.credly.transport import shared_session
 
@@ -30,9 +33,11 @@ __all__ = [
     "DUPLICATE_MARKER",
     "ISSUED_AT_FORMAT",
     "REVOKED",
+    "TEMPLATE_DEFAULT",
     "BadgeRequest",
     "CredlyClient",
     "CredlyHook",
+    "Expiry",
     "IssueResult",
     "IssuedBadge",
     "classify_response",
@@ -42,6 +47,7 @@ __all__ = [
     "parse_retry_after",
     "safe_detail",
     "shared_session",
+    "template_expiry_days",
 ]
 
 

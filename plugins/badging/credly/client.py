@@ -19,7 +19,9 @@ from badging.credly.classification import encode_filter
 from badging.credly.matching import UNRESOLVED_DUPLICATE, lookup_by_earner_id, lookup_existing
 from badging.credly.payloads import (
     REVOKED,
+    TEMPLATE_DEFAULT,
     BadgeRequest,
+    Expiry,
     IssuedBadge,
     IssueResult,
     format_issued_at,
@@ -321,11 +323,14 @@ class CredlyClient:
         *,
         first_name: str | None = None,
         last_name: str | None = None,
+        expiry: Expiry = TEMPLATE_DEFAULT,
+        evidence: Sequence[Mapping[str, Any]] = (),
         badge_key: str | None = None,
         fence: Callable[[], None] | None = None,
     ) -> IssuedBadge:
         """Replace a badge with one of another template or a corrected name (Credly: POST
         …/badges/{id}/replace); a lost response is found by reading the old badge's link.
+        Its expiry and evidence are sent as for a new badge (Credly's replace updates both).
 
         Args:
             badge_id: the badge to replace (never logged: its public page names the earner).
@@ -333,6 +338,8 @@ class CredlyClient:
             issued_at: the new badge's issue moment or date (see format_issued_at).
             first_name: a corrected first name, if any.
             last_name: a corrected last name, if any.
+            expiry: the new badge's expires_at; left out for the template's default.
+            evidence: the new badge's evidence objects, if any.
             badge_key: the ledger's surrogate for logs and errors, e.g. ``"revocation#12"``.
             fence: runs right before each POST and raises to stop it (the ledger's claim).
 
@@ -350,6 +357,9 @@ class CredlyClient:
             payload["issued_to_first_name"] = first_name
         if last_name:
             payload["issued_to_last_name"] = last_name
+        payload.update(expiry.field())
+        if evidence:
+            payload["evidence"] = [dict(item) for item in evidence]
 
         def replacement() -> IssuedBadge | None:
             old = self.get_badge(badge_id)

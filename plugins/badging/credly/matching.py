@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import TYPE_CHECKING
 
+from badging.core import clock
 from badging.core.constants import Reason
 from badging.core.errors import CredlyInvalidRequest
 from badging.core.names import NameKey
@@ -20,6 +21,7 @@ UNRESOLVED_DUPLICATE = {
     Reason.OTHER_EARNER: "recipient email already holds this badge under another "
                          "issuer_earner_id",
     "revoked": "the recipient holds a revoked badge of this template; Credly refuses a new one",
+    "expired": "the recipient holds an expired badge of this template; Credly refuses a new one",
     Reason.SHARED_EMAIL: "Credly holds a badge of this template for this email without an "
                          "earner id, and several students use the email: a person must decide "
                          "whose it is",
@@ -41,8 +43,9 @@ def earners_badge(
     with no earner id (issued by hand or by Credly's bulk upload) is the earner's only when no
     other student uses the email (`email_shared`; otherwise the obstacle is
     ``"shared_email"``) and it names the earner (`name`, compared folded: badging.core.names;
-    otherwise ``"name_mismatch"``: an older sibling no longer in CTIMS, say). A revoked badge
-    is never the earner's live badge.
+    otherwise ``"name_mismatch"``: an older sibling no longer in CTIMS, say). A revoked or
+    expired badge is never the earner's live badge: a renewal's own lookup must not find the
+    earlier period's badge (docs/ledger.md, "Certification periods").
 
     Args:
         listed: candidate badges with whom each was issued to (email "" when unknown).
@@ -51,10 +54,11 @@ def earners_badge(
     Returns:
         (badge, None) when found, preferring the one with this earner id; otherwise
         (None, why), why being a `badging.core.constants.Reason` (``other_earner``,
-        ``shared_email``, ``name_mismatch``), ``"revoked"``, or None when no candidate is
-        this earner's and nothing stands in the way.
+        ``shared_email``, ``name_mismatch``), ``"revoked"``, ``"expired"``, or None when no
+        candidate is this earner's and nothing stands in the way.
     """
     email = email.strip().lower()
+    now = clock.now()
     exact = unclaimed = None
     obstacle = None
     for badge, holder in listed:
@@ -67,6 +71,8 @@ def earners_badge(
             continue
         if badge.state == REVOKED:
             obstacle = obstacle or "revoked"
+        elif badge.expired(now):
+            obstacle = obstacle or "expired"
         elif mine:
             exact = exact or badge
         elif badge.issuer_earner_id is None and email_shared:
@@ -115,6 +121,7 @@ def lookup_by_earner_id(client: CredlyClient, req: BadgeRequest) -> IssuedBadge 
             if (
                 badge.issuer_earner_id == req.earner_id
                 and badge.state != REVOKED
+                and not badge.expired(clock.now())
                 and badge.template_id in (None, req.template_id)
             ):
                 return badge

@@ -14,6 +14,7 @@ from badging.core.names import NameKey
 # The format Credly documents for issued_at: "2014-04-01 09:41:00 -0500".
 ISSUED_AT_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 REVOKED = "revoked"
+EXPIRED = "expired"
 
 def format_issued_at(value: datetime | date) -> str:
     """Render a moment or a day as Credly's ``issued_at`` text, in Oklahoma time.
@@ -45,6 +46,44 @@ def format_issued_at(value: datetime | date) -> str:
 
 
 @dataclass(frozen=True)
+class Expiry:
+    """What a badge's ``expires_at`` says to Credly (https://www.credly.com/docs/issued_badges):
+    a moment (rendered like issued_at, in Oklahoma time), ``never`` (sent as ``false``), or
+    neither: the field is left out and Credly applies the template's default."""
+
+    at: datetime | None = None
+    never: bool = False
+
+    def __post_init__(self) -> None:
+        if self.at is not None and self.never:
+            raise ValueError("an expiry is a moment or never, not both")
+        if self.at is not None and (self.at.tzinfo is None or self.at.utcoffset() is None):
+            raise ValueError("expires_at must be timezone-aware")
+
+    def field(self) -> dict[str, Any]:
+        """The payload's expires_at entry: {} for the template default."""
+        if self.at is not None:
+            return {"expires_at": format_issued_at(self.at)}
+        return {"expires_at": False} if self.never else {}
+
+
+TEMPLATE_DEFAULT = Expiry()
+# Where a template in Credly's list carries its default expiry, in days after issue. Credly's
+# help centre documents a template-level default expiration; its field in the API is not
+# documented, and this is our reading (docs/credly-api.md): one name, read in one place.
+TEMPLATE_EXPIRY_FIELD = "expires_in_days"
+
+
+def template_expiry_days(template: Mapping[str, Any]) -> int | None:
+    """A template's default expiry in days, or None: it sets none (its badges never expire
+    unless issued with an expires_at) or says something this reading does not know."""
+    value = template.get(TEMPLATE_EXPIRY_FIELD)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return None
+    return value
+
+
+@dataclass(frozen=True)
 class BadgeRequest:
     """One badge to issue: the body of ``POST /organizations/{org}/badges``.
 
@@ -64,6 +103,10 @@ class BadgeRequest:
         send_earner_id: False for a badge moved to a corrected address while the earner's
             old badge is still live: Credly refuses a second live badge of a template with the
             same issuer_earner_id (docs/recipient-corrections.md).
+        expiry: the badge's expires_at (badging.core.validity); the template's default when
+            the validity is not known.
+        evidence: Credly evidence objects (badging.reports.evidence): CTIMS names and ids,
+            never student data; none sent when empty.
     """
 
     recipient_email: str = field(repr=False)
@@ -75,6 +118,8 @@ class BadgeRequest:
     badge_key: str
     email_shared: bool = False
     send_earner_id: bool = True
+    expiry: Expiry = TEMPLATE_DEFAULT
+    evidence: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("recipient_email", "first_name", "last_name", "template_id", "earner_id"):
@@ -109,6 +154,9 @@ class BadgeRequest:
             payload["locale"] = locale
         if suppress_notification:
             payload["suppress_badge_notification_email"] = True
+        payload.update(self.expiry.field())
+        if self.evidence:
+            payload["evidence"] = [dict(item) for item in self.evidence]
         return payload
 
 
@@ -138,6 +186,7 @@ class IssuedBadge:
         issued_at: when Credly says it was issued (UTC), if readable.
         replacement_badge_id: set on a badge that another badge replaced.
         state_updated_at: when Credly says the state last changed (an acceptance's time).
+        expires_at: when Credly says the badge expires; None: never.
     """
 
     id: str = field(repr=False)
@@ -147,6 +196,11 @@ class IssuedBadge:
     issued_at: datetime | None
     replacement_badge_id: str | None = field(default=None, repr=False)
     state_updated_at: datetime | None = None
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        """Credly calls it expired, or its expiry has passed (Credly may mark it late)."""
+        return self.state == EXPIRED or (self.expires_at is not None and now >= self.expires_at)
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> IssuedBadge:
@@ -171,6 +225,7 @@ class IssuedBadge:
             issued_at=_parse_timestamp(data.get("issued_at")),
             replacement_badge_id=data.get("replacement_badge_id") or None,
             state_updated_at=_parse_timestamp(data.get("state_updated_at")),
+            expires_at=_parse_timestamp(data.get("expires_at")),
         )
 
 

@@ -142,7 +142,7 @@ def adopt(run: RunInfo, client: CredlyClient, *, concurrency: int,
             continue
         taken.add(badge.id)
         matched_by = "earner_id" if badge.issuer_earner_id == earner_id else "email"
-        matches.append((issuance_id, badge.id, badge.issued_at, matched_by))
+        matches.append((issuance_id, badge.id, badge.issued_at, matched_by, badge.expires_at))
     result.not_adopted = dict(not_adopted)
     with db.connect(badging) as conn:
         db.execute(conn, "lifecycle/adoption/adopted_table.sql")

@@ -11,8 +11,12 @@ One pass:
    pipeline); whom it should name now (a blank or malformed value is unknown, not changed);
 4. in a nightly run only (RunInfo.is_nightly) findings advance a night, and what has held for
    the grace is planned; otherwise the check audits what it would do;
-5. a badge the pipeline revoked that is earned again is issued again (healing), and a badge
-   that failed for want of a usable recipient reopens when the student's record is fixed.
+5. a badge the pipeline revoked that is earned again is issued again (healing), a badge
+   that failed for want of a usable recipient reopens when the student's record is fixed,
+   and a re-test renews a badge that has expired since (the next certification period).
+
+Every badge is checked against the live entries of its own certification period
+(docs/ledger.md, "Certification periods").
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from badging.core import audit, clock, db, sql
-from badging.core.constants import Event
+from badging.core.constants import RECERTIFICATION_WINDOW_DAYS, Event
 from badging.core.run import RunInfo
 from badging.lifecycle.corrections import RecipientNow
 from badging.lifecycle.guard import blocked_reason, census_of, trips
 from badging.lifecycle.scope import load_source, scope
+from badging.pipeline.expiry import stage_expiry, validities
 from badging.pipeline.extract import stage_all_rows
 
 log = logging.getLogger(__name__)
@@ -91,12 +96,14 @@ def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_C
     census = _census(ctims)
     params = audit.run_params(run) | {
         "live_run_id": live_run_id, "staged_run_id": live_run_id, "day": run.day,
-        "grace_days": options.grace_days, "now": clock.now(), "run_id": run.run_id}
+        "grace_days": options.grace_days, "now": clock.now(), "run_id": run.run_id,
+        "window_days": RECERTIFICATION_WINDOW_DAYS}
     try:
         with db.connect(badging) as conn:
             load_source(conn, ctims)
             tonight = scope(conn, run, full_asked=options.full_check,
-                            named=list(options.revoke_reviewed), ctims=ctims)
+                            named=list(options.revoke_reviewed), now=params["now"],
+                            ctims=ctims)
             log.info("badge check: %s", tonight.why)
             params["students"] = tonight.students
             stage_all_rows(live_run_id, student_ids=tonight.students, ctims=ctims,
@@ -123,6 +130,7 @@ def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_C
                     # brings rows back would revoke and re-issue in turn, each mailed.
                     db.execute(conn, "pipeline/plan/reopen_revoked.sql", params)
                     db.execute(conn, "lifecycle/check/reopen_failed.sql", params)
+                    _renew(conn, params)
             db.execute(conn, "lifecycle/check/record_check.sql", params | {
                 "live_rows": live_rows, "live_badges": live_badges,
                 "unjustified": unjustified, "blocked": blocked, "census": Jsonb(census),
@@ -176,6 +184,14 @@ def _load_recipients(conn: psycopg.Connection, params: dict[str, Any], secret: s
             copy.write_row((issuance_id, certification_id, now.recipient_digest,
                             now.name_digest, now.problem))
     db.execute(conn, "lifecycle/check/baseline_digests.sql", params)
+
+
+def _renew(conn: psycopg.Connection, params: dict[str, Any]) -> None:
+    """Plan the renewals tonight's live rows earn: a re-test of a badge that has expired since
+    (entered while it was still live, it waited: renews_at_expiry). The next run issues them."""
+    if stage_expiry(conn, "lifecycle/check/renewal_rows.sql", params, validities(conn),
+                    params["now"]):
+        db.execute(conn, "pipeline/plan/insert_renewals.sql", params)
 
 
 def _advance(conn: psycopg.Connection, run: RunInfo, params: dict[str, Any],

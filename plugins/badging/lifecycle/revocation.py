@@ -16,7 +16,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -47,6 +47,8 @@ from badging.core.recipients import Recipient, entries_as_issued, recipients
 from badging.core.run import RunInfo
 from badging.credly import BadgeRequest, CredlyClient
 from badging.lifecycle.corrections import RecipientNow
+from badging.pipeline.expiry import Validities, validities
+from badging.reports.evidence import EvidencePolicy
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +168,10 @@ class Executor:
     # The live entries corrections name now, and the revoked badges' entries back as issued.
     found: dict[int, Recipient]
     back_as_issued: frozenset[tuple[int, str, date]]
+    # What a replaced or moved badge says besides its earner: its expiry from the test date
+    # (as a new badge's) and its evidence.
+    valid: Validities = field(default_factory=lambda: Validities({}))
+    evidence: EvidencePolicy = field(default_factory=EvidencePolicy)
 
     def call_for(self, planned: Planned) -> Call:
         if planned.action == CorrectionAction.REPLACE:
@@ -206,10 +212,12 @@ class Executor:
             if old is not None and old.replacement_badge_id:
                 return Done(RevocationState.REPLACED, Event.REPLACED, old.replacement_badge_id)
         # replace_badge looks the replacement up itself when the response is lost.
-        new = self.client.replace_badge(badge_id, row.planned.template_id, recipient.test_date,
-                                        first_name=recipient.first_name,
-                                        last_name=recipient.last_name, badge_key=row.key,
-                                        fence=row.fence)
+        new = self.client.replace_badge(
+            badge_id, row.planned.template_id, recipient.test_date,
+            first_name=recipient.first_name, last_name=recipient.last_name,
+            expiry=self.valid.expiry(row.planned.assessment_code, recipient.test_date),
+            evidence=self.evidence.evidence(recipient.entry), badge_key=row.key,
+            fence=row.fence)
         return Done(RevocationState.REPLACED, Event.REPLACED, new.id)
 
     def _move(self, row: RevocationRow, badge_id: str) -> Done:
@@ -243,7 +251,9 @@ class Executor:
             recipient_email=recipient.email, first_name=recipient.first_name,
             last_name=recipient.last_name, template_id=row.planned.template_id,
             issued_at=recipient.test_date, earner_id=row.planned.earner_id,
-            badge_key=row.key, email_shared=recipient.email_shared, send_earner_id=False)
+            badge_key=row.key, email_shared=recipient.email_shared, send_earner_id=False,
+            expiry=self.valid.expiry(row.planned.assessment_code, recipient.test_date),
+            evidence=self.evidence.evidence(recipient.entry))
         result = self.client.issue_badge(request, fence=row.fence)
         if result.badge.id == old_id:
             # A lookup resolved the new badge to the old one: never record that as a move.
@@ -253,8 +263,8 @@ class Executor:
 
 
 def revoke(run: RunInfo, client: CredlyClient, *, suppress_notification: bool,
-           digest_secret: str, badging: str = db.BADGING_CONN_ID,
-           ctims: str = db.CTIMS_CONN_ID) -> dict[str, int]:
+           digest_secret: str, evidence: EvidencePolicy | None = None,
+           badging: str = db.BADGING_CONN_ID, ctims: str = db.CTIMS_CONN_ID) -> dict[str, int]:
     """Make the run's planned revocations, replaces and moves in Credly, if the run is a
     night of the check, its source guard passed and its gate passed.
 
@@ -294,7 +304,8 @@ def revoke(run: RunInfo, client: CredlyClient, *, suppress_notification: bool,
         planned = [Planned(*row) for row in db.execute(
             conn, "lifecycle/revocation/open_revocations.sql",
             {"run_id": run.run_id, "include_held": approved}).fetchall()]
-        executor = _executor(client, planned, suppress_notification, digest_secret, ctims)
+        executor = replace(_executor(client, planned, suppress_notification, digest_secret, ctims),
+                           valid=validities(conn), evidence=evidence or EvidencePolicy())
         counts: Counter[str] = Counter()
         held: list[tuple[RevocationRow, Call]] = []
         with Heartbeat(conninfo, run.holder):

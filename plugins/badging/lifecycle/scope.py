@@ -25,6 +25,9 @@ FULL_CHECK_WEEKDAY = 6
 # A student record changed on the primary reaches the replica late, stamped with the time it
 # changed there: records changed this long before the last check began are read again.
 RECORD_CHANGE_MARGIN = timedelta(days=3)
+# A badge that expired since the last check may be renewed by a re-test entered while it was
+# live (no change in CTIMS tonight): its student is read for this long after the expiry.
+RENEWAL_LOOKBACK = timedelta(days=8)
 
 
 @dataclass(frozen=True)
@@ -54,12 +57,13 @@ def load_source(conn: psycopg.Connection, ctims: str) -> None:
 
 
 def scope(conn: psycopg.Connection, run: RunInfo, *, full_asked: bool, named: list[int],
-          ctims: str) -> Scope:
+          now: datetime, ctims: str) -> Scope:
     """Decide tonight's scope; source_now must be loaded (load_source).
 
     Args:
         full_asked: an operator asked for the full check (param full_check).
         named: certification ids an operator named tonight (revoke_reviewed).
+        now: the check's clock (badges expired by then may renew).
     """
     with db.connect(ctims, read_only=True) as source:
         (source_time,) = db.execute(source, "lifecycle/check/source_time.sql").fetchone()
@@ -70,8 +74,8 @@ def scope(conn: psycopg.Connection, run: RunInfo, *, full_asked: bool, named: li
         records = {r[0] for r in db.execute(source, "lifecycle/check/changed_records.sql",
                                             {"since": since - RECORD_CHANGE_MARGIN})}
     entries = {r[0] for r in db.execute(conn, "lifecycle/check/changed_students.sql")}
-    watched = {r[0] for r in db.execute(conn, "lifecycle/check/watched_students.sql",
-                                        {"named": named})}
+    watched = {r[0] for r in db.execute(conn, "lifecycle/check/watched_students.sql", {
+        "named": named, "now": now, "expired_since": now - RENEWAL_LOOKBACK})}
     students = entries | records | watched
     students |= {r[0] for r in db.execute(conn, "lifecycle/check/entry_owners.sql",
                                           {"students": sorted(students)})}

@@ -56,10 +56,12 @@ class SyncResult:
 
 @dataclass(frozen=True)
 class Seen:
-    """A badge's state as Credly gave it, and when Credly says it changed."""
+    """A badge's state as Credly gave it, when Credly says it changed, and when it expires
+    (None: never)."""
 
     state: str
     changed_at: datetime | None
+    expires_at: datetime | None = None
 
 
 def read_states(client: CredlyClient, live: Iterable[str], watermark: datetime | None,
@@ -118,7 +120,7 @@ def read_states(client: CredlyClient, live: Iterable[str], watermark: datetime |
 
 
 def _seen(badge: IssuedBadge) -> Seen:
-    return Seen(badge.state, badge.state_updated_at)
+    return Seen(badge.state, badge.state_updated_at, badge.expires_at)
 
 
 def _older(badge: IssuedBadge, watermark: datetime | None) -> bool:
@@ -128,7 +130,7 @@ def _older(badge: IssuedBadge, watermark: datetime | None) -> bool:
 
 def sync(run: RunInfo, client: CredlyClient, *, concurrency: int = 1,
          badging: str = db.BADGING_CONN_ID) -> SyncResult:
-    """Bring every live badge's Credly state into the ledger (docs/credly-sync.md).
+    """Bring every live badge's Credly state and expiry into the ledger (docs/credly-sync.md).
 
     `concurrency`: list pages read at once (the task's pool slot: the `concurrency` param's
     calls in flight). Credly is read outside any transaction; what it said is written in one
@@ -163,6 +165,7 @@ def sync(run: RunInfo, client: CredlyClient, *, concurrency: int = 1,
             "badge_ids": ids,
             "credly_states": states,
             "changed_at": [found[i].changed_at for i in ids],
+            "expires_at": [found[i].expires_at for i in ids],
             "seen_at": started,
         })
         result.changed = sum(changes.values())

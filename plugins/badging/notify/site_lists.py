@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from urllib.parse import quote
 
 import psycopg
 
-from badging.core import db
-from badging.core.constants import SITE_LIST_MAX_ATTEMPTS, Delivery
+from badging.core import clock, db
+from badging.core.constants import EXPIRING_WITHIN_DAYS, SITE_LIST_MAX_ATTEMPTS, Delivery
 from badging.core.run import RunInfo
+from badging.notify.expiring import ExpiringRow, expiring_by_site
 from badging.reports.correction import NO_SITE, CorrectionData, collect
 from badging.reports.correction_page import GroupRow, site_view
 from badging.reports.templates import templates
@@ -54,22 +55,33 @@ def entries_to_fix(data: CorrectionData) -> dict[str, list[GroupRow]]:
 
 @dataclass(frozen=True)
 class SiteListView:
-    """What notify/site_list.html.j2 shows: a site code, ids, reasons, actions, a link."""
+    """What notify/site_list.html.j2 shows: a site code, ids, reasons, actions, a link, and
+    on the month's first list the badges expiring soon (ids and names, no student data)."""
 
     site_code: str
     day_heading: str
     count: int
     groups: list[GroupRow]
     console_url: str
+    expiring: list[ExpiringRow] = field(default_factory=list)
+    expiring_days: int = EXPIRING_WITHIN_DAYS
 
 
-def render_list(site_code: str, day: date, groups: list[GroupRow], base: str) -> tuple[str, str]:
+def render_list(site_code: str, day: date, groups: list[GroupRow], base: str,
+                expiring: list[ExpiringRow] | None = None) -> tuple[str, str]:
     """A site's list as (subject, HTML body)."""
     count = sum(len(g.ids) for g in groups)
+    expiring = expiring or []
     view = SiteListView(site_code, f"{day:%A %d %B %Y}", count, groups,
-                        console_url(base, site_code))
-    subject = (f"CTIMS: {count} Real-Time {'entry' if count == 1 else 'entries'} to correct "
-               f"at site {site_code} ({day.isoformat()})")
+                        console_url(base, site_code), expiring)
+    soon = (f"{len(expiring)} {'badge' if len(expiring) == 1 else 'badges'} expiring within "
+            f"{EXPIRING_WITHIN_DAYS} days")
+    if count:
+        subject = (f"CTIMS: {count} Real-Time {'entry' if count == 1 else 'entries'} to "
+                   f"correct at site {site_code}{f' and {soon}' if expiring else ''} "
+                   f"({day.isoformat()})")
+    else:
+        subject = f"CTIMS: {soon} at site {site_code} ({day.isoformat()})"
     body = templates().get_template("notify/site_list.html.j2").render(v=view)
     return subject, body
 
@@ -79,6 +91,8 @@ class ListCounts:
     """What one notify task did (XCom and its log line): counts only."""
 
     sites_with_entries: int = 0
+    # Sites whose list has the monthly section of badges expiring soon.
+    sites_with_expiring: int = 0
     switched_off: int = 0
     no_contact: int = 0
     new: int = 0
@@ -91,13 +105,19 @@ class ListCounts:
     given_up: int = 0
 
 
-def write_lists(conn: psycopg.Connection, run: RunInfo, base: str, counts: ListCounts) -> None:
-    """Record one list for each site with entries to fix, unless the site has one for the day."""
+def write_lists(conn: psycopg.Connection, run: RunInfo, base: str, counts: ListCounts, *,
+                ctims: str = db.CTIMS_CONN_ID) -> None:
+    """Record one list for each site with entries to fix, or whose first list of the month
+    lists badges expiring soon, unless the site has one for the day."""
     entries = entries_to_fix(collect(conn, run))
+    expiring = expiring_by_site(conn, run.day, clock.now(), ctims=ctims)
     counts.sites_with_entries = len(entries)
+    counts.sites_with_expiring = len(expiring)
+    sites = sorted(set(entries) | set(expiring))
     contacts = {code: (email, enabled) for code, email, enabled in db.execute(
-        conn, "notify/site_lists/site_contacts.sql", {"site_codes": list(entries)})}
-    for site_code, groups in entries.items():
+        conn, "notify/site_lists/site_contacts.sql", {"site_codes": sites})}
+    for site_code in sites:
+        groups = entries.get(site_code, [])
         email, enabled = contacts.get(site_code, (None, True))
         if not enabled:
             counts.switched_off += 1
@@ -105,7 +125,7 @@ def write_lists(conn: psycopg.Connection, run: RunInfo, base: str, counts: ListC
         if not email:
             counts.no_contact += 1
             continue
-        subject, body = render_list(site_code, run.day, groups, base)
+        subject, body = render_list(site_code, run.day, groups, base, expiring.get(site_code))
         inserted = db.execute(conn, "notify/site_lists/insert_list.sql", {
             "site_code": site_code, "day": run.day, "run_id": run.run_id, "recipient": email,
             "certification_ids": sorted(i for g in groups for i in g.ids),
@@ -192,7 +212,8 @@ def _send_one(conn: psycopg.Connection, hook, list_id: int, holder: str,
 
 
 def send_site_lists(run: RunInfo, *, write_new: bool, badging: str = db.BADGING_CONN_ID,
-                    smtp_conn_id: str = SMTP_CONN_ID, base: str | None = None) -> dict[str, int]:
+                    smtp_conn_id: str = SMTP_CONN_ID, base: str | None = None,
+                    ctims: str = db.CTIMS_CONN_ID) -> dict[str, int]:
     """Write this run's lists (when `write_new`) and deliver every list not yet sent.
 
     Args:
@@ -202,6 +223,7 @@ def send_site_lists(run: RunInfo, *, write_new: bool, badging: str = db.BADGING_
         badging: the ledger's connection id or DSN.
         smtp_conn_id: the Airflow SMTP connection.
         base: the start of links; `[api] base_url` if None.
+        ctims: CTIMS (read-only), for the names in the monthly section of expiring badges.
 
     Returns:
         ListCounts as a dict (counts only).
@@ -209,7 +231,7 @@ def send_site_lists(run: RunInfo, *, write_new: bool, badging: str = db.BADGING_
     counts = ListCounts()
     with db.connect(badging) as conn:
         if write_new:
-            write_lists(conn, run, base or base_url(), counts)
+            write_lists(conn, run, base or base_url(), counts, ctims=ctims)
         deliver(conn, run.holder, counts, smtp_conn_id)
     log.info("morning lists for %s: %s", run.day,
              ", ".join(f"{k} {v}" for k, v in asdict(counts).items()))

@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from badging.core import audit, db
+from badging.core import audit, clock, db
 from badging.core.constants import Event, Outcome, State
 from badging.core.errors import (
     BadgingError,
@@ -29,9 +29,11 @@ from badging.core.errors import (
 from badging.core.lease import LEASE_SECONDS, Heartbeat
 from badging.core.recipients import Recipient, recipient_digests, recipients
 from badging.core.run import RunInfo
-from badging.credly import BadgeRequest, CredlyClient
+from badging.credly import TEMPLATE_DEFAULT, BadgeRequest, CredlyClient, Expiry
 from badging.credly.classification import refuses_template_or_organization
+from badging.pipeline.expiry import validities
 from badging.pipeline.ledger import Claim, LedgerRow
+from badging.reports.evidence import EvidencePolicy
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,10 @@ CERTIFICATION_GONE = "CertificationGone (deleted in CTIMS)"
 # Why a planned badge was not issued: CTIMS names no usable recipient for its student now
 # (a blank or malformed address or name, or no student row); reopened once it does.
 RECIPIENT_UNKNOWN = "RecipientUnknown"
+# Why a planned badge was not issued: by its entry's test date as CTIMS has it now, the badge
+# would already be expired (corrected since plan, or left open past its expiry); a corrected
+# entry reopens it.
+EXPIRED_BEFORE_ISSUE = "BadgeExpired (expired before issue)"
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,11 @@ class BatchRow:
     earner_id: str
     # Planned by another run and swept in by this one (docs/exactly-once.md).
     swept: bool
+    assessment_code: str
     recipient: Recipient
+    # The badge's expires_at from its test date (badging.core.validity), and its evidence.
+    expiry: Expiry = TEMPLATE_DEFAULT
+    evidence: tuple[dict[str, str], ...] = ()
 
     def request(self) -> BadgeRequest:
         return BadgeRequest(
@@ -74,7 +84,8 @@ class BatchRow:
             last_name=self.recipient.last_name, template_id=self.template_id,
             issued_at=self.recipient.test_date, earner_id=self.earner_id,
             badge_key=f"issuance#{self.issuance_id}",
-            email_shared=self.recipient.email_shared,
+            email_shared=self.recipient.email_shared, expiry=self.expiry,
+            evidence=self.evidence,
         )
 
 
@@ -115,8 +126,8 @@ class BatchIssuer:
     """Issues one batch with a bounded thread pool; every row ends issued, failed or retryable."""
 
     def __init__(self, run: RunInfo, client: CredlyClient, *, concurrency: int,
-                 digest_secret: str | None = None, badging: str = db.BADGING_CONN_ID,
-                 ctims: str = db.CTIMS_CONN_ID):
+                 digest_secret: str | None = None, evidence: EvidencePolicy | None = None,
+                 badging: str = db.BADGING_CONN_ID, ctims: str = db.CTIMS_CONN_ID):
         if concurrency < 1:
             raise ValueError(f"param 'concurrency' must be >= 1, got {concurrency}")
         self._run = run
@@ -130,6 +141,8 @@ class BatchIssuer:
         # The earner id's key: the ledger records whom each badge names as keyed digests
         # (None: the next badge check records them instead).
         self._digest_secret = digest_secret
+        # What each badge's evidence says (the Variable badging_evidence; default: all).
+        self._evidence = evidence or EvidencePolicy()
         self._stop = threading.Event()
         self._stopped_by: BadgingError | None = None
         self._counts: Counter[Outcome] = Counter()
@@ -137,17 +150,24 @@ class BatchIssuer:
         self._lock = threading.Lock()
 
     def load(self, batch_no: int) -> list[BatchRow]:
-        """The batch's open badges whose certification CTIMS still has (live, not deleted)
-        and whose student it names a usable recipient for; the others fail, saying why."""
+        """The batch's open badges whose certification CTIMS still has (live, not deleted),
+        whose student it names a usable recipient for, and whose badge would not already be
+        expired; the others fail, saying why. Each badge's expiry and evidence come from its
+        entry as CTIMS has it now."""
+        now = clock.now()
         with psycopg.connect(self._conninfo) as conn:
             rows = db.execute(conn, "pipeline/issue/batch_rows.sql",
                               {"run_id": self._run.run_id, "batch_no": batch_no}).fetchall()
             found = recipients((row[0] for row in rows), ctims=self._ctims)
+            valid = validities(conn)
             unusable: dict[str, list[tuple]] = {}
             for row in rows:
                 recipient = found.get(row[0])
                 why = CERTIFICATION_GONE if recipient is None else (
                     recipient.problem and f"{RECIPIENT_UNKNOWN} ({recipient.problem})")
+                if (not why and recipient.test_date
+                        and valid[row[5]].expired(recipient.test_date, now)):
+                    why = EXPIRED_BEFORE_ISSUE
                 if why:
                     unusable.setdefault(why, []).append(row)
             for why, failing in unusable.items():
@@ -157,7 +177,10 @@ class BatchIssuer:
                 log.warning("%d badges of the batch failed, not issued: %s", len(failing), why)
                 self._count(Outcome.FAILED, len(failing))
         failed = {row[1] for failing in unusable.values() for row in failing}
-        return [BatchRow(*row, recipient=found[row[0]]) for row in rows if row[1] not in failed]
+        return [BatchRow(*row, recipient=found[row[0]],
+                         expiry=valid.expiry(row[5], found[row[0]].test_date),
+                         evidence=self._evidence.evidence(found[row[0]].entry))
+                for row in rows if row[1] not in failed]
 
     def issue(self, batch_no: int, label: str) -> dict[str, int]:
         """Issue the batch; returns counts per outcome (no student data).
@@ -262,6 +285,7 @@ class BatchIssuer:
                 if existing is not None:
                     ledger.mark_issued(existing.id, Event.ISSUED, digests=digests,
                                        entry_test_date=row.recipient.test_date,
+                                       expires_at=existing.expires_at,
                                        recovered=True, attempt=claim.attempt)
                     return Outcome.ISSUED
                 maybe_applied = False
@@ -276,7 +300,8 @@ class BatchIssuer:
         event = Event.ISSUED if result.outcome == Outcome.ISSUED else Event.ALREADY_ISSUED
         detail: dict[str, Any] = {"attempt": claim.attempt, "recovered": result.recovered}
         if not ledger.mark_issued(result.badge.id, event, digests=digests,
-                                  entry_test_date=row.recipient.test_date, **detail):
+                                  entry_test_date=row.recipient.test_date,
+                                  expires_at=result.badge.expires_at, **detail):
             log.warning("%s: claim was taken over before the result was recorded", ledger.key)
         return Outcome.ISSUED if event == Event.ISSUED else Outcome.ALREADY_ISSUED
 

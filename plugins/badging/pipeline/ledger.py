@@ -4,7 +4,7 @@ finish, each one statement with its audit row, on the shared lease (badging/core
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
@@ -87,22 +87,25 @@ class LedgerRow:
     def _finish(self, state: State, event: Event, *, credly_badge_id: str | None = None,
                 error: str | None = None, lookup_first: bool = False,
                 digests: tuple[str, str] | None = None, entry_test_date: date | None = None,
-                **detail: Any) -> bool:
+                expires_at: datetime | None = None, **detail: Any) -> bool:
         recipient_digest, name_digest = digests or (None, None)
         finished = db.execute(self._conn, "pipeline/issue/finish_attempt.sql", self._params(
             state=str(state), event=str(event), credly_badge_id=credly_badge_id, error=error,
             lookup_first=lookup_first, recipient_digest=recipient_digest,
-            name_digest=name_digest, entry_test_date=entry_test_date,
+            name_digest=name_digest, entry_test_date=entry_test_date, expires_at=expires_at,
             detail=Jsonb(detail))).rowcount
         return finished > 0
 
     def mark_issued(self, credly_badge_id: str, event: Event, *,
                     digests: tuple[str, str] | None = None,
-                    entry_test_date: date | None = None, **detail: Any) -> bool:
-        """Record the Credly badge, the digests of whom it names (recipient_digests) and the
-        test date it carries, when known; False if the claim was lost (lease taken over)."""
+                    entry_test_date: date | None = None, expires_at: datetime | None = None,
+                    **detail: Any) -> bool:
+        """Record the Credly badge, the digests of whom it names (recipient_digests), the
+        test date it carries, when known, and its expiry as Credly says it (None: never);
+        False if the claim was lost (lease taken over)."""
         return self._finish(State.ISSUED, event, credly_badge_id=credly_badge_id,
-                            digests=digests, entry_test_date=entry_test_date, **detail)
+                            digests=digests, entry_test_date=entry_test_date,
+                            expires_at=expires_at, **detail)
 
     def mark_failed(self, error: str, *, maybe_applied: bool = False,
                     digests: tuple[str, str] | None = None) -> None:

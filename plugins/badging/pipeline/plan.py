@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from badging.core import audit, db, sql
-from badging.core.constants import Event
-from badging.core.errors import ConfigurationError
+from badging.core import audit, clock, db, sql
+from badging.core.constants import RECERTIFICATION_WINDOW_DAYS, Event
+from badging.core.errors import ConfigurationError, CredlyRetryableError
 from badging.core.recipients import earner_id
 from badging.core.run import RunInfo
+from badging.pipeline.expiry import record_templates, stage_expiry, validities
 
 if TYPE_CHECKING:
     from badging.credly import CredlyClient
@@ -73,29 +74,41 @@ def _insert_pending(conn: psycopg.Connection, params: dict[str, Any], secret: st
 
 def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, pool_slots: int = 1,
          retry_failed: bool = False, adopt: Callable[[RunInfo], object] | None = None,
+         templates: list[dict[str, Any]] | None = None,
          badging: str = db.BADGING_CONN_ID) -> tuple[list[Batch], dict[str, int]]:
     """Record every eligible badge in the ledger as pending (once) and cut the badges this
     run issues into batches: its own, and every badge still open from earlier runs.
 
-    In a dry run the ledger is only read: rows that would be issued are audited
-    `would_issue` and there are no batches.
+    A badge that would already be expired is not issued, and a later passing entry renews an
+    expired badge with the next certification period (docs/ledger.md). In a dry run the
+    ledger is only read: rows that would be issued are audited `would_issue` and there are
+    no batches.
 
     Args:
         adopt: called with the run once its badges are taken, before they are cut into
             batches (badging/lifecycle/adoption.py: badges Credly already holds leave the batches).
+        templates: Credly's template list as just read (read_templates), whose default
+            expiries are recorded; None: the ones recorded by an earlier plan hold.
 
     Returns:
         The batches, and the count of the run's rows per decision.
     """
+    now = clock.now()
     params: dict[str, Any] = {"run_id": run.run_id, "issuing_run": run.issuing_run,
-                              "dry_run": run.dry_run, "retry_failed": retry_failed}
+                              "dry_run": run.dry_run, "retry_failed": retry_failed,
+                              "now": now, "window_days": RECERTIFICATION_WINDOW_DAYS,
+                              "staged_run_id": run.run_id}
     with db.connect(badging) as conn:
         db.execute(conn, "pipeline/plan/reset.sql", params)
+        if templates is not None and not run.dry_run:
+            record_templates(conn, templates, now)
+        stage_expiry(conn, "pipeline/plan/expiry_rows.sql", params,
+                     validities(conn, templates), now)
         if not run.dry_run:
             _insert_pending(conn, params, earner_id_secret)
+            db.execute(conn, "pipeline/plan/insert_renewals.sql", audit.run_params(run) | params)
             db.execute(conn, "pipeline/plan/reopen_failed.sql", params)
-            db.execute(conn, "pipeline/plan/reopen_revoked.sql",
-                       audit.run_params(run) | params | {"staged_run_id": run.run_id})
+            db.execute(conn, "pipeline/plan/reopen_revoked.sql", audit.run_params(run) | params)
         db.execute(conn, "pipeline/plan/classify.sql", params)
         db.execute(conn, "pipeline/plan/clear_batches.sql", params)
         db.execute(conn, "pipeline/plan/take_open_rows.sql", params)
@@ -123,10 +136,26 @@ def batch_templates(run: RunInfo, badging: str = db.BADGING_CONN_ID) -> list[str
                                              {"run_id": run.run_id})]
 
 
-def refuse_templates_allowing_duplicates(client: CredlyClient, template_ids: list[str]) -> None:
+def read_templates(client: CredlyClient) -> list[dict[str, Any]] | None:
+    """Credly's template list (their default expiries, whether they allow duplicates), read
+    once at the start of plan; None when Credly cannot be reached now: the expiries recorded
+    by an earlier plan hold, and issue meets Credly's trouble as before."""
+    try:
+        return client.list_templates()
+    except CredlyRetryableError as error:
+        log.warning("Credly's template list could not be read (%s): the template expiries "
+                    "recorded earlier hold", type(error).__name__)
+        return None
+
+
+def refuse_templates_allowing_duplicates(client: CredlyClient, template_ids: list[str],
+                                         listed: list[dict[str, Any]] | None = None) -> None:
     """Stop before issuing if a template lets Credly issue duplicates: then Credly's own
     duplicate check no longer backs the ledger, and a lost response could become a second
     badge (docs/exactly-once.md).
+
+    Args:
+        listed: the template list plan already read (read_templates); None: read it now.
 
     Raises:
         ConfigurationError: naming the first such template.
@@ -136,7 +165,8 @@ def refuse_templates_allowing_duplicates(client: CredlyClient, template_ids: lis
     # The organization's templates in one paged list, not a GET per template: a day of many
     # assessments needs a couple of hundred, seconds of Credly's latency before any batch.
     # A template Credly does not list is the batch's to refuse (not found), not this check's.
-    allows = {t["id"]: bool(t.get("allow_duplicate_badges")) for t in client.list_templates()}
+    templates = client.list_templates() if listed is None else listed
+    allows = {t["id"]: bool(t.get("allow_duplicate_badges")) for t in templates}
     for template_id in template_ids:
         if allows.get(template_id):
             raise ConfigurationError(

@@ -78,9 +78,12 @@ class RunSummary:
     # Why the run's check let no badge change (the source guard tripped), or None.
     revocations_blocked: str | None = None
     # The ledger's badges as Credly has them (pipeline/report/acceptance_totals.sql,
-    # docs/credly-sync.md): synced, accepted, pending, rejected, acceptance_rate,
+    # docs/credly-sync.md): synced, accepted, pending, rejected, expired, acceptance_rate,
     # median_days_to_accept, unaccepted (after UNACCEPTED_AFTER_DAYS), changed_in_credly.
     acceptance: dict[str, float | int | None] = field(default_factory=dict)
+    # The badges the run issued by expiry (pipeline/report/expiry_counts.sql, docs/ledger.md):
+    # with_expiry, without_expiry, renewals.
+    expiry: dict[str, int] = field(default_factory=dict)
 
     def problems(self) -> list[str]:
         """Why a person must look at this run; empty when it is green."""
@@ -128,12 +131,14 @@ class RunSummary:
             lines.append(f"{name:<28}{getattr(self, name):>8}")
         for reason, count in sorted(self.ineligible_by_reason.items()):
             lines.append(f"  ineligible: {reason:<14}{count:>8}")
+        for name in ("with_expiry", "without_expiry", "renewals"):
+            lines.append(f"  issued {name.replace('_', ' '):<20}{self.expiry.get(name, 0):>8}")
         lines.append(f"{'after issuance':<28}{'badges':>8}")
         for name in REVOCATION_COUNTS.values():
             lines.append(f"{name:<28}{getattr(self, name):>8}")
         if self.acceptance.get("synced"):
             lines.append(f"{'in Credly':<28}{'badges':>8}")
-            for name in ("synced", "accepted", "pending", "rejected", "unaccepted",
+            for name in ("synced", "accepted", "pending", "rejected", "expired", "unaccepted",
                          "changed_in_credly"):
                 lines.append(f"{name:<28}{self.acceptance.get(name) or 0:>8}")
         return "\n".join(lines)
@@ -200,6 +205,10 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         })
         db.execute(conn, "pipeline/report/set_acceptance.sql",
                    {"run_id": run.run_id, "acceptance": Jsonb(summary.acceptance)})
+        summary.expiry = db.execute(conn, "pipeline/report/expiry_counts.sql",
+                                    params).fetchone()[0]
+        db.execute(conn, "pipeline/report/set_expiry.sql",
+                   {"run_id": run.run_id, "expiry": Jsonb(summary.expiry)})
         # The gates' decisions (who let the day through, when): badging/gates/approval.py.
         db.execute(conn, "gates/approval/summary_approvals.sql", {"run_id": run.run_id})
         gates = [_gate_line(*row) for row in db.execute(conn, "gates/approval/run_approvals.sql",

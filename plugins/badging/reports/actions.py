@@ -57,6 +57,11 @@ REASON_ACTIONS = {
     Reason.DUPLICATE_ENTRY: "Remove the duplicate entry (the badge is issued once).",
     Reason.ALREADY_ISSUED: "Nothing: the badge was issued earlier.",
     Reason.PREVIOUSLY_FAILED: "CareerTech will retry; correct the entry if it is wrong.",
+    Reason.EXPIRED_BEFORE_ISSUE: "Check the test date: by it the certification has already "
+                                 "expired, so no badge is issued (nothing to do if it is "
+                                 "right).",
+    Reason.RENEWS_AT_EXPIRY: "Nothing: the student's current badge is still valid; the "
+                             "renewed badge is issued the night after it expires.",
     Reason.FAILED_IN_OTHER_RUN: "CareerTech will retry; correct the entry if it is wrong.",
     Reason.ENTRY_REMOVED: "Nothing if the entry was removed on purpose: its badge was "
                           "revoked. Enter it again if it was removed by mistake.",

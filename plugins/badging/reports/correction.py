@@ -46,6 +46,8 @@ class AcceptanceRow:
     gone: int
     rate: float | None
     median_days: float | None
+    # Expired in Credly, counted apart from gone (revoked, deleted) and left out of the rate.
+    expired: int = 0
 
 
 # A group of a site's rows: (outcome, reason, assessment code, program code).
@@ -154,11 +156,11 @@ def collect(conn: psycopg.Connection, run: RunInfo) -> CorrectionData:
 def collect_acceptance(conn: psycopg.Connection, section) -> None:
     """Each site's acceptance, unaccepted badges and badges changed in Credly by someone
     else, into `section(site_code)` (docs/credly-sync.md)."""
-    for site, program, assessment, *counts, rate, median in db.execute(
+    for site, program, assessment, *counts, rate, median, expired in db.execute(
             conn, "reports/correction/acceptance.sql"):
         section(site).acceptance.append(AcceptanceRow(
             program, assessment, *counts, None if rate is None else float(rate),
-            None if median is None else round(float(median), 1)))
+            None if median is None else round(float(median), 1), expired))
     for site, cert_id, assessment, days in db.execute(
             conn, "reports/correction/unaccepted.sql", {"days": UNACCEPTED_AFTER_DAYS}):
         section(site).unaccepted.append((cert_id, assessment, days))

@@ -8,10 +8,14 @@
 -- badge Credly holds for the address without an earner id may be theirs. CTIMS has no index
 -- on the normalised address: the addresses shared among the batch's are found in one pass
 -- over the students (a subquery per row would scan them once per badge: minutes a batch).
+-- The entry's codes and the CTIMS names of its assessment, program and site are the badge's
+-- evidence (reports/evidence.py): names of the agency's own, never student data.
 WITH wanted AS (
     SELECT rc.certification_id, rc.test_date, s.student_id,
            btrim(s.first_name) AS first_name, btrim(s.last_name) AS last_name,
-           lower(btrim(s.email)) AS email
+           lower(btrim(s.email)) AS email,
+           upper(btrim(rc.assessment_code)) AS assessment_code,
+           btrim(rc.program_code) AS program_code, btrim(rc.site_code) AS site_code
     FROM ctims.realtime_certifications rc
     LEFT JOIN ctims.students s ON s.student_id = rc.student_id
     WHERE rc.certification_id = ANY(%(certification_ids)s)
@@ -25,6 +29,11 @@ shared AS (
     HAVING count(DISTINCT s.student_id) > 1
 )
 SELECT w.certification_id, w.email, w.first_name, w.last_name, w.test_date,
-       shared.email IS NOT NULL AS email_shared
+       shared.email IS NOT NULL AS email_shared,
+       w.assessment_code, aa.name, w.program_code, p.name, w.site_code, site.name
 FROM wanted w
-LEFT JOIN shared USING (email);
+LEFT JOIN shared USING (email)
+LEFT JOIN ctims.approved_assessments aa
+  ON upper(btrim(aa.assessment_code)) = w.assessment_code
+LEFT JOIN ctims.programs p ON btrim(p.program_code) = w.program_code
+LEFT JOIN ctims.sites site ON btrim(site.site_code) = w.site_code;

@@ -9,6 +9,7 @@ WITH adopted AS (
         issued_run_id   = %(issuing_run)s,
         issued_at       = coalesce(a.issued_at, now()),
         adopted_at      = now(),
+        expires_at      = a.expires_at,
         last_error      = NULL,
         updated_at      = now()
     FROM adopted_badge a

@@ -1,5 +1,6 @@
 -- Writes what a sync read in Credly into the ledger, in one statement: every badge seen gets
--- its Credly state and when it was seen; a change is audited (credly_state_changed, detail
+-- its Credly state, its expiry as Credly has it (a badge issued before migration 013 learns
+-- it here), and when it was seen; a change is audited (credly_state_changed, detail
 -- from -> to). A badge revoked or deleted in Credly by someone else becomes `revoked` in the
 -- ledger with no revocation row of the pipeline's: pipeline/plan/reopen_revoked.sql never re-issues it
 -- and lifecycle/check/justification.sql no longer checks it; a revocation the pipeline had planned
@@ -7,11 +8,12 @@
 -- meanwhile (revoked, replaced, moved by the pipeline) is left alone.
 WITH seen AS (
     SELECT * FROM unnest(%(badge_ids)s::text[], %(credly_states)s::text[],
-                         %(changed_at)s::timestamptz[]) AS t(credly_badge_id, credly_state, changed_at)
+                         %(changed_at)s::timestamptz[], %(expires_at)s::timestamptz[])
+                  AS t(credly_badge_id, credly_state, changed_at, expires_at)
 ),
 target AS (
     SELECT i.issuance_id, i.certification_id, i.credly_state AS was, s.credly_state,
-           s.changed_at
+           s.changed_at, s.expires_at
     FROM badging.issuance i
     JOIN seen s ON s.credly_badge_id = i.credly_badge_id
     WHERE i.state = 'issued'
@@ -28,6 +30,8 @@ synced AS (
             ELSE coalesce(t.changed_at, %(seen_at)s) END,
         state = CASE WHEN t.credly_state IN ('revoked', 'deleted') THEN 'revoked'
                      ELSE i.state END,
+        expires_at = CASE WHEN t.credly_state = 'deleted' THEN i.expires_at
+                          ELSE t.expires_at END,
         updated_at = now()
     FROM target t
     WHERE i.issuance_id = t.issuance_id

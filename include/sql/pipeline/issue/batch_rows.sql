@@ -1,10 +1,12 @@
 -- The open badges one batch of the run takes, with what the ledger knows of them (template,
--- earner id); the recipient's details come from CTIMS (core/recipients/recipients.sql).
+-- earner id, assessment: its validity); the recipient's details come from CTIMS
+-- (core/recipients/recipients.sql).
 SELECT i.certification_id,
        i.issuance_id,
        i.credly_template_id,
        i.earner_id,
-       b.swept
+       b.swept,
+       i.assessment_code
 FROM badging.run_batch b
 JOIN badging.issuance i ON i.issuance_id = b.issuance_id
 WHERE b.run_id = %(run_id)s

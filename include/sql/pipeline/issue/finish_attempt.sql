@@ -19,6 +19,9 @@ finished AS (
         name_digest     = coalesce(%(name_digest)s, name_digest),
         -- The test date the badge carries (what a later check compares the entry with).
         entry_test_date = coalesce(%(entry_test_date)s, entry_test_date),
+        -- Its expiry as Credly answered (NULL: never), for an issued badge.
+        expires_at      = CASE WHEN %(state)s = 'issued' THEN %(expires_at)s
+                               ELSE expires_at END,
         issued_run_id   = CASE WHEN %(state)s = 'issued' THEN %(issued_run_id)s
                                ELSE issued_run_id END,
         issued_at       = CASE WHEN %(state)s = 'issued' THEN now() ELSE issued_at END,

@@ -17,6 +17,8 @@ TEMPLATES = [
     {"id": DRAFT, "name": "Not yet", "state": "draft"},
     {"id": ARCHIVED, "name": "Retired", "state": "archived"},
 ]
+# The expired-badge switch at its default, beside the one a test sets.
+EXPIRED_OFF = {"expired_blocks_reissue": False}
 _serial = count()
 
 

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tests.fixtures.polling import wait_until
+from tests.devstack.integration.credly_sandbox.contract import EXPIRED_OFF
 
 TEMPLATE = "faults-active"
 _serial = count()
@@ -58,18 +59,19 @@ def test_faults_endpoint_changes_only_the_named_knobs(sandbox):
 def test_behavior_endpoint_sets_validates_and_restores_switches(sandbox):
     assert requests.get(f"{sandbox.root_url}/_sandbox/behavior").json() == {
         "revoked_blocks_reissue": False
-    }
-    assert sandbox.set_behavior(revoked_blocks_reissue=True) == {"revoked_blocks_reissue": True}
-    assert sandbox.state()["behavior"] == {"revoked_blocks_reissue": True}
+    } | EXPIRED_OFF
+    switched = sandbox.set_behavior(revoked_blocks_reissue=True)
+    assert switched == {"revoked_blocks_reissue": True} | EXPIRED_OFF
+    assert sandbox.state()["behavior"] == {"revoked_blocks_reissue": True} | EXPIRED_OFF
     for bad in ({"revoked_blocks_reissue": 1}, {"revoked_blocks_reissue": "yes"}, {"x": True}, []):
         response = requests.post(f"{sandbox.root_url}/_sandbox/behavior", json=bad)
         assert response.status_code == 422
         assert response.json()["data"]["message"]
-    assert sandbox.state()["behavior"] == {"revoked_blocks_reissue": True}
+    assert sandbox.state()["behavior"] == {"revoked_blocks_reissue": True} | EXPIRED_OFF
     # Reset and DELETE both go back to the launch setting (off for the session sandbox).
-    assert sandbox.reset()["behavior"] == {"revoked_blocks_reissue": False}
+    assert sandbox.reset()["behavior"] == {"revoked_blocks_reissue": False} | EXPIRED_OFF
     sandbox.set_behavior(revoked_blocks_reissue=True)
-    assert sandbox.restore_behavior() == {"revoked_blocks_reissue": False}
+    assert sandbox.restore_behavior() == {"revoked_blocks_reissue": False} | EXPIRED_OFF
 
 
 def test_throttle_with_retry_after(sandbox, api):

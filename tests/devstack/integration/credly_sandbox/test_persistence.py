@@ -9,6 +9,8 @@ import pytest
 
 from devstack.credly_sandbox.process import SandboxStartError, start_sandbox
 from devstack.ports import free_port
+from tests.devstack.integration.credly_sandbox.contract import EXPIRED_OFF
+
 
 TEMPLATE = {"id": "persist-active", "name": "Persist", "state": "active"}
 
@@ -92,7 +94,7 @@ def test_revoked_blocks_reissue_from_the_launch_survives_restart_and_reset(
         api.put(f"{handle.org_url}/badges/{badge_id}/revoke", json={"reason": "test"})
         process.restart(hard=True)
         assert api.post(f"{handle.org_url}/badges", json=badge_body(20)).status_code == 422
-        assert handle.reset()["behavior"] == {"revoked_blocks_reissue": True}
+        assert handle.reset()["behavior"] == {"revoked_blocks_reissue": True} | EXPIRED_OFF
     finally:
         process.stop()
 

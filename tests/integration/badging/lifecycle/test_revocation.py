@@ -19,7 +19,7 @@ from badging.lifecycle.corrections import RecipientNow
 from badging.lifecycle.revocation import Planned, RevocationRow, revoke
 from badging.pipeline.issue import BatchIssuer
 from tests.fixtures.lease import age_lease, lease_age, lease_holder
-from tests.fixtures.ledger import batch_run
+from tests.fixtures.ledger import CODE, batch_run
 from tests.fixtures.polling import wait_until
 
 DAY = date(2026, 5, 12)
@@ -242,3 +242,24 @@ def test_only_a_nightly_run_changes_badges(issued, sandbox, client):
     plan_change(issued, 1, past)
     assert do_revoke(issued, past, client) == {}
     assert in_sandbox(sandbox, badge_of(issued, 1))["state"] == "pending"
+
+
+def test_a_replace_sends_the_expiry_and_evidence_a_new_badge_would_carry(issued, sandbox,
+                                                                         client):
+    """A corrected name's replacement says what a new badge says (issue 31): its expiry from
+    the test date and the agency's validity, and its evidence."""
+    with psycopg.connect(issued.dsn("badging"), autocommit=True) as conn:
+        conn.execute("INSERT INTO badging.assessment_validity VALUES (%s, 24, false)", (CODE,))
+    with psycopg.connect(issued.dsn("ctims"), autocommit=True) as conn:
+        conn.execute("UPDATE ctims.students SET first_name = 'Adah' WHERE student_id = 5001")
+    run = nightly("night-1")
+    old = badge_of(issued, 1)
+    plan_change(issued, 1, run, action="replace", reason="name_corrected",
+                target=RecipientNow.of(SECRET, "learner1@example.org", "Adah", "Probe"))
+    assert do_revoke(issued, run, client) == {"replaced": 1}
+    new = in_sandbox(sandbox, badge_of(issued, 1))
+    assert (new["replaces_badge_id"], new["issued_to_first_name"]) == (old, "Adah")
+    # Tested 2026-05-11, valid 24 months: the end of 2028-05-11 in Chicago.
+    assert new["expires_at"] == "2028-05-12T04:59:59.000Z"
+    assert [(e["type"], e.get("id")) for e in new["evidence"]] == [
+        ("PlainTextEvidence", None), ("IdEvidence", "1")]

@@ -53,10 +53,24 @@ def test_the_headline_says_issued_with_the_ledger_state_until_credly_state_is_re
     badge = Badge({"state": "issued", "credly_badge_id": "b-1", "attempts": 1}, "issued",
                   False, {})
     headline, todo = _headline([], [], [badge])
-    assert headline == "Badge issued (Credly badge b-1, Credly state issued)."
+    assert headline == "Badge issued (Credly badge b-1, Credly state issued, expires never)."
     assert todo is None
     accepted = Badge({"state": "issued", "credly_badge_id": "b-1"}, "accepted", True, {})
     assert "Credly state accepted" in _headline([], [], [accepted])[0]
+
+
+def test_each_badge_shows_its_expiry_day_in_chicago_and_a_renewal_names_its_period():
+    # 04:59:59Z on the 13th is the last second of 12 May in Chicago (CDT).
+    renewal = _badge({"state": "issued", "credly_badge_id": "b-2", "period": 2,
+                      "previous_issuance_id": 7, "expires_at": "2028-05-13T04:59:59+00:00"},
+                     LINKS)
+    assert renewal.expires == "2028-05-12"
+    assert _headline([], [], [renewal])[0] == (
+        "Badge issued (Credly badge b-2, Credly state issued, expires 2028-05-12, "
+        "renewing period 1).")
+    never = _badge({"state": "issued", "credly_badge_id": "b-1"}, LINKS)
+    pending = _badge({"state": "pending"}, LINKS)
+    assert (never.expires, pending.expires) == ("never", "")
 
 
 def test_the_headline_names_the_checks_of_a_quarantine_and_what_to_do():

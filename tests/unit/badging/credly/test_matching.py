@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from badging.core.names import NameKey
 from badging.credly.matching import earners_badge
 from badging.credly.payloads import BadgeHolder, IssuedBadge
@@ -81,3 +83,17 @@ def test_a_shared_address_still_says_shared_whatever_the_name():
     # Several students use the address: the name alone does not say whose a badge is.
     assert _choose([(_badge("b9"), _to("ada@example.org"))], shared=True) == (
         None, "shared_email")
+
+
+def test_an_expired_badge_is_not_the_earner_s_live_badge():
+    """A renewal's lookup must not find the earlier period's badge (docs/ledger.md)."""
+    earlier = IssuedBadge(id="b10", state="expired", template_id=TEMPLATE,
+                          issuer_earner_id="okct-1", issued_at=None)
+    assert _choose([(earlier, _to("ada@example.org"))]) == (None, "expired")
+    # Past its expiry though Credly still says accepted (Credly may mark it late).
+    lapsed = IssuedBadge(id="b11", state="accepted", template_id=TEMPLATE,
+                         issuer_earner_id="okct-1", issued_at=None,
+                         expires_at=datetime(2020, 1, 1, tzinfo=UTC))
+    renewal = _badge("b12", "okct-1")
+    assert _choose([(lapsed, _to("ada@example.org")),
+                    (renewal, _to("ada@example.org"))]) == (renewal, None)

@@ -121,3 +121,38 @@ def test_issued_badge_tolerates_missing_optional_fields():
     badge = IssuedBadge.from_api({"id": "b-2", "issued_at": "garbage", "issuer_earner_id": ""})
     assert (badge.template_id, badge.issuer_earner_id, badge.issued_at) == (None, None, None)
 
+
+
+# --- expiry and evidence (issue 31) ---------------------------------------------------------
+
+
+def test_an_expiry_is_sent_like_issued_at_never_as_false_and_the_template_default_left_out():
+    moment = datetime(2028, 5, 12, 23, 59, 59, tzinfo=ZoneInfo("America/Chicago"))
+    dated = make_request(expiry=payloads.Expiry(at=moment)).to_payload()
+    assert dated["expires_at"] == "2028-05-12 23:59:59 -0500"
+    assert make_request(expiry=payloads.Expiry(never=True)).to_payload()["expires_at"] is False
+    assert "expires_at" not in make_request().to_payload()
+    with pytest.raises(ValueError, match="moment or never"):
+        payloads.Expiry(at=moment, never=True)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        payloads.Expiry(at=datetime(2028, 5, 12))
+
+
+def test_evidence_is_sent_as_given_and_none_when_empty():
+    evidence = ({"type": "IdEvidence", "title": "CTIMS certification id", "id": "7"},)
+    assert make_request(evidence=evidence).to_payload()["evidence"] == [
+        {"type": "IdEvidence", "title": "CTIMS certification id", "id": "7"}]
+    assert "evidence" not in make_request().to_payload()
+
+
+def test_an_issued_badge_keeps_its_expiry_and_a_template_its_default():
+    badge = IssuedBadge.from_api({"id": "b", "state": "pending",
+                                  "expires_at": "2028-05-13T04:59:59.000Z"})
+    assert badge.expires_at == datetime(2028, 5, 13, 4, 59, 59, tzinfo=UTC)
+    assert not badge.expired(datetime(2028, 5, 13, 4, 59, 58, tzinfo=UTC))
+    assert badge.expired(datetime(2028, 5, 13, 4, 59, 59, tzinfo=UTC))
+    assert IssuedBadge.from_api({"id": "b", "expires_at": None}).expires_at is None
+    assert payloads.template_expiry_days({"expires_in_days": 1095}) == 1095
+    for none in ({}, {"expires_in_days": None}, {"expires_in_days": 0},
+                 {"expires_in_days": True}, {"expires_in_days": "365"}):
+        assert payloads.template_expiry_days(none) is None

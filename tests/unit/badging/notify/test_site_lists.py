@@ -7,9 +7,11 @@ from datetime import date, datetime
 
 from badging.core.constants import Reason
 from badging.core.run import AGENCY_TZ, RunInfo
+from badging.notify.expiring import ExpiringRow
 from badging.notify.site_lists import console_url, entries_to_fix, error_name, render_list
 from badging.reports.actions import REASON_ACTIONS
 from badging.reports.correction import NO_SITE, CorrectionData, SiteSection
+from badging.reports.correction_page import Coded
 
 DAY = date(2026, 5, 12)
 SITE = "425416001"
@@ -60,6 +62,30 @@ def test_one_entry_is_singular():
     data = CorrectionData(_data().run, {SITE: site}, [], [])
     subject, _ = render_list(SITE, DAY, entries_to_fix(data)[SITE], "http://x")
     assert "1 Real-Time entry to correct" in subject
+
+
+EXPIRING = [ExpiringRow(81, Coded("WELD10001", "Welding & Cutting"),
+                        Coded("P100", "Welding Technology"), date(2026, 6, 30)),
+            ExpiringRow(82, Coded("FOOD20002", None), Coded(None), date(2026, 7, 1))]
+
+
+def test_the_month_s_first_list_names_the_badges_expiring_soon_by_id_and_names():
+    groups = entries_to_fix(_data())[SITE]
+    subject, body = render_list(SITE, DAY, groups, "http://x", EXPIRING)
+    assert subject == (f"CTIMS: 3 Real-Time entries to correct at site {SITE} and 2 badges "
+                       "expiring within 60 days (2026-05-12)")
+    assert "Expiring within 60 days (2)" in body
+    assert "<td>81</td><td>Welding &amp; Cutting (WELD10001)</td>" in body
+    assert "<td>Welding Technology (P100)</td><td>2026-06-30</td>" in body
+    assert "<td>82</td><td> (FOOD20002)</td><td></td><td>2026-07-01</td>" in body
+
+
+def test_a_site_with_nothing_to_fix_gets_only_the_monthly_section():
+    subject, body = render_list(SITE, DAY, [], "http://x", EXPIRING[:1])
+    assert subject == f"CTIMS: 1 badge expiring within 60 days at site {SITE} (2026-05-12)"
+    assert "cannot earn a Credly badge" not in body
+    assert "<td>81</td>" in body
+    assert "expiring" not in render_list(SITE, DAY, entries_to_fix(_data())[SITE], "x")[1]
 
 
 def test_console_url_quotes_the_site_code():

@@ -89,6 +89,9 @@ def viewer_dependency() -> Callable[..., Viewer]:
                                      "an operator maps it on the console's Access page")
         return viewer
 
+    # The types themselves, not their names: this module's annotations are strings (PEP 563)
+    # that FastAPI would resolve in the module's globals, where these local imports are not.
+    current_viewer.__annotations__ = {"request": Request, "user": GetUserDep, "return": Viewer}
     return current_viewer
 
 

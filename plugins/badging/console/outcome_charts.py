@@ -17,7 +17,9 @@ COLOURS = {CredlyState.ACCEPTED: "#1b7837", CredlyState.PENDING: "#a6dba0",
            CredlyState.REJECTED: "#d73027", CredlyState.EXPIRED: "#fdae61",
            CredlyState.REVOKED: "#252525"}
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 880, 240, 56, 34, 10
-BAR_HEIGHT, LABEL_WIDTH = 18, 330
+BAR_HEIGHT, LABEL_WIDTH = 18, 340
+# Characters of a cluster's label the chart has room for.
+LABEL_CHARS = 48
 # The clusters chart shows the largest this many (the table lists every one).
 MAX_CLUSTERS = 16
 
@@ -104,7 +106,8 @@ def clusters(groups: list[Any]) -> Chart | None:
                           COLOURS[CredlyState.PENDING], f"{name}: {issued} issued"))
         rects.append(Rect(LABEL_WIDTH, y, round(plot_w * accepted / top, 1), BAR_HEIGHT,
                           COLOURS[CredlyState.ACCEPTED], f"{name}: {accepted} accepted"))
-        labels.append((LABEL_WIDTH - 6, y + 13, name[:52], "end"))
+        short = name if len(name) <= LABEL_CHARS else name[:LABEL_CHARS - 1] + "…"
+        labels.append((LABEL_WIDTH - 6, y + 13, short, "end"))
         labels.append((LABEL_WIDTH + plot_w * issued / top + 6, y + 13, str(issued), "start"))
     height = TOP + len(shown) * (BAR_HEIGHT + 6) + 10
     return Chart(WIDTH, height, rects, labels, [])

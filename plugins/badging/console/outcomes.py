@@ -192,6 +192,10 @@ def read(conn: Any, filters: Filters, scope: list[str] | None) -> Outcomes:
             totals.add(row)
         else:
             by[row["dimension"]].setdefault(row["code"], Figures()).add(row)
+    if filters.year is not None and filters.month is None and totals.issued:
+        # Every month of the school year, so the chart's columns are the year's.
+        for first in calendar.months(filters.year):
+            by["month"].setdefault(first.strftime("%Y-%m"), Figures())
     found = console_names.read(conn, sites=by["site"], programs=by["program"],
                                assessments=by["assessment"])
     groups = {d: _groups(d, figures, found) for d, figures in by.items()}

@@ -85,7 +85,8 @@ def judge(assessments: Iterable[dict[str, Any]], listed: list[dict[str, Any]] | 
         active = bool(row.get("active")) and template
         if _approved(row, today) and not row.get("vendor_issues_badge") and not active:
             found.append(Finding(TemplateProblem.NO_TEMPLATE, code, template,
-                                 f"approved since {row.get('approved_from')}"))
+                                 f"approved since {row.get('approved_from')}"
+                                 + ("; its template is switched off" if template else "")))
         if row.get("vendor_badge_since") and row.get("vendor_issues_badge"):
             found.append(Finding(TemplateProblem.VENDOR_BADGES, code, template,
                                  f"vendor badges it since {row['vendor_badge_since']:%Y-%m-%d}"))

@@ -55,6 +55,19 @@ class Viewer:
             raise Forbidden("only operators (users who may edit the DAG) see this")
 
 
+def viewer_for(name: str, *, operator: bool, sites: set[str]) -> Viewer:
+    """The Viewer of an Airflow user who may read the DAG: every site for an operator, the
+    mapped sites for anyone else.
+
+    Raises:
+        Forbidden: neither an operator nor mapped to a site.
+    """
+    if not operator and not sites:
+        raise Forbidden("no technology center is mapped to this Airflow user: an operator "
+                        "maps it on the console's Access page")
+    return Viewer(name, operator, frozenset() if operator else frozenset(sites))
+
+
 def viewer_dependency() -> Callable[..., Viewer]:
     """A FastAPI dependency that finds the request's Viewer and keeps it on request.state.
 
@@ -77,17 +90,13 @@ def viewer_dependency() -> Callable[..., Viewer]:
                 raise
             operator = False
         name = user.get_name()
-        sites: frozenset[str] = frozenset()
+        sites: set[str] = set()
         if not operator:
             with source.reading() as conn:
-                sites = frozenset(row["site_code"] for row in source.rows(
-                    conn, "console/access_sites.sql", {"username": name}))
-        viewer = Viewer(name, operator, sites)
-        request.state.viewer = viewer
-        if not operator and not sites:
-            raise HTTPException(403, "no technology center is mapped to this Airflow user: "
-                                     "an operator maps it on the console's Access page")
-        return viewer
+                sites = {row["site_code"] for row in source.rows(
+                    conn, "console/access_sites.sql", {"username": name})}
+        request.state.viewer = viewer_for(name, operator=operator, sites=sites)
+        return request.state.viewer
 
     # The types themselves, not their names: this module's annotations are strings (PEP 563)
     # that FastAPI would resolve in the module's globals, where these local imports are not.

@@ -41,6 +41,7 @@ def keep_outcomes(context: dict[str, Any], run: RunInfo, *, backfill: bool) -> E
     except Exception as error:
         from badging.errors import ReportNotWritten
 
+        log.error("outcomes: the console's figures were not kept (%s)", type(error).__name__)
         # The class only: a database error's DETAIL line can echo a row.
         return ReportNotWritten(f"the console's outcome figures were not kept "
                                 f"({type(error).__name__}); the next report catches up")

@@ -1,28 +1,59 @@
 -- The Outcomes CSV (docs/outcomes.md): one row per badge the summary counts, for the
--- agency's credential-attainment reporting: codes, CTIMS's names, CIP code, who entered it;
--- never a name or an email; the student id only when `with_students` (operators). In the
--- key index's order, so rows stream as they are read (the console reads with a cursor).
-SELECT b.certification_id, b.school_year,
-       (b.issued_at AT TIME ZONE %(time_zone)s)::date AS issued_on, b.credly_state,
-       (b.accepted_at AT TIME ZONE %(time_zone)s)::date AS accepted_on,
-       b.site_code, s.name AS site_name, b.program_code, p.name AS program_name, p.cip_code,
-       b.assessment_code, a.name AS assessment_name, au.entered_by,
-       i.student_id
-FROM badging.outcome_badge b
-LEFT JOIN badging.ctims_site s ON s.site_code = b.site_code
-LEFT JOIN badging.ctims_program p ON p.program_code = b.program_code
-LEFT JOIN badging.ctims_assessment a ON a.assessment_code = b.assessment_code
-LEFT JOIN badging.entry_author au ON au.certification_id = b.certification_id
-LEFT JOIN badging.issuance i ON i.issuance_id = b.issuance_id AND %(with_students)s
-WHERE (%(year)s::int IS NULL OR b.school_year = %(year)s)
-  AND (%(month)s::date IS NULL OR b.issued_month = %(month)s)
-  AND (%(sites)s::text[] IS NULL OR b.site_code = ANY(%(sites)s))
-  AND (%(site)s::text IS NULL OR b.site_code = %(site)s)
-  AND (%(program)s::text IS NULL OR b.program_code = %(program)s)
-  AND (%(assessment)s::text IS NULL OR b.assessment_code = %(assessment)s)
-  AND (%(outcome)s::text IS NULL OR b.credly_state = %(outcome)s)
-  AND (%(cluster)s::text IS NULL
-       OR CASE WHEN p.cip_code ~ '^[0-9]{2}' THEN left(p.cip_code, 2) ELSE '' END
-          = %(cluster)s)
-ORDER BY b.school_year, b.site_code, b.issued_month, b.program_code, b.assessment_code,
-         b.issuance_id;
+-- agency's credential-attainment reporting, formatted by Postgres (COPY … CSV, streamed):
+-- codes, CTIMS's names, the CIP code and family, who entered it; never a name or an email of
+-- a student; the student id column is composed in for operators only
+-- (console/outcomes.csv_statement). A text
+-- a spreadsheet would run as a formula is prefixed with ' (OWASP "CSV injection"). In the key
+-- index's order, so rows stream as they are read.
+WITH families AS (
+    SELECT * FROM unnest(%(family_codes)s::text[], %(family_titles)s::text[])
+        AS f(code, title)
+),
+badge AS (
+    SELECT b.certification_id, b.school_year, b.issued_at, b.credly_state, b.accepted_at,
+           b.site_code, s.name AS site_name, b.program_code, p.name AS program_name,
+           p.cip_code,
+           CASE WHEN p.cip_code ~ '^[0-9][0-9]' THEN left(p.cip_code, 2) ELSE '' END
+               AS cluster,
+           b.assessment_code, a.name AS assessment_name, au.entered_by, i.student_id,
+           b.issued_month, b.issuance_id
+    FROM badging.outcome_badge b
+    LEFT JOIN badging.ctims_site s ON s.site_code = b.site_code
+    LEFT JOIN badging.ctims_program p ON p.program_code = b.program_code
+    LEFT JOIN badging.ctims_assessment a ON a.assessment_code = b.assessment_code
+    LEFT JOIN badging.entry_author au ON au.certification_id = b.certification_id
+    LEFT JOIN badging.issuance i ON i.issuance_id = b.issuance_id AND %(with_students)s
+    WHERE (%(year)s::int IS NULL OR b.school_year = %(year)s)
+      AND (%(month)s::date IS NULL OR b.issued_month = %(month)s)
+      AND (%(sites)s::text[] IS NULL OR b.site_code = ANY(%(sites)s))
+      AND (%(site)s::text IS NULL OR b.site_code = %(site)s)
+      AND (%(program)s::text IS NULL OR b.program_code = %(program)s)
+      AND (%(assessment)s::text IS NULL OR b.assessment_code = %(assessment)s)
+      AND (%(outcome)s::text IS NULL OR b.credly_state = %(outcome)s)
+)
+SELECT badge.certification_id AS certification_id,
+       badge.school_year || '-' || lpad(((badge.school_year + 1) %% 100)::text, 2, '0')
+           AS school_year,
+       (badge.issued_at AT TIME ZONE %(time_zone)s)::date AS issued_on,
+       badge.credly_state AS outcome,
+       (badge.accepted_at AT TIME ZONE %(time_zone)s)::date AS accepted_on,
+       badge.site_code AS site_code,
+       CASE WHEN badge.site_name ~ '^[-=+@\t\r]' THEN '''' || badge.site_name
+            ELSE badge.site_name END AS site_name,
+       badge.program_code AS program_code,
+       CASE WHEN badge.program_name ~ '^[-=+@\t\r]' THEN '''' || badge.program_name
+            ELSE badge.program_name END AS program_name,
+       CASE WHEN badge.cip_code ~ '^[-=+@\t\r]' THEN '''' || badge.cip_code
+            ELSE badge.cip_code END AS cip_code,
+       badge.cluster AS cluster, families.title AS cluster_title,
+       badge.assessment_code AS assessment_code,
+       CASE WHEN badge.assessment_name ~ '^[-=+@\t\r]' THEN '''' || badge.assessment_name
+            ELSE badge.assessment_name END AS assessment_name,
+       CASE WHEN badge.entered_by ~ '^[-=+@\t\r]' THEN '''' || badge.entered_by
+            ELSE badge.entered_by END AS entered_by
+       {student_id}
+FROM badge
+LEFT JOIN families ON families.code = badge.cluster
+WHERE %(cluster)s::text IS NULL OR badge.cluster = %(cluster)s
+ORDER BY badge.school_year, badge.site_code, badge.issued_month, badge.program_code,
+         badge.assessment_code, badge.issuance_id

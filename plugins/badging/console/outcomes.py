@@ -6,8 +6,6 @@ one pass over the rows the filter keeps; the CSV is one row per badge, streamed.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -27,15 +25,13 @@ OUTCOMES = (CredlyState.ACCEPTED, CredlyState.PENDING, CredlyState.REJECTED,
 DIMENSIONS = ("month", "site", "program", "cluster", "assessment")
 _CODE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
-# Rows the CSV reads from the database at a time.
-CSV_FETCH = 2000
+# Bytes of CSV the console sends at a time.
+CSV_CHUNK = 256 * 1024
 CSV_COLUMNS = ("certification_id", "school_year", "issued_on", "outcome", "accepted_on",
                "site_code", "site_name", "program_code", "program_name", "cip_code",
                "cluster", "cluster_title", "assessment_code", "assessment_name", "entered_by")
 # Only for users who may see students (operators): docs/outcomes.md.
 STUDENT_COLUMN = "student_id"
-# A cell a spreadsheet would run as a formula (OWASP "CSV injection").
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -221,51 +217,39 @@ def _groups(dimension: str, figures: dict[str, Figures], found: Names) -> list[G
 
 
 def csv_header(with_students: bool) -> list[str]:
+    """The CSV's columns (console/outcomes_badges.sql's, in its order)."""
     return [*CSV_COLUMNS, *((STUDENT_COLUMN,) if with_students else ())]
 
 
-def csv_row(row: Mapping[str, Any], with_students: bool) -> list[Any]:
-    """One badge as the CSV's cells (csv_header's order); names are CTIMS's, never a
-    student's."""
-    cluster = calendar.cluster(row["cip_code"])
-    cells = [row["certification_id"], calendar.label(row["school_year"]), row["issued_on"],
-             row["credly_state"], row["accepted_on"] or "", row["site_code"],
-             _safe(row["site_name"]), row["program_code"], _safe(row["program_name"]),
-             _safe(row["cip_code"]), cluster, _safe(calendar.cluster_title(cluster)),
-             row["assessment_code"], _safe(row["assessment_name"]), _safe(row["entered_by"])]
-    if with_students:
-        cells.append(row["student_id"] or "")
-    return cells
+def csv_statement(with_students: bool) -> Any:
+    """console/outcomes_badges.sql as a COPY … CSV statement, with the student id column for
+    operators only (a column, not a value: composed, never formatted from input)."""
+    from psycopg import sql as psql
 
+    from badging import sql
 
-def _safe(value: str | None) -> str:
-    """Text as a spreadsheet shows it, never as a formula it runs."""
-    text = value or ""
-    return "'" + text if text.startswith(_FORMULA) else text
+    query = psql.SQL(sql.load("console/outcomes_badges.sql")).format(
+        student_id=psql.SQL(", badge.student_id") if with_students else psql.SQL(""))
+    return psql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true)").format(query)
 
 
 def csv_chunks(conn: Any, filters: Filters, scope: list[str] | None,
-               with_students: bool) -> Iterator[str]:
-    """The CSV, a few thousand rows at a time, read through a server-side cursor."""
-    from badging import sql
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(csv_header(with_students))
-    params = filters.params(scope) | {"time_zone": AGENCY_TIMEZONE,
-                                      "with_students": with_students}
-    with conn.cursor(name="outcomes_csv") as cursor:
-        cursor.execute(sql.load("console/outcomes_badges.sql"), params)
-        names = None
-        while rows := cursor.fetchmany(CSV_FETCH):
-            names = names or [c.name for c in cursor.description]
-            for row in rows:
-                writer.writerow(csv_row(dict(zip(names, row, strict=True)), with_students))
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-    if out.tell():
-        yield out.getvalue()
+               with_students: bool) -> Iterator[bytes]:
+    """The CSV, formatted by Postgres and streamed as it comes, CSV_CHUNK bytes at a time."""
+    params = filters.params(scope) | {
+        "time_zone": AGENCY_TIMEZONE, "with_students": with_students,
+        "family_codes": list(calendar.CIP_FAMILIES),
+        "family_titles": list(calendar.CIP_FAMILIES.values())}
+    source.rows(conn, "console/csv_bounds.sql", {})
+    buffered = bytearray()
+    with conn.cursor() as cursor, cursor.copy(csv_statement(with_students), params) as copy:
+        for data in copy:
+            buffered += data
+            if len(buffered) >= CSV_CHUNK:
+                yield bytes(buffered)
+                buffered.clear()
+    if buffered:
+        yield bytes(buffered)
 
 
 def csv_filename(filters: Filters) -> str:

@@ -197,8 +197,12 @@ def test_the_summary_counts_the_ledger_before_and_after_syncs(history, clean_sta
     assert outcomes["revoked"] >= 5
     # Nothing changed since: nothing is counted again.
     assert _keep(clean_stack, "again").badges_counted == 0
-    # One more change: that badge alone.
-    sandbox.set_badge_state(history[5], "expired")
+    # One more change: that badge alone (a live one: a final badge is never read again).
+    with psycopg.connect(dsn) as conn:
+        live = conn.execute("SELECT credly_badge_id FROM badging.issuance WHERE state = "
+                            "'issued' AND credly_state IN ('pending', 'accepted') "
+                            "LIMIT 1").fetchone()[0]
+    sandbox.set_badge_state(live, "expired")
     sync(_run("sync-3"), _client(sandbox), badging=dsn)
     assert _keep(clean_stack, "after-one").badges_counted == 1
     badges = assert_summary_is_the_ledger(clean_stack)
@@ -234,7 +238,9 @@ def test_the_summary_counts_the_ledger_before_and_after_syncs(history, clean_sta
     by_site = {g.code: g.figures.issued for g in shown.groups["site"]}
     assert by_site == dict(Counter(b["site"] for b in in_year))
     by_month = {g.code: g.figures.issued for g in shown.groups["month"]}
-    assert by_month == dict(Counter(b["month"].strftime("%Y-%m") for b in in_year))
+    assert {m: n for m, n in by_month.items() if n} == dict(
+        Counter(b["month"].strftime("%Y-%m") for b in in_year))
+    assert list(by_month) == [m.strftime("%Y-%m") for m in calendar.months(year)]
     # The median: the lower median of whole days where it falls in a day's own bin.
     days = sorted(b["days"] for b in in_year if b["days"] is not None)
     median = shown.totals.median_days_to_accept
@@ -253,16 +259,30 @@ def test_who_must_act_and_the_csv_read_the_same_badges(history, clean_stack, san
         issued = dict(conn.execute("SELECT issuance_id, issued_at FROM badging.issuance "
                                    "WHERE issued_at IS NOT NULL").fetchall())
         waits = act.by_site(conn, None, now=NOW)
+        # A name a spreadsheet would run is written as text.
+        conn.execute("UPDATE badging.ctims_site SET name = '=HYPERLINK(1)' "
+                     "WHERE site_code = (SELECT min(site_code) FROM badging.outcome_badge "
+                     "                   WHERE site_code <> '')")
         chunks = console_outcomes.csv_chunks(conn, console_outcomes.Filters(year=None), None,
                                              True)
-        lines = list(csv.reader(io.StringIO("".join(chunks))))
-        contact = list(csv.reader(io.StringIO("".join(console_outcomes.csv_chunks(
-            conn, console_outcomes.Filters(), ["000000000"], False)))))
+        lines = list(csv.reader(io.StringIO(b"".join(chunks).decode())))
+        conn.rollback()
+        contact = list(csv.reader(io.StringIO(b"".join(console_outcomes.csv_chunks(
+            conn, console_outcomes.Filters(), ["000000000"], False)).decode())))
     old = Counter(b["site"] for b in badges if b["outcome"] == "pending"
                   and issued[b["issuance_id"]] < NOW - timedelta(days=30))
     assert {s: w.unaccepted for s, w in waits.items()} == dict(old)
     assert lines[0] == [*console_outcomes.CSV_COLUMNS, "student_id"]
     assert len(lines) - 1 == len(badges)
+    assert "'=HYPERLINK(1)" in {line[6] for line in lines[1:]}
+    # The operators' student ids are the ledger's; every row's codes and outcome are its own.
+    with psycopg.connect(dsn) as conn:
+        ledger = {str(r[0]): (str(r[1]), r[2], calendar.label(calendar.school_year_of(r[3])))
+                  for r in conn.execute("SELECT certification_id, student_id, site_code, "
+                                        "issued_at FROM badging.issuance "
+                                        "WHERE issued_at IS NOT NULL")}
+    for line in lines[1:]:
+        assert (line[-1], line[5] or None, line[1]) == ledger[line[0]]
     assert contact == [list(console_outcomes.CSV_COLUMNS)]
     # Who entered each: CTIMS's own logins, copied by the report.
     with psycopg.connect(clean_stack.dsn("ctims")) as conn:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +21,7 @@ from badging.console.outcomes import (
     Outcomes,
     csv_filename,
     csv_header,
-    csv_row,
+    csv_statement,
 )
 from badging.correction_report import templates
 from badging.extract import Names
@@ -68,11 +68,7 @@ def test_figures_rate_and_median():
     assert Figures().acceptance_rate is None
 
 
-ROW = {"certification_id": 7, "school_year": 2025, "issued_on": date(2025, 9, 1),
-       "credly_state": "accepted", "accepted_on": date(2025, 9, 3), "site_code": "123456789",
-       "site_name": "Tri County", "program_code": "P1", "program_name": "=HYPERLINK(1)",
-       "cip_code": "47.0604", "assessment_code": "CTTC1", "assessment_name": "Brakes",
-       "entered_by": "jsmith789", "student_id": 4242}
+SQL = Path(__file__).resolve().parents[4] / "include" / "sql" / "console"
 
 
 def test_the_csv_has_codes_names_and_a_student_id_for_operators_only():
@@ -83,22 +79,18 @@ def test_the_csv_has_codes_names_and_a_student_id_for_operators_only():
                    "cluster", "assessment_code", "assessment_name", "entered_by"):
         assert column in CSV_COLUMNS
     assert not {"first_name", "last_name", "email", "name"} & set(CSV_COLUMNS)
-    operator = dict(zip(csv_header(True), csv_row(ROW, True), strict=True))
-    assert operator["student_id"] == 4242
-    assert operator["school_year"] == "2025-26"
-    assert operator["cluster"] == "47"
-    assert operator["cluster_title"] == "Mechanic and Repair Technologies/Technicians"
-    contact = csv_row(ROW, False)
-    assert len(contact) == len(CSV_COLUMNS)
-    assert 4242 not in contact
+    # Postgres writes the header from the statement's columns: they are CSV_COLUMNS, in order.
+    text = (SQL / "outcomes_badges.sql").read_text()
+    final = "SELECT badge" + re.sub(r"--[^\n]*", "", text).rsplit("SELECT badge", 1)[1]
+    assert re.findall(r"\bAS (\w+)", final.split("FROM badge")[0]) == list(CSV_COLUMNS)
 
 
-def test_a_name_is_never_a_formula_in_a_spreadsheet():
-    cells = dict(zip(CSV_COLUMNS, csv_row(ROW, False), strict=True))
-    assert cells["program_name"] == "'=HYPERLINK(1)"
-    out = io.StringIO()
-    csv.writer(out).writerow(csv_row(ROW | {"site_name": 'A "quoted", name'}, False))
-    assert next(csv.reader(io.StringIO(out.getvalue())))[6] == 'A "quoted", name'
+@pytest.mark.parametrize("with_students", [True, False])
+def test_the_student_id_is_a_column_of_the_operators_csv_only(with_students):
+    statement = csv_statement(with_students).as_string()
+    assert statement.startswith("COPY (")
+    assert (", badge.student_id" in statement) is with_students
+    assert "{student_id}" not in statement
 
 
 def test_the_csv_file_is_named_after_its_filter():

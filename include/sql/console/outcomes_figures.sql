@@ -3,11 +3,16 @@
 -- calendar.cluster) and assessment, in one pass over the summary rows the filter keeps (the
 -- primary key leads with school year and site). Each filter is optional (NULL: all);
 -- `sites` is the viewer's scope (NULL: every site).
-WITH kept AS (
-    SELECT s.*,
-           CASE WHEN p.cip_code ~ '^[0-9]{2}' THEN left(p.cip_code, 2) ELSE '' END AS cluster
+-- Each program's cluster once (a few hundred rows), not once per summary row.
+WITH programs AS MATERIALIZED (
+    SELECT program_code,
+           CASE WHEN cip_code ~ '^[0-9][0-9]' THEN left(cip_code, 2) ELSE '' END AS cluster
+    FROM badging.ctims_program
+),
+kept AS (
+    SELECT s.*, coalesce(p.cluster, '') AS cluster
     FROM badging.outcome_summary s
-    LEFT JOIN badging.ctims_program p USING (program_code)
+    LEFT JOIN programs p USING (program_code)
     WHERE (%(year)s::int IS NULL OR s.school_year = %(year)s)
       AND (%(month)s::date IS NULL OR s.issued_month = %(month)s)
       AND (%(sites)s::text[] IS NULL OR s.site_code = ANY(%(sites)s))

@@ -2,8 +2,9 @@
 -- agency's credential-attainment reporting, each cell as the CSV's text: codes, CTIMS's
 -- names, the CIP code and family, who entered it; never a student's name or email; the
 -- student id column is composed in for operators only (console/outcomes.csv_statement). A
--- text a spreadsheet would run as a formula is prefixed with ' (OWASP "CSV injection"). In
--- the key index's order, so rows stream as a cursor reads them.
+-- text a spreadsheet would run as a formula is prefixed with ' (OWASP "CSV injection").
+-- Postgres writes it (COPY … CSV): rows in the order they are read, unsorted, so the first go
+-- out at once whatever the export's size.
 WITH families AS (
     SELECT * FROM unnest(%(family_codes)s::text[], %(family_titles)s::text[])
         AS f(code, title)
@@ -34,12 +35,12 @@ badge AS (
       AND (%(assessment)s::text IS NULL OR b.assessment_code = %(assessment)s)
       AND (%(outcome)s::text IS NULL OR b.credly_state = %(outcome)s)
 )
-SELECT badge.certification_id::text AS certification_id,
+SELECT badge.certification_id AS certification_id,
        badge.school_year || '-' || lpad(((badge.school_year + 1) %% 100)::text, 2, '0')
            AS school_year,
-       (badge.issued_at AT TIME ZONE %(time_zone)s)::date::text AS issued_on,
+       (badge.issued_at AT TIME ZONE %(time_zone)s)::date AS issued_on,
        badge.credly_state AS outcome,
-       (badge.accepted_at AT TIME ZONE %(time_zone)s)::date::text AS accepted_on,
+       (badge.accepted_at AT TIME ZONE %(time_zone)s)::date AS accepted_on,
        badge.site_code AS site_code,
        CASE WHEN badge.site_name ~ '^[-=+@\t\r]' THEN '''' || badge.site_name
             ELSE badge.site_name END AS site_name,
@@ -58,5 +59,3 @@ SELECT badge.certification_id::text AS certification_id,
 FROM badge
 LEFT JOIN families ON families.code = badge.cluster
 WHERE %(cluster)s::text IS NULL OR badge.cluster = %(cluster)s
-ORDER BY badge.school_year, badge.site_code, badge.issued_month, badge.program_code,
-         badge.assessment_code, badge.issuance_id

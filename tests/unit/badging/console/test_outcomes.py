@@ -88,6 +88,7 @@ def test_the_csv_has_codes_names_and_a_student_id_for_operators_only():
 @pytest.mark.parametrize("with_students", [True, False])
 def test_the_student_id_is_a_column_of_the_operators_csv_only(with_students):
     statement = csv_statement(with_students).as_string()
+    assert statement.startswith("COPY (")
     assert (", badge.student_id" in statement) is with_students
     assert "{student_id}" not in statement
 

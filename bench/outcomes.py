@@ -167,6 +167,7 @@ def _requests(site_code: str, certification_id: int) -> list[tuple[str, str, str
         ("outcomes, a site's year", f"/badging/outcomes?year=2024-25&site={site_code}"),
         ("csv, a site's school year", f"/badging/outcomes.csv?year=2024-25&site={site_code}"),
         ("csv, a cluster's school year", "/badging/outcomes.csv?year=2024-25&cluster=47"),
+        ("csv, the agency's school year", "/badging/outcomes.csv?year=2024-25"),
         ("templates", "/badging/templates"), ("access", "/badging/access")]
     contact = [("outcomes, all years", "/badging/outcomes?year=all"),
                ("site page", f"/badging/sites/{site_code}"),

@@ -2,9 +2,8 @@
 -- entered them: the instructor can nudge the student or fix the address in CTIMS.
 SELECT b.certification_id, b.assessment_code, b.program_code, b.issued_at,
        floor(extract(epoch FROM %(now)s - b.issued_at) / 86400)::int AS days,
-       a.entered_by
+       b.entered_by
 FROM badging.outcome_badge b
-LEFT JOIN badging.entry_author a ON a.certification_id = b.certification_id
 WHERE b.site_code = %(site_code)s
   AND b.credly_state = 'pending'
   AND b.issued_at < %(before_30)s

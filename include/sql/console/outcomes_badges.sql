@@ -19,13 +19,12 @@ badge AS (
     SELECT b.certification_id, b.school_year, b.issued_at, b.credly_state, b.accepted_at,
            b.site_code, s.name AS site_name, b.program_code, p.name AS program_name,
            p.cip_code, coalesce(p.cluster, '') AS cluster,
-           b.assessment_code, a.name AS assessment_name, au.entered_by, i.student_id,
+           b.assessment_code, a.name AS assessment_name, b.entered_by, i.student_id,
            b.issued_month, b.issuance_id
     FROM badging.outcome_badge b
     LEFT JOIN badging.ctims_site s ON s.site_code = b.site_code
     LEFT JOIN programs p ON p.program_code = b.program_code
     LEFT JOIN badging.ctims_assessment a ON a.assessment_code = b.assessment_code
-    LEFT JOIN badging.entry_author au ON au.certification_id = b.certification_id
     LEFT JOIN badging.issuance i ON i.issuance_id = b.issuance_id AND %(with_students)s
     WHERE (%(year)s::int IS NULL OR b.school_year = %(year)s)
       AND (%(month)s::date IS NULL OR b.issued_month = %(month)s)

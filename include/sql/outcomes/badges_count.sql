@@ -22,7 +22,7 @@ added AS (
     INSERT INTO badging.outcome_badge (issuance_id, certification_id, school_year,
                                        issued_month, issued_at, site_code, program_code,
                                        assessment_code, credly_state, accepted_at,
-                                       accept_days, author_read)
+                                       accept_days, entered_by, author_read)
     SELECT b.issuance_id, b.certification_id,
            extract(year FROM b.issued_day - interval '6 months')::smallint,
            date_trunc('month', b.issued_day)::date, b.issued_at, b.site_code, b.program_code,
@@ -30,9 +30,9 @@ added AS (
            CASE WHEN b.credly_state = 'accepted' THEN b.credly_state_changed_at END,
            CASE WHEN b.credly_state = 'accepted' THEN greatest(0, floor(
                extract(epoch FROM b.credly_state_changed_at - b.issued_at) / 86400))::int END,
-           EXISTS (SELECT 1 FROM badging.entry_author a
-                   WHERE a.certification_id = b.certification_id)
+           a.entered_by, a.certification_id IS NOT NULL
     FROM badge b
+    LEFT JOIN badging.entry_author a ON a.certification_id = b.certification_id
     RETURNING school_year, issued_month, site_code, program_code, assessment_code
 ),
 touched AS (

@@ -68,7 +68,9 @@ CREATE TABLE IF NOT EXISTS badging.outcome_badge (
     accepted_at      timestamptz,
     -- Whole days from issue to acceptance (accepted badges only).
     accept_days      integer,
-    -- Whether badging.entry_author has the certification's author (read from CTIMS).
+    -- Who entered the certification in CTIMS (badging.entry_author's, kept here so the CSV
+    -- and the per-instructor lists read one table), and whether it was read yet.
+    entered_by       text,
     author_read      boolean     NOT NULL DEFAULT false
 );
 CREATE INDEX IF NOT EXISTS outcome_badge_key_idx ON badging.outcome_badge

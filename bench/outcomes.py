@@ -228,35 +228,37 @@ def measure_outcomes(bench: Bench, badges: int) -> dict[str, Any]:
     with psycopg.connect(bench.stack.dsn("badging")) as conn:
         summary_rows = conn.execute("SELECT count(*) FROM badging.outcome_summary").fetchone()[0]
     console = measure_console(bench)
-    # Every page and every export but the whole ledger's CSV, which streams: its first byte
-    # is what must come within the second (its whole time is reported beside).
-    whole = f"operator: {WHOLE_LEDGER[0]}"
-    pages = {k: v for k, v in console["requests"].items() if k != whole}
+    # A page answers when it has been read whole; an export streams (as many rows as the
+    # filter holds): it answers with its first byte, and its whole time is reported beside.
+    pages = {k: v for k, v in console["requests"].items() if ": csv" not in k}
+    exports = {k: v for k, v in console["requests"].items() if ": csv" in k}
     worst = max(pages.items(), key=lambda kv: kv[1]["max"])
     return {**seeded, "summary_rows": summary_rows, "first_refresh": first,
             "night_refresh": nightly, **console,
             "max_seconds": worst[1]["max"], "max_request": worst[0],
-            "max_ttfb": max(v["ttfb_max"] for v in console["requests"].values())}
+            "max_ttfb": max(v["ttfb_max"] for v in console["requests"].values()),
+            "exports": {k: {"seconds": v["max"], "mb": round(v["bytes"] / 1e6, 1)}
+                        for k, v in exports.items()}}
 
 
 def table_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """The bench table's lines for the outcomes."""
-    ok = "yes" if result["max_seconds"] <= GOAL_SECONDS else "NO"
-    whole = result["requests"][f"operator: {WHOLE_LEDGER[0]}"]
-    return [
+    def met(value: float) -> str:
+        return "yes" if value <= GOAL_SECONDS else "NO"
+
+    rows = [
         (f"outcomes: report's first refresh, {result['badges']:,} badges "
          f"({result['summary_rows']:,} summary rows)",
-         f"{result['first_refresh']['seconds']:.1f} s",
-         "once, after migration 014", ""),
+         f"{result['first_refresh']['seconds']:.1f} s", "once, after migration 014", ""),
         (f"outcomes: a night's refresh ({result['night_refresh']['badges_counted']:,} badges)",
          f"{result['night_refresh']['seconds']:.1f} s", "each report", ""),
-        ("outcomes: slowest console page or export (max of "
-         f"{REPS}, {len(result['requests'])} requests)",
+        (f"outcomes: slowest console page, read whole (max of {REPS})",
          f"{result['max_seconds']:.2f} s ({result['max_request']})", f"≤ {GOAL_SECONDS:.0f} s",
-         ok),
-        ("outcomes: first byte of any request, whole-ledger CSV included",
-         f"{result['max_ttfb']:.2f} s", f"≤ {GOAL_SECONDS:.0f} s",
-         "yes" if result["max_ttfb"] <= GOAL_SECONDS else "NO"),
-        ("outcomes: the whole ledger's CSV, streamed to its end",
-         f"{whole['max']:.1f} s, {whole['bytes'] / 1e6:.0f} MB", "for information", ""),
+         met(result["max_seconds"])),
+        ("outcomes: first byte of any page or export",
+         f"{result['max_ttfb']:.2f} s", f"≤ {GOAL_SECONDS:.0f} s", met(result["max_ttfb"])),
     ]
+    for name, export in result["exports"].items():
+        rows.append((f"  {name}, streamed to its end", f"{export['seconds']:.2f} s, "
+                     f"{export['mb']:.0f} MB", "for information", ""))
+    return rows

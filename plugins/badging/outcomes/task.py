@@ -33,7 +33,9 @@ def keep_outcomes(context: dict[str, Any], run: RunInfo, *, backfill: bool) -> E
         if not (run.dry_run or backfill):
             from badging.credly.hook import CredlyHook
 
-            templates = CredlyHook(CREDLY_CONN_ID).get_conn().list_templates
+            # Two tries, short reads: a report is not held up by Credly for a health check.
+            templates = CredlyHook(CREDLY_CONN_ID, max_attempts=2,
+                                   read_timeout=15.0).get_conn().list_templates
     except Exception as error:  # no Credly connection: the figures are kept without it
         log.warning("outcomes: no Credly connection to read (%s)", type(error).__name__)
     try:

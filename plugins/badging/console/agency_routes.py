@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
 
 from badging.console import access, source
 from badging.console import outcomes as console_outcomes
@@ -62,21 +63,23 @@ def install(app: FastAPI) -> None:
     def outcomes_csv(request: Request) -> Response:
         filters = _filters(request)
         viewer = _viewer(request)
-        # Opened before the response starts, so an unreachable database is still a 503.
-        reading = source.reading()
-        conn = reading.__enter__()
+        name = console_outcomes.csv_filename(filters)
+        # Opened before the response starts, so an unreachable database is still a 503; closed
+        # when the body ends, or after the response if the body never started.
+        session = _Session()
 
         def body():
             try:
-                yield from console_outcomes.csv_chunks(conn, filters, viewer.scope(),
+                yield from console_outcomes.csv_chunks(session.open(), filters, viewer.scope(),
                                                        viewer.operator)
             finally:
-                reading.__exit__(None, None, None)
+                session.close()
 
-        name = console_outcomes.csv_filename(filters)
+        session.open()
         return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{name}"',
-            "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+            "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
+            background=BackgroundTask(session.close))
 
     @app.get("/templates", response_class=HTMLResponse)
     def templates_page(request: Request) -> Response:
@@ -121,6 +124,25 @@ def install(app: FastAPI) -> None:
             source.execute(conn, change, {"username": username, "site_code": site,
                                           "granted_by": viewer.name})
         return RedirectResponse(f"{_links(request).console}/access", 303)
+
+
+class _Session:
+    """One read-only session a streamed response opens once and closes once."""
+
+    def __init__(self) -> None:
+        self._reading: Any = None
+        self._conn: Any = None
+
+    def open(self) -> Any:
+        if self._conn is None:
+            self._reading = source.reading()
+            self._conn = self._reading.__enter__()
+        return self._conn
+
+    def close(self) -> None:
+        if self._reading is not None:
+            reading, self._reading = self._reading, None
+            reading.__exit__(None, None, None)
 
 
 def _access(conn: Any) -> dict[str, Any]:

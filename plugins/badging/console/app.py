@@ -177,7 +177,9 @@ def _shown(request: Request, found: trail.Trail) -> trail.Trail:
     viewer = _viewer(request)
     if viewer.operator:
         return found
-    viewer.require_site(access.site_of(found))
+    if not viewer.may_see(access.site_of(found)):
+        raise access.Forbidden("this certification is not one of your sites' (or no run has "
+                               "seen it)")
     return access.redact_badge_ids(found)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import email
+import email.message
 import io
 import json
 import re
@@ -93,10 +94,34 @@ def history(clean_stack, airflow_ready, run_dag, sandbox):
     clean_stack.sync_templates()
     first = run_dag(DAY, lookback_days=3)
     assert first.succeeded, first.output[-4000:]
+    assert _template_alerts(clean_stack) == []  # the first judgement is the baseline
     sandbox.set_earners(accept_share=0.5, reject_share=0.1)
+    # Someone archives a template in Credly (one no badge of these nights uses).
+    with psycopg.connect(clean_stack.dsn("badging")) as conn:
+        code, template = conn.execute("""
+            SELECT assessment_code, credly_template_id FROM badging.badge_templates t
+            WHERE active AND NOT EXISTS (SELECT 1 FROM badging.issuance i
+                                         WHERE i.assessment_code = t.assessment_code)
+            ORDER BY 1 LIMIT 1""").fetchone()
+    sandbox.put_templates([{"id": template, "name": code, "state": "archived",
+                            "allow_duplicate_badges": False}])
     second = run_dag(DAY + timedelta(days=1), lookback_days=3)
     assert second.succeeded, second.output[-4000:]
+    # The operators hear of it once, from the report that found it.
+    [alert] = _template_alerts(clean_stack)
+    assert alert["Subject"].startswith("[credly_badge_issuance] template health: 1 new problem")
+    assert f"{code}: archived" in _html(alert)
     return clean_stack
+
+
+def _template_alerts(stack) -> list[email.message.Message]:
+    found = [email.message_from_bytes(p.read_bytes()) for p in messages(stack.paths.mail)]
+    return [m for m in found if "template health" in m["Subject"]]
+
+
+def _html(message: email.message.Message) -> str:
+    [part] = [p for p in message.walk() if p.get_content_type() == "text/html"]
+    return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
 
 
 def _sites_by_badges(stack) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench import credly_sync
+from bench import credly_sync, outcomes
 from bench.issuance import POOL_BATCH
 from bench.stages import STAGES
 
@@ -80,6 +80,8 @@ def table(results: dict[str, Any]) -> str:
                      _check(results["sandbox_rps"], needed, True)))
     if "sync" in results:
         rows += credly_sync.table_rows(results["sync"])
+    if "outcomes" in results:
+        rows += outcomes.table_rows(results["outcomes"])
     if "scheduler_day" in results:
         day = results["scheduler_day"]
         rows.append((f"day through the scheduler (N={day['badges']}, {day['slots']} slots × "

@@ -11,7 +11,7 @@ import time
 from datetime import date
 from typing import Any
 
-from bench import credly_sync, history_load, scheduler
+from bench import credly_sync, history_load, outcomes, scheduler
 from bench.harness import Bench, bench_stack, load_1m, median, note
 from bench.issuance import (
     ISSUE_DAY,
@@ -28,7 +28,7 @@ from devstack.stack import REPO
 
 # Sections that need the seeded history, and those that need Airflow's metadata database.
 SEEDED = {"stages", "issue", "pool", "dag", "empty", "scheduler", "backfill"}
-AIRFLOW = {"dag", "empty", "scheduler", "backfill"}
+AIRFLOW = {"dag", "empty", "scheduler", "backfill", "outcomes"}
 # History the stage sizes are cut from: every window ends at the seed's last day.
 SEED_FROM, SEED_TO = date(2025, 3, 1), date(2025, 12, 31)
 # A day the seed never touches (the issuance day, ISSUE_DAY, is an ordinary weekday).
@@ -122,9 +122,11 @@ def main() -> None:
                         help="badges of the history already in Credly before its load")
     parser.add_argument("--history-batch-size", type=int, default=5000,
                         help="the history load's batch_size param (docs/history-load.md)")
+    parser.add_argument("--outcome-badges", type=int, default=1_000_000,
+                        help="ledger rows the outcomes section seeds (docs/outcomes.md)")
     parser.add_argument("--only",
                         default="stages,issue,pool,dag,empty,sandbox,sync,scheduler,backfill,"
-                                "history",
+                                "outcomes,history",
                         help="comma-separated sections to run")
     parser.add_argument("--budget-s", type=float, default=570.0,
                         help="stop adding stage rounds past this many seconds")
@@ -212,6 +214,11 @@ def main() -> None:
             results["sync"] = found
             for name in ("sync_150k_seconds", "sync_requests", "sync_floor"):
                 results[name] = found[name]
+        if "outcomes" in only:
+            # Last on this stack: it replaces the ledger with its own million badges.
+            found = outcomes.measure_outcomes(bench, args.outcome_badges)
+            results["outcomes"] = found
+            results["outcomes_max_seconds"] = found["max_seconds"]
     if "history" in only:
         measure_history(results, args)
     results["load_1m"]["end"] = load_1m()

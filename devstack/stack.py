@@ -34,7 +34,12 @@ RUN_TABLES = ("badging.run_batch", "badging.issuance", "badging.staged_certifica
               "badging.task_failure", "badging.revocation", "badging.badge_check",
               "badging.credly_sync", "badging.badge_finding", "badging.lease",
               "badging.check_snapshot", "badging.credly_template",
-              "badging.volume_judgement", "badging.audit_log")
+              "badging.volume_judgement", "badging.audit_log",
+              # The report's outcome figures and copies (docs/outcomes.md, migration 014).
+              "badging.outcome_dirty", "badging.outcome_badge", "badging.outcome_summary",
+              "badging.outcome_refresh", "badging.outcome_held", "badging.entry_author",
+              "badging.template_finding", "badging.credly_health", "badging.ctims_site",
+              "badging.ctims_program", "badging.ctims_assessment")
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,17 @@ CREDLY_CONN_FIELDS = {
         "description": "Empty: 30 seconds.",
         "schema": _NUMBER,
     },
+    # The console's Templates page shows the token's age against the rotation period.
+    "token_created_on": {
+        "label": "Token created on",
+        "description": "When this authorization token was created (YYYY-MM-DD).",
+        "schema": {"type": ["string", "null"]},
+    },
+    "token_rotation_days": {
+        "label": "Token rotation period (days)",
+        "description": "The agency's rotation period for the token. Empty: none.",
+        "schema": {"type": ["integer", "null"]},
+    },
 }
 
 

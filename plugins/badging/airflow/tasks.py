@@ -209,11 +209,17 @@ def report(context: dict[str, Any]) -> dict[str, Any]:
     from dataclasses import asdict
 
     from badging.core.errors import RunNeedsAttention
+    from badging.outcomes.task import keep_outcomes
     from badging.pipeline.report import summarise
 
     run = RunInfo.from_context(context)
+    # The console's outcome figures first (docs/outcomes.md): the summary below may turn the
+    # run red by raising, and a failure here must not cost the run's summary.
+    failed = keep_outcomes(context, run)
     with _no_retry_for(RunNeedsAttention):
         summary = summarise(run, max_failed_share=float(context["params"]["max_failed_share"]))
+    if failed is not None:
+        raise failed
     return asdict(summary)
 
 

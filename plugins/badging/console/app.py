@@ -3,6 +3,8 @@
 Every route needs an Airflow user who may read the DAG: Airflow's own dependency
 (`requires_access_dag`, the auth manager's decision) guards the whole app, because Airflow
 does not protect an app a plugin mounts. A Bearer token or the UI's session cookie both work.
+Operators (who may edit the DAG) see everything; a technology center's contact sees the sites
+an operator mapped to them (access.py, docs/outcomes.md).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from badging.console import access, agency_routes, sites_routes, source, trail
+from badging.console import names as console_names
 from badging.console import runs as console_runs
-from badging.console import source, trail
 from badging.console.links import Links
 from badging.core.constants import DAG_ID
 from badging.reports.data_docs import SITE_FOLDER as DATA_DOCS
@@ -36,7 +39,8 @@ def create_app() -> FastAPI:
     from airflow.api_fastapi.core_api.security import requires_access_dag
 
     app = FastAPI(title="Badging console", docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(requires_access_dag("GET", param_dag_id=DAG_ID))])
+                  dependencies=[Depends(requires_access_dag("GET", param_dag_id=DAG_ID)),
+                                Depends(access.viewer_dependency())])
 
     @app.exception_handler(source.ConsoleUnavailable)
     def unavailable(request: Request, exc: source.ConsoleUnavailable) -> Response:
@@ -45,8 +49,15 @@ def create_app() -> FastAPI:
         return _page(request, "console/unavailable.html.j2", "unavailable", status_code=503,
                      problem=str(exc))
 
+    @app.exception_handler(access.Forbidden)
+    async def forbidden(request: Request, exc: access.Forbidden) -> Response:
+        return await refused(request, StarletteHTTPException(403, str(exc)))
+
     @app.exception_handler(StarletteHTTPException)
     async def refused(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 403 and not _wants_json(request):
+            return _page(request, "console/forbidden.html.j2", "not yours", status_code=403,
+                         problem=exc.detail)
         # A page opened without an Airflow session (e.g. from a site's morning list): still
         # 401, with the way to Airflow's login and back.
         if exc.status_code != 401 or _wants_json(request):
@@ -65,29 +76,34 @@ def create_app() -> FastAPI:
     def lookup_page(request: Request, certification_id: Annotated[
             int | None, Query(ge=0, le=MAX_ID)] = None) -> Response:
         trails = [] if certification_id is None else [
-            _read(trail.certification_trail, certification_id, _links(request))]
+            _shown(request, _read(trail.certification_trail, certification_id,
+                                  _links(request)))]
         return _page(request, "console/lookup.html.j2", "lookup", trails=trails,
-                     typed=certification_id, kind="certification")
+                     typed=certification_id, kind="certification", names=_trail_names(trails))
 
     # By POST: a student id in a URL would land in the API server's access log.
     @app.post("/", response_class=HTMLResponse)
     async def student_page(request: Request) -> Response:
+        # Students are the operators' (docs/outcomes.md, "Who sees what").
+        _viewer(request).require_operator()
         form = parse_qs((await _body(request)).decode("utf-8", "replace"))
         typed = (form.get("student_id") or [""])[0].strip()
         trails = await _student_trails(request, _as_id(typed))
         return _page(request, "console/lookup.html.j2", "lookup", trails=trails, typed=typed,
-                     kind="student")
+                     kind="student", names=_trail_names(trails))
 
     @app.get("/api/certifications/{certification_id}")
     def certification_json(request: Request, certification_id: Annotated[
             int, Path(ge=0, le=MAX_ID)]) -> dict[str, Any]:
-        found = _read(trail.certification_trail, certification_id, _links(request))
+        found = _shown(request, _read(trail.certification_trail, certification_id,
+                                      _links(request)))
         return _jsonable(found.to_json())
 
     @app.post("/api/students")
     async def student_json(request: Request) -> dict[str, Any]:
         import json
 
+        _viewer(request).require_operator()
         try:
             typed = json.loads(await _body(request)).get("student_id")
         except (ValueError, AttributeError):
@@ -95,45 +111,36 @@ def create_app() -> FastAPI:
         trails = await _student_trails(request, _as_id(str(typed)))
         return _jsonable({"certifications": [t.to_json() for t in trails]})
 
-    # /runs and /sites, each a page and the same rows as JSON under /api/.
+    # /runs (operators) and /sites (the viewer's), each a page and the same rows as JSON.
     _listing(app, "runs", console_runs.runs)
-    _listing(app, "sites", console_runs.sites)
-
-    # The address each technology center's morning list links to (notify.console_url).
-    @app.get("/sites/{site_code}", response_class=HTMLResponse)
-    def site_page(request: Request, site_code: str) -> Response:
-        links = _links(request)
-        items, listed = _read(_site, site_code, links)
-        return _page(request, "console/site.html.j2", f"site {site_code}", site=listed,
-                     site_code=site_code, items=items)
-
-    @app.get("/api/sites/{site_code}")
-    def site_json(request: Request, site_code: str) -> dict[str, Any]:
-        items, listed = _read(_site, site_code, _links(request))
-        return _jsonable({"site": listed.to_json() if listed else {"site_code": site_code},
-                          "items": [item.to_json() for item in items]})
+    sites_routes.install(app)
 
     @app.get("/runs/{run_id}/correction-report", response_class=HTMLResponse)
-    def correction_report(run_id: str) -> Response:
+    def correction_report(request: Request, run_id: str) -> Response:
+        # The report covers every site: the operators'.
+        _viewer(request).require_operator()
         body = _read(console_runs.correction_report, run_id)
         return HTMLResponse(body, headers=_REPORT_HEADERS)
 
     @app.get("/runs/{run_id}/data-docs")
     def data_docs(request: Request, run_id: str) -> Response:
+        _viewer(request).require_operator()
         index = _read(console_runs.data_docs_index, run_id)
         return RedirectResponse(f"{_links(request).console}/{DATA_DOCS}/{index}", 303)
 
     # The site's own folder name, so the correction report's relative links to the run's
     # Data Docs pages (../../data_docs/…) land here when the console serves the report.
     @app.get(f"/{DATA_DOCS}/{{name:path}}")
-    def data_docs_file(name: str) -> Response:
+    def data_docs_file(request: Request, name: str) -> Response:
         from fastapi.responses import FileResponse
 
+        _viewer(request).require_operator()
         path = console_runs.data_docs_files().get(name)
         if path is None:
             raise HTTPException(404, "no such Data Docs file")
         return FileResponse(path, headers={"X-Content-Type-Options": "nosniff"})
 
+    agency_routes.install(app)
     return app
 
 
@@ -149,18 +156,44 @@ def _listing(app: FastAPI, name: str, reader: Callable[..., list[Any]]) -> None:
 
     @app.get(f"/{name}", response_class=HTMLResponse, name=f"{name}_page")
     def page(request: Request) -> Response:
+        _viewer(request).require_operator()
         rows = _read(reader, _links(request))
         return _page(request, f"console/{name}.html.j2", name, **{name: rows})
 
     @app.get(f"/api/{name}", name=f"{name}_json")
     def as_json(request: Request) -> dict[str, Any]:
+        _viewer(request).require_operator()
         return _jsonable({name: [row.to_json() for row in _read(reader, _links(request))]})
 
 
-def _site(conn: Any, site_code: str, links: Links) -> tuple[list[Any], Any]:
-    """A site's open items, and its row of the Sites page (None when staging has none)."""
-    listed = [row for row in console_runs.sites(conn, links) if row.site_code == site_code]
-    return console_runs.site_items(conn, site_code, links), (listed[0] if listed else None)
+def _viewer(request: Request) -> access.Viewer:
+    """The request's viewer (found by the app's dependency, access.viewer_dependency)."""
+    return request.state.viewer
+
+
+def _shown(request: Request, found: trail.Trail) -> trail.Trail:
+    """A certification's trail as the viewer may see it: a site contact only their sites'
+    (403 otherwise, whether or not it exists), and no Credly badge id but to operators."""
+    viewer = _viewer(request)
+    if viewer.operator:
+        return found
+    if not viewer.may_see(access.site_of(found)):
+        raise access.Forbidden("this certification is not one of your sites' (or no run has "
+                               "seen it)")
+    return access.redact_badge_ids(found)
+
+
+def _trail_names(trails: list[trail.Trail]) -> Any:
+    """CTIMS's names of the codes the trails show."""
+    staged = [s for t in trails for s in t.staged]
+    badges = [b.fields for t in trails for b in t.badges]
+    if not staged and not badges:
+        return console_names.Names()
+    return _read(lambda conn: console_names.read(
+        conn, sites=[s.site_code for s in staged] + [b.get("site_code") for b in badges],
+        programs=[s.program_code for s in staged] + [b.get("program_code") for b in badges],
+        assessments=[s.assessment_code for s in staged]
+        + [b.get("assessment_code") for b in badges]))
 
 
 def _read(reader: Callable[..., Any], *args: Any) -> Any:
@@ -207,9 +240,11 @@ def _page(request: Request, template: str, title: str, *, status_code: int = 200
     from badging.pipeline.report import STAGING_RETENTION_DAYS
     from badging.reports.templates import templates
 
+    values.setdefault("names", console_names.Names())
     html = templates().get_template(template).render(
         links=_links(request), path=request.url.path, title=f"Badging: {title}",
-        retention_days=STAGING_RETENTION_DAYS, **values)
+        retention_days=STAGING_RETENTION_DAYS,
+        viewer=getattr(request.state, "viewer", None), **values)
     return HTMLResponse(html, status_code=status_code)
 
 

@@ -43,6 +43,34 @@ def reading(conn_id: str = db.BADGING_CONN_ID) -> Iterator[Any]:
                                  f"({type(exc).__name__})") from None
 
 
+@contextmanager
+def writing(conn_id: str = db.BADGING_CONN_ID) -> Iterator[Any]:
+    """A read-write session, for the one thing the console writes: which sites an Airflow
+    user sees (the Access page; the role needs INSERT and DELETE on console_site_user).
+
+    Raises:
+        ConsoleUnavailable: as reading() does.
+    """
+    import psycopg
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from badging.core.errors import ConfigurationError
+
+    try:
+        with db.connect(conn_id, bounds=CONSOLE_BOUNDS) as conn:
+            yield conn
+    except (psycopg.OperationalError, psycopg.errors.InsufficientPrivilege,
+            ConfigurationError, AirflowNotFoundException) as exc:
+        log.warning("badging console: badging database not writable (%s)", type(exc).__name__)
+        raise ConsoleUnavailable(f"the badging database is not writable for the console "
+                                 f"({type(exc).__name__})") from None
+
+
+def execute(conn: Any, name: str, params: dict[str, Any]) -> None:
+    """Run include/sql/<name>."""
+    db.execute(conn, name, params)
+
+
 def rows(conn: Any, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows of include/sql/<name> as dicts."""
     cursor = db.execute(conn, name, params)

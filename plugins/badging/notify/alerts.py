@@ -201,6 +201,36 @@ def alert_source_guard(context: dict[str, Any], blocked: str, *,
     return _send(view, context, smtp_conn_id)
 
 
+def template_health_view(*, day: str, run_id: str, findings: list[Any], base: str,
+                         dag_id: str = DAG_ID) -> AlertView:
+    """The template problems a report found first (outcomes.health.Finding: codes, template
+    ids, what to do; docs/outcomes.md)."""
+    return AlertView(
+        subject=f"[{dag_id}] template health: {len(findings)} new problem"
+                f"{'s' if len(findings) != 1 else ''} ({day})",
+        headline="The report of this run found badge templates that will stop badges:",
+        lines=[f"{f.assessment_code}: {f.problem} ({f.detail}"
+               + (f", template {f.credly_template_id}" if f.credly_template_id else "")
+               + f"). {f.action}" for f in findings],
+        run_id=run_id, run_url=run_url(base, dag_id, run_id),
+        footer="The console's Templates page (/badging/templates) lists every open problem.")
+
+
+def alert_template_health(context: dict[str, Any], findings: list[Any], *,
+                          smtp_conn_id: str = SMTP_CONN_ID) -> bool:
+    """Mail the operators the template problems this run's report found first.
+
+    A delivery failure is logged, not raised: the findings stay on the console.
+    """
+    from badging.core.run import RunInfo
+    from badging.notify.site_lists import base_url
+
+    run = RunInfo.from_context(context)
+    view = template_health_view(day=run.day.isoformat(), run_id=run.run_id, findings=findings,
+                                base=base_url(), dag_id=context["dag"].dag_id)
+    return _send(view, context, smtp_conn_id)
+
+
 # --- Late run: a DeadlineAlert callback, on the triggerer --------------------------------------
 
 

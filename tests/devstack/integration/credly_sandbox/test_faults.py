@@ -9,8 +9,8 @@ from itertools import count
 import pytest
 import requests
 
-from tests.fixtures.polling import wait_until
 from tests.devstack.integration.credly_sandbox.contract import EXPIRED_OFF
+from tests.fixtures.polling import wait_until
 
 TEMPLATE = "faults-active"
 _serial = count()

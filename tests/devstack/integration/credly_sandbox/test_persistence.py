@@ -11,7 +11,6 @@ from devstack.credly_sandbox.process import SandboxStartError, start_sandbox
 from devstack.ports import free_port
 from tests.devstack.integration.credly_sandbox.contract import EXPIRED_OFF
 
-
 TEMPLATE = {"id": "persist-active", "name": "Persist", "state": "active"}
 
 

@@ -6,16 +6,22 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from badging.console.access import Viewer
 from badging.console.links import Links
 from badging.console.runs import RunRow, SiteItem, SiteRow
 from badging.console.trail import AuditStep, Badge, Correction, Staged, Trail
+from badging.pipeline.extract import Names
 from badging.reports.templates import templates
 
 LINKS = Links.from_root_path("/badging", "/badging")
+OPERATOR = Viewer("operator", operator=True)
 AT = datetime(2026, 5, 13, 6, tzinfo=UTC)
 
 
 def _render(template: str, **values) -> str:
+    # As the console renders every page: the viewer (an operator unless a test says) and the
+    # CTIMS names of the codes shown (console/names.py).
+    values = {"viewer": OPERATOR, "names": Names()} | values
     return templates().get_template(f"console/{template}").render(
         links=LINKS, path="/badging/", title="t", retention_days=14, **values)
 

@@ -96,6 +96,7 @@ def test_every_field_of_the_connection_form_reaches_the_client(monkeypatch):
         "organization_id": "org-1", "earner_id_secret": "k3y-value", "rate_limit_per_s": 7.5,
         "rate_limit_burst": 3, "locale": "es", "suppress_badge_notification_email": True,
         "suppress_revoke_notification_email": True, "connect_timeout": 2, "read_timeout": 9,
+        "token_created_on": "2026-01-05", "token_rotation_days": 180,
     }
     assert set(values) == set(CREDLY_CONN_FIELDS)  # a new form field needs a line here
     connection_env(monkeypatch, host="https://api.credly.com/v1", password="t", extra=values)
@@ -107,6 +108,13 @@ def test_every_field_of_the_connection_form_reaches_the_client(monkeypatch):
     assert (client.transport.limiter.rate_per_s, client.transport.limiter.burst) == (7.5, 3)
     assert hook.earner_id_secret() == "k3y-value"
     assert hook.suppresses_revoke_notification() is True
+    # The token's age is the report's (outcomes/health.py, the console's Templates page).
+    from datetime import date
+
+    from badging.outcomes.health import token_facts
+
+    assert token_facts(hook.get_connection("credly_test").extra_dejson) == (date(2026, 1, 5),
+                                                                           180)
 
 
 def test_revocations_notify_earners_unless_the_connection_says_not(monkeypatch):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from badging.notify.alerts import alert_late_run, late_run_view, one_line, red_run_view, run_url
+from badging.notify.alerts import (
+    alert_late_run,
+    late_run_view,
+    one_line,
+    red_run_view,
+    run_url,
+    template_health_view,
+)
+from badging.outcomes.health import Finding, TemplateProblem
 
 BASE = "https://airflow.example"
 RUN_ID = "scheduled__2026-05-12T05:00:00+00:00"
@@ -49,3 +57,14 @@ def test_a_backfill_or_manual_run_past_its_deadline_pages_nobody():
         context = {"dag_run": {"run_type": run_type, "dag_run_id": "x",
                                "logical_date": "2023-01-01T06:00:00+00:00"}}
         assert asyncio.run(alert_late_run(context)) is False
+
+
+def test_the_template_health_alert_lists_each_new_problem_and_what_to_do():
+    findings = [Finding(TemplateProblem.ARCHIVED, "WELD10001", "t-1", "archived in Credly"),
+                Finding(TemplateProblem.NO_TEMPLATE, "CTTC123", None, "approved since x")]
+    view = template_health_view(day="2026-05-12", run_id=RUN_ID, findings=findings, base=BASE)
+    assert view.subject == "[credly_badge_issuance] template health: 2 new problems (2026-05-12)"
+    html = view.html()
+    assert "WELD10001: archived (archived in Credly, template t-1). Restore the template" in html
+    assert "CTTC123: no_template (approved since x). Create the badge template" in html
+    assert "/badging/templates" in html

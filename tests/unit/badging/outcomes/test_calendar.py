@@ -101,5 +101,5 @@ def test_the_summarys_sql_counts_in_the_same_bins():
     found += [(int(low), None, column)
               for low, column in re.findall(r">= (\d+)\) AS (\w+)", text)]
     assert tuple(found) == calendar.ACCEPT_BINS
-    migration = (SQL / "migrations" / "badging" / "014_outcomes.sql").read_text()
+    migration = (SQL / "core" / "migrations" / "badging" / "014_outcomes.sql").read_text()
     assert all(f"{column} integer NOT NULL" in migration for column in calendar.BIN_COLUMNS)

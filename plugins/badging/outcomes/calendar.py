@@ -1,7 +1,7 @@
 """School years, career clusters and the days-to-accept histogram (docs/outcomes.md).
 
 Standard library only: the console and the report task both import it, and its rules are the
-SQL's (include/sql/outcomes/badges_insert.sql), held together by tests.
+SQL's (migration 014_outcomes.sql), held together by tests.
 """
 
 from __future__ import annotations

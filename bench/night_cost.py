@@ -24,7 +24,8 @@ from badging.core.constants import AGENCY_TZ
 from badging.core.recipients import earner_id, recipient_digests
 from bench.harness import Bench, load_1m
 from bench.scheduler import DAG_ID, RUN_TIMEOUT_S, _seconds, _task_seconds
-from devstack.airflow_services import AirflowApi, AirflowServices, AirflowSite, interrupted_by
+from devstack.airflow_api import AirflowApi
+from devstack.airflow_services import AirflowServices, AirflowSite, interrupted_by
 from devstack.ports import free_port
 from devstack.seed import SeedParams
 

@@ -82,6 +82,15 @@ def table(results: dict[str, Any]) -> str:
         rows += credly_sync.table_rows(results["sync"])
     if "outcomes" in results:
         rows += outcomes.table_rows(results["outcomes"])
+    if "night" in results:
+        night = results["night"]
+        ratio = night["night_cost_ratio_1m_vs_100k"]
+        rows.append((f"an ordinary night at {night['old']['live_rows']:,} live rows over "
+                     f"{night['young']['live_rows']:,}", f"{ratio:.3f}×",
+                     f"≤ {night['goal_ratio']}×", _check(ratio, night["goal_ratio"])))
+        check = night["check_seconds_ordinary_day"]
+        rows.append(("  its badge check", "n/a" if check is None else f"{check:.1f} s",
+                     "for information", ""))
     if "scheduler_day" in results:
         day = results["scheduler_day"]
         rows.append((f"day through the scheduler (N={day['badges']}, {day['slots']} slots × "

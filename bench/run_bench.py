@@ -11,7 +11,7 @@ import time
 from datetime import date
 from typing import Any
 
-from bench import credly_sync, history_load, outcomes, scheduler
+from bench import credly_sync, history_load, night_cost, outcomes, scheduler
 from bench.harness import Bench, bench_stack, load_1m, median, note
 from bench.issuance import (
     ISSUE_DAY,
@@ -78,6 +78,18 @@ def measure_history(results: dict[str, Any], args: argparse.Namespace) -> None:
     results["history_load_seconds"] = found["seconds"]
 
 
+def measure_night(results: dict[str, Any], args: argparse.Namespace) -> None:
+    """A night at any age (bench/night_cost.py), on a stack of its own: it replaces CTIMS."""
+    with bench_stack(keep=args.keep) as bench:
+        secret = json.loads(bench.stack.paths.secrets_file.read_text())["earner_id_secret"]
+        bench.prepare_airflow()
+        found = night_cost.measure(bench, secret)
+    note(f"  night cost: {found}")
+    results["night"] = found
+    for key in ("night_cost_ratio_1m_vs_100k", "check_seconds_ordinary_day"):
+        results[key] = found[key]
+
+
 # --- 3. and 4. ---------------------------------------------------------------------------
 
 def measure_empty_day(bench: Bench, reps: int) -> list[dict[str, float]]:
@@ -126,7 +138,7 @@ def main() -> None:
                         help="ledger rows the outcomes section seeds (docs/outcomes.md)")
     parser.add_argument("--only",
                         default="stages,issue,pool,dag,empty,sandbox,sync,scheduler,backfill,"
-                                "outcomes,history",
+                                "outcomes,history,night",
                         help="comma-separated sections to run")
     parser.add_argument("--budget-s", type=float, default=570.0,
                         help="stop adding stage rounds past this many seconds")
@@ -221,6 +233,8 @@ def main() -> None:
             results["outcomes_max_seconds"] = found["max_seconds"]
     if "history" in only:
         measure_history(results, args)
+    if "night" in only:
+        measure_night(results, args)
     results["load_1m"]["end"] = load_1m()
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")

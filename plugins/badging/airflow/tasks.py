@@ -54,8 +54,9 @@ def validate(context: dict[str, Any]) -> dict[str, Any]:
 # The XCom key of decide_eligibility's counts (its return value is the branch it follows).
 DECIDED_KEY = "decided"
 # decide_eligibility's direct downstream tasks: plan always, the others when the run has work
-# for them (RunInfo.idle_tasks).
-FOLLOWED = (TaskId.PLAN, TaskId.SYNC_CREDLY, TaskId.CHECK_BADGES, TaskId.NOTIFY_SITES)
+# for them (RunInfo.idle_tasks). notify_sites is not among them: it runs after report, so it
+# is downstream of plan, and a branch never skips what a followed task leads to.
+FOLLOWED = (TaskId.PLAN, TaskId.SYNC_CREDLY, TaskId.CHECK_BADGES)
 
 
 def decide_eligibility(context: dict[str, Any]) -> list[str]:
@@ -224,11 +225,16 @@ def report(context: dict[str, Any]) -> dict[str, Any]:
 
 
 def notify_sites(context: dict[str, Any]) -> dict[str, Any]:
-    """Mail each technology center its entries to fix, once per site and day (skipped where
-    RunInfo.idle_tasks says). New lists need the run's rows all decided."""
+    """Mail each technology center its entries to fix, once per site and day; skipped where
+    RunInfo.idle_tasks says. New lists need the run's rows all decided."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
     from badging.notify.site_lists import send_site_lists
 
     run = RunInfo.from_context(context)
+    idle = run.idle_tasks.get(TaskId.NOTIFY_SITES)
+    if idle:
+        raise AirflowSkipException(idle)
     decided = context["ti"].xcom_pull(task_ids=TaskId.DECIDE_ELIGIBILITY,
                                       key=DECIDED_KEY) is not None
     if not decided:

@@ -64,8 +64,7 @@ def test_the_branch_skips_what_a_backfill_cannot_use_and_keeps_its_counts(stack_
     assert tasks.revocation_check(task_context("revocation_gate.check", **backfill)).ask is False
     # The same day in a manual run follows every task and decides the same.
     manual = {**backfill, "run_id": RUN_ID, "run_type": "manual"}
-    assert _decided(manual) == (["plan", "sync_credly", "check_badges", "notify_sites"],
-                                counts)
+    assert _decided(manual) == (["plan", "sync_credly", "check_badges"], counts)
 
 
 def test_a_day_through_the_task_bodies_ends_as_the_seed_says(stack_env, sandbox):

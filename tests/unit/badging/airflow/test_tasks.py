@@ -81,6 +81,14 @@ def test_the_tasks_a_run_gives_nothing_to_do(run_type, params, idle):
     assert set(tasks.FOLLOWED) - set(_idle(run_type, **params)) >= {"plan"}
 
 
+def test_notify_sites_skips_itself_where_the_run_sends_no_lists():
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    context = task_context("notify_sites", run_type="backfill", date="2026-05-12")
+    with pytest.raises(AirflowSkipException, match="no morning lists"):
+        tasks.notify_sites(context)
+
+
 @pytest.mark.parametrize(("run_type", "waves"), [("scheduled", 4), ("manual", 4),
                                                    ("backfill", 1)])
 def test_a_backfill_day_is_cut_for_one_slot_and_others_for_the_pool(run_type, waves):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import psycopg
 import pytest
@@ -264,6 +264,39 @@ def test_a_retest_outside_the_window_stays_already_issued_and_one_inside_waits_f
     run_day(clean_stack, client, monkeypatch, "sweep", date(2026, 6, 5))
     assert [s for _, _, s, *_ in ledger(clean_stack)] == ["issued", "issued"]
     assert sorted(b["state"] for b in sandbox.badges()) == ["expired", "pending"]
+
+
+def test_an_incremental_night_renews_a_badge_that_expired_with_nothing_changed_in_ctims(
+        world, clean_stack, client, sandbox, monkeypatch):
+    # The re-test waited (renews_at_expiry) for months; the night the badge expires, CTIMS
+    # holds no change for the student, and the check still reads them (watched_students.sql).
+    world(months=24)
+    student(clean_stack, 7001, "ada@example.org")
+    entry(clean_stack, 1, 7001, date(2024, 6, 3), date(2024, 6, 4))
+    run_day(clean_stack, client, monkeypatch, "first", date(2024, 6, 4))
+    entry(clean_stack, 3, 7001, date(2026, 3, 5), date(2026, 3, 6))
+    run_day(clean_stack, client, monkeypatch, "inside", date(2026, 3, 6))
+    with psycopg.connect(clean_stack.dsn("ctims"), autocommit=True) as conn:
+        conn.execute("UPDATE ctims.students SET updated_at = '2024-06-01' "
+                     "WHERE student_id = 7001")
+    options = CheckOptions(grace_days=2, program_launch=PROGRAM_LAUNCH, digest_secret="k")
+
+    # Tuesday's night, the badge still live (full: the first nightly check), then
+    # Wednesday's, after its expiry day (incremental).
+    for day in (date(2026, 6, 2), date(2026, 6, 3)):
+        after = day + timedelta(days=1)
+        monkeypatch.setenv(CLOCK_ENV, night(after).isoformat())
+        run = RunInfo(run_id=f"night-{day}", day=day, window_start=night(day),
+                      window_end=night(after), dry_run=False, task_id="check_badges",
+                      run_type=RunType.SCHEDULED, latest_day=day)
+        check_badges(run, options, ctims=clean_stack.dsn("ctims", user="ctims_reader"),
+                     badging=clean_stack.dsn("badging"))
+    with psycopg.connect(clean_stack.dsn("badging")) as conn:
+        kinds = conn.execute("SELECT full_check, students_checked FROM badging.badge_check "
+                             "WHERE run_id LIKE 'night-%' ORDER BY logical_date").fetchall()
+    assert kinds == [(True, None), (False, 1)]
+    assert [(c, p, s) for c, p, s, *_ in ledger(clean_stack)] == [(1, 1, "issued"),
+                                                                   (3, 2, "pending")]
 
 
 def test_the_check_justifies_each_period_by_the_entries_of_its_own_period(

@@ -228,6 +228,11 @@ def one_template_for_two_assessments(stack, eligible) -> set[int]:
     with psycopg.connect(stack.dsn("badging"), autocommit=True) as conn:
         conn.execute("UPDATE badging.badge_templates SET credly_template_id = %s"
                      " WHERE assessment_code = %s", (template_of(stack, first), second))
+        # Badges that never expire: Credly finds the first badge for the second row only while
+        # it is current, and Credly's clock is today's, past a short validity of the seed's.
+        conn.execute("INSERT INTO badging.assessment_validity (assessment_code, never)"
+                     " SELECT unnest(%s::text[]), true ON CONFLICT (assessment_code)"
+                     " DO UPDATE SET valid_months = NULL, never = true", ([first, second],))
     return both
 
 

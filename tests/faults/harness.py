@@ -212,7 +212,7 @@ def archive_a_template(stack, sandbox, eligible) -> set[tuple[int, str]]:
     return {key for key in eligible if key[1] == code}
 
 
-def one_template_for_two_assessments(stack, eligible) -> set[int]:
+def one_template_for_two_assessments(stack, sandbox, eligible) -> set[int]:
     """Map a second assessment onto the first one's Credly template (a configuration slip):
     a student eligible for both has two ledger rows that resolve to one Credly badge, and
     the second one's record is refused by the ledger (a poisoned row). Returns the students
@@ -229,10 +229,12 @@ def one_template_for_two_assessments(stack, eligible) -> set[int]:
         conn.execute("UPDATE badging.badge_templates SET credly_template_id = %s"
                      " WHERE assessment_code = %s", (template_of(stack, first), second))
         # Badges that never expire: Credly finds the first badge for the second row only while
-        # it is current, and Credly's clock is today's, past a short validity of the seed's.
+        # it is current, and Credly's clock is today's, past a short validity of the seed's
+        # (ours, or the template's default, which Credly applies when none is sent).
         conn.execute("INSERT INTO badging.assessment_validity (assessment_code, never)"
                      " SELECT unnest(%s::text[]), true ON CONFLICT (assessment_code)"
                      " DO UPDATE SET valid_months = NULL, never = true", ([first, second],))
+    set_template(sandbox, template_of(stack, first), "Shared by two assessments")
     return both
 
 

@@ -304,7 +304,7 @@ def test_a_poisoned_row_in_the_middle_of_a_batch(stack, sandbox, seed_period, tm
     student has both): recording the second breaks the unique Credly id. Before issue 16 the
     error escaped the worker thread and cancelled the rest of the batch, on every run."""
     eligible = seed_period(FULL)
-    both = harness.one_template_for_two_assessments(stack, eligible)
+    both = harness.one_template_for_two_assessments(stack, sandbox, eligible)
     run = _run(harness.airflow_env(stack), tmp_path, "run")
     run.wait()
     assert f"{len(both)} badges failed" in run.output, run.output[-4000:]

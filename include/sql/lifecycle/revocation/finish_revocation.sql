@@ -5,9 +5,19 @@
 -- ledger row carries the new badge, its entry and digests), `kept` (accepted before the
 -- address was corrected: the new address becomes the baseline), `failed` for good,
 -- `cancelled`, or back to `planned` for a retry. A claim taken over (lease passed) no longer
--- matches holder and attempt (badging.end_lease): nothing changes.
-WITH finished AS (
-    UPDATE badging.revocation
+-- matches holder and attempt (badging.end_lease): nothing changes. The row is locked
+-- before its lease is ended, in a claim's order (pipeline/issue/finish_attempt.sql).
+WITH locked AS (
+    SELECT revocation_id FROM badging.revocation
+    WHERE revocation_id = %(revocation_id)s AND revocation_state = 'in_flight'
+    FOR UPDATE
+),
+ended AS (
+    SELECT revocation_id FROM locked
+    WHERE badging.end_lease('revocation', %(revocation_id)s, %(holder)s, %(attempt)s)
+),
+finished AS (
+    UPDATE badging.revocation r
     SET revocation_state = %(revocation_state)s,
         last_error     = %(error)s,
         replacement_badge_id = coalesce(%(replacement_badge_id)s, replacement_badge_id),
@@ -15,11 +25,10 @@ WITH finished AS (
                               THEN %(run_id)s END,
         revoked_at     = CASE WHEN %(revocation_state)s IN ('revoked', 'moved') THEN now() END,
         updated_at     = now()
-    WHERE revocation_id = %(revocation_id)s
-      AND revocation_state = 'in_flight'
-      AND badging.end_lease('revocation', %(revocation_id)s, %(holder)s, %(attempt)s)
-    RETURNING issuance_id, credly_badge_id, reason, certification_id, recipient_digest,
-              name_digest, replacement_badge_id
+    FROM ended
+    WHERE r.revocation_id = ended.revocation_id
+    RETURNING r.issuance_id, r.credly_badge_id, r.reason, r.certification_id,
+              r.recipient_digest, r.name_digest, r.replacement_badge_id
 ),
 badge AS (
     UPDATE badging.issuance i

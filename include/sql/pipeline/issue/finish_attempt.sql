@@ -4,14 +4,27 @@
 -- taken over (lease expired) no longer matches holder and attempt (badging.end_lease):
 -- nothing changes, nothing is audited, and the row count is 0.
 --
+-- The row is locked before the lease is ended, in the order a claim takes them (the badge,
+-- then its lease): a lease ended in the UPDATE's own WHERE would be taken before the row's
+-- lock, and a claim of another run holding the row while it waits for the lease deadlocks.
+--
 -- Committed without waiting for the WAL flush (it follows within wal_writer_delay): only the
 -- claim must be durable before Credly is called. A finish lost to a database crash leaves
 -- the row in_flight, and whoever takes it next looks it up in Credly before any POST.
 WITH relaxed AS (
     SELECT set_config('synchronous_commit', 'off', true)
 ),
+locked AS (
+    SELECT issuance_id FROM badging.issuance
+    WHERE issuance_id = %(issuance_id)s AND state = 'in_flight'
+    FOR UPDATE
+),
+ended AS (
+    SELECT issuance_id FROM locked
+    WHERE badging.end_lease('issuance', %(issuance_id)s, %(holder)s, %(attempt)s)
+),
 finished AS (
-    UPDATE badging.issuance
+    UPDATE badging.issuance i
     SET state           = %(state)s,
         credly_badge_id = coalesce(%(credly_badge_id)s, credly_badge_id),
         -- Whom the badge names, as keyed digests (migration 007), when the issuer knows.
@@ -28,10 +41,9 @@ finished AS (
         last_error      = %(error)s,
         lookup_first    = %(lookup_first)s,
         updated_at      = now()
-    WHERE issuance_id = %(issuance_id)s
-      AND state = 'in_flight'
-      AND badging.end_lease('issuance', %(issuance_id)s, %(holder)s, %(attempt)s)
-    RETURNING issuance_id
+    FROM ended
+    WHERE i.issuance_id = ended.issuance_id
+    RETURNING i.issuance_id
 )
 INSERT INTO badging.audit_log (run_id, logical_date, task_id, map_index, try_number,
                                certification_id, issuance_id, event, reason, detail)

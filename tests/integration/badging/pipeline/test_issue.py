@@ -92,7 +92,7 @@ def test_a_crashed_attempt_is_looked_up_in_credly_not_posted_again(clean_stack, 
 
 def test_a_row_another_run_holds_is_waited_for_and_its_outcome_recorded(
         clean_stack, sandbox, planned, client, caplog):
-    caplog.set_level(logging.INFO, logger="badging.issuer")
+    caplog.set_level(logging.INFO, logger="badging.pipeline.issue")
     run = planned(4)
     [held, *_] = _issuer(clean_stack, run, client).load(0)
     other = _run("run-b")

@@ -12,6 +12,9 @@ from typing import Any
 
 from badging.core.constants import CredlyState
 
+# A chart's rectangle with its tooltip: the correction report's bar segment serves both.
+from badging.reports.chart import Segment as Rect
+
 # One colour per outcome, colour-blind safe; accepted is the correction report's.
 COLOURS = {CredlyState.ACCEPTED: "#1b7837", CredlyState.PENDING: "#a6dba0",
            CredlyState.REJECTED: "#d73027", CredlyState.EXPIRED: "#fdae61",
@@ -22,16 +25,6 @@ BAR_HEIGHT, LABEL_WIDTH = 18, 340
 LABEL_CHARS = 48
 # The clusters chart shows the largest this many (the table lists every one).
 MAX_CLUSTERS = 16
-
-
-@dataclass(frozen=True)
-class Rect:
-    x: float
-    y: float
-    width: float
-    height: float
-    colour: str
-    title: str
 
 
 @dataclass(frozen=True)

@@ -264,19 +264,27 @@ class BatchIssuer:
                             type(error).__name__)
                 return Outcome.RETRY_LATER
             if claim is not None:
+                # Whom the badge names, recorded however the attempt ends: a check reopens a
+                # failed badge only when CTIMS names someone else (else it loops nightly).
+                digests = self._digests(row.recipient)
                 try:
-                    outcome = self._attempt(row, ledger, claim)
+                    outcome = self._attempt(row, digests, ledger, claim)
                 except Exception as error:  # one row must not stop the batch
-                    return self._end_after_unexpected(ledger, error)
+                    return self._end_after_unexpected(ledger, error, digests)
                 if outcome != Outcome.HELD_ELSEWHERE:
                     return outcome
         return self._not_claimed(ledger, row)
 
-    def _attempt(self, row: BatchRow, ledger: LedgerRow, claim: Claim) -> Outcome:
+    def _digests(self, recipient: Recipient) -> tuple[str, str] | None:
+        if self._digest_secret is None:
+            return None
+        return recipient_digests(self._digest_secret, recipient.email, recipient.first_name,
+                                 recipient.last_name)
+
+    def _attempt(self, row: BatchRow, digests: tuple[str, str] | None, ledger: LedgerRow,
+                 claim: Claim) -> Outcome:
         """Call Credly for a claimed row and record the answer (docs/exactly-once.md)."""
         request = row.request()
-        digests = None if self._digest_secret is None else recipient_digests(
-            self._digest_secret, request.recipient_email, request.first_name, request.last_name)
         maybe_applied = claim.look_up_first
         try:
             if maybe_applied:
@@ -350,7 +358,8 @@ class BatchIssuer:
             key, refused = self._refusals.most_common(1)[0]
         return _refused_error(key, refused)
 
-    def _end_after_unexpected(self, ledger: LedgerRow, error: Exception) -> Outcome:
+    def _end_after_unexpected(self, ledger: LedgerRow, error: Exception,
+                              digests: tuple[str, str] | None) -> Outcome:
         """A fault of ours after the claim (a constraint, a bug): end this row as failed.
 
         The class name only: a database error's DETAIL line can hold a Credly badge id.
@@ -358,7 +367,7 @@ class BatchIssuer:
         """
         name = type(error).__name__
         try:
-            ledger.mark_failed(name, maybe_applied=True)
+            ledger.mark_failed(name, maybe_applied=True, digests=digests)
         except psycopg.Error:
             log.warning("%s: %s, and it could not be recorded; left in flight for the lease",
                         ledger.key, name)

@@ -210,14 +210,18 @@ def test_a_poisoned_row_ends_alone_and_the_batch_goes_on(clean_stack, sandbox, p
         conn.execute("UPDATE badging.issuance SET earner_id = e.earner_id FROM"
                      " (SELECT earner_id FROM badging.issuance WHERE certification_id = 3) e"
                      " WHERE certification_id = 4")
-    counts = _issuer(clean_stack, run, client, concurrency=1).issue(0, "batch 1 of 1")
+    issuer = BatchIssuer(run, client, concurrency=1, badging=clean_stack.dsn("badging"),
+                         ctims=clean_stack.dsn("ctims"), digest_secret="a test secret")
+    counts = issuer.issue(0, "batch 1 of 1")
     assert counts == {"issued": 5, "failed": 1}
     ledger = _ledger(clean_stack)
     assert sorted(state for state, _ in ledger.values()) == ["failed"] + ["issued"] * 5
     with psycopg.connect(clean_stack.dsn("badging")) as conn:
-        errors = [row[0] for row in conn.execute(
-            "SELECT last_error FROM badging.issuance WHERE state = 'failed'")]
-    assert errors == ["UniqueViolation"]
+        failures = conn.execute("SELECT last_error, recipient_digest IS NOT NULL"
+                                " FROM badging.issuance WHERE state = 'failed'").fetchall()
+    # Whom it named is recorded, as for any failure: the check reopens a failed badge when
+    # CTIMS names someone else, so without it every night reopened and failed it again.
+    assert failures == [("UniqueViolation", True)]
     assert len(sandbox.badges()) == 5
     # No DETAIL line (it names the Credly badge id) in the log.
     assert not any(badge["id"] in caplog.text for badge in sandbox.badges())

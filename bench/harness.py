@@ -61,6 +61,11 @@ class Bench:
     def log_file(self, name: str) -> Path:
         return self.logs / f"{name}.log"
 
+    @property
+    def earner_id_secret(self) -> str:
+        """The stack's Credly connection's earner id secret (it keys the ledger's digests)."""
+        return json.loads(self.stack.paths.secrets_file.read_text())["earner_id_secret"]
+
     # --- data -----------------------------------------------------------------------------
 
     def seed(self, params: SeedParams) -> None:

@@ -12,7 +12,6 @@ through the scheduler: the run from queued to end, and its check.
 
 from __future__ import annotations
 
-import signal
 import time
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,10 +22,7 @@ from badging.core.clock import CLOCK_ENV
 from badging.core.constants import AGENCY_TZ
 from badging.core.recipients import earner_id, recipient_digests
 from bench.harness import Bench, load_1m
-from bench.scheduler import DAG_ID, RUN_TIMEOUT_S, _seconds, _task_seconds
-from devstack.airflow_api import AirflowApi
-from devstack.airflow_services import AirflowServices, AirflowSite, interrupted_by
-from devstack.ports import free_port
+from bench.scheduler import DAG_ID, RUN_TIMEOUT_S, _seconds, _task_seconds, scheduler
 from devstack.seed import SeedParams
 
 # The issue's sizes: live CTIMS rows and issued badges.
@@ -152,19 +148,14 @@ def load_history(bench: Bench, rows: int, badges: int, secret: str) -> float:
 
 def night(bench: Bench, rows: int, badges: int, secret: str) -> dict[str, Any]:
     """One size: history, the ordinary day, the baseline night, the measured night."""
-    from tests.fixtures.nights import night_after
-
     bench.reset_runs()
+    # The first size's badges out of Credly too: else the second night finds them there.
+    bench.sandbox_fresh(latency_ms=0)
     reset_ctims(bench)
     bench.seed(ORDINARY)
     loaded = load_history(bench, rows, badges, secret)
     baseline = nightly_check(bench, DAY - timedelta(days=1), secret)
-    site = AirflowSite(bench.stack, free_port())
-    env = site.env(use_job_schedule=False) | {CLOCK_ENV: night_after(DAY).isoformat()}
-    with interrupted_by(signal.SIGTERM), AirflowServices(site, env=env):
-        api = AirflowApi(site)
-        api.wait_for_dag(DAG_ID)
-        api.patch(f"/dags/{DAG_ID}", {"is_paused": False})
+    with scheduler(bench, night_of=DAY) as api:
         load = load_1m()
         run = api.post(f"/dags/{DAG_ID}/dagRuns", {
             "logical_date": None,

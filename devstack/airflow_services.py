@@ -23,6 +23,8 @@ from devstack.airflow_api import loopback_session
 from devstack.stack import REPO, Stack
 
 LOCAL_EXECUTOR = "LocalExecutor"
+PRELOADING_LOCAL_EXECUTOR = "badging.airflow.preload.PreloadingLocalExecutor"
+SCHEDULER_IDLE_SLEEP_S = "0.25"
 CELERY_EXECUTOR = "CeleryExecutor"
 COMPONENTS = ("scheduler", "triggerer", "dag-processor", "api-server")
 CELERY_WORKER = "celery-worker"
@@ -118,10 +120,15 @@ class AirflowSite:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(use_job_schedule),
+            # A task's successor starts on the scheduler's next loop, and an idle scheduler
+            # sleeps this long first: 1 s by default, ten hops a run (docs/production.md).
+            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": SCHEDULER_IDLE_SLEEP_S,
         }
 
     def _executor_env(self, metadata_db: str) -> dict[str, str]:
-        env = {"AIRFLOW__CORE__EXECUTOR": self.executor}
+        # LocalExecutor's workers import what the tasks import once (badging.airflow.preload).
+        env = {"AIRFLOW__CORE__EXECUTOR": PRELOADING_LOCAL_EXECUTOR
+               if self.executor == LOCAL_EXECUTOR else self.executor}
         if self.executor == CELERY_EXECUTOR:
             env |= {
                 "AIRFLOW__CELERY__BROKER_URL": str(self.broker_url),

@@ -229,12 +229,12 @@ def notify_sites(context: dict[str, Any]) -> dict[str, Any]:
     RunInfo.idle_tasks says. New lists need the run's rows all decided."""
     from airflow.sdk.exceptions import AirflowSkipException
 
-    from badging.notify.site_lists import send_site_lists
-
     run = RunInfo.from_context(context)
     idle = run.idle_tasks.get(TaskId.NOTIFY_SITES)
     if idle:
         raise AirflowSkipException(idle)
+    from badging.notify.site_lists import send_site_lists
+
     decided = context["ti"].xcom_pull(task_ids=TaskId.DECIDE_ELIGIBILITY,
                                       key=DECIDED_KEY) is not None
     if not decided:

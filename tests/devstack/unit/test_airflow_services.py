@@ -25,7 +25,7 @@ def stack(tmp_path) -> Stack:
 
 def test_the_default_site_is_local_and_knows_no_celery(stack):
     env = AirflowSite(stack, 8080).env()
-    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "badging.airflow.preload.PreloadingLocalExecutor"
     assert not [key for key in env if key.startswith("AIRFLOW__CELERY")]
     assert AirflowServices(AirflowSite(stack, 8080)).components == list(COMPONENTS)
 

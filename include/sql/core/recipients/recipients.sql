@@ -5,9 +5,8 @@
 -- One whose student row is missing (a partial replica) comes back without a name or
 -- address: unknown, not gone (extract.Recipient.problem).
 -- email_shared: another student has the same address (siblings and a parent's email), so a
--- badge Credly holds for the address without an earner id may be theirs. CTIMS has no index
--- on the normalised address: the addresses shared among the batch's are found in one pass
--- over the students (a subquery per row would scan them once per badge: minutes a batch).
+-- badge Credly holds for the address without an earner id may be theirs: looked up by the
+-- index on the normalised address (ctims migration 005), the batch's addresses only.
 -- The entry's codes and the CTIMS names of its assessment, program and site are the badge's
 -- evidence (reports/evidence.py): names of the agency's own, never student data.
 WITH wanted AS (

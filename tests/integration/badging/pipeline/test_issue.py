@@ -34,9 +34,10 @@ from tests.fixtures.ledger import batch_run as _run
 from tests.fixtures.polling import wait_until
 
 
-def _issuer(stack, run: RunInfo, client: CredlyClient, concurrency: int = 4) -> BatchIssuer:
+def _issuer(stack, run: RunInfo, client: CredlyClient, concurrency: int = 4,
+            digest_secret: str | None = None) -> BatchIssuer:
     return BatchIssuer(run, client, concurrency=concurrency, badging=stack.dsn("badging"),
-                       ctims=stack.dsn("ctims"))
+                       ctims=stack.dsn("ctims"), digest_secret=digest_secret)
 
 
 def _ledger(stack) -> dict[int, tuple[str, str | None]]:
@@ -210,9 +211,8 @@ def test_a_poisoned_row_ends_alone_and_the_batch_goes_on(clean_stack, sandbox, p
         conn.execute("UPDATE badging.issuance SET earner_id = e.earner_id FROM"
                      " (SELECT earner_id FROM badging.issuance WHERE certification_id = 3) e"
                      " WHERE certification_id = 4")
-    issuer = BatchIssuer(run, client, concurrency=1, badging=clean_stack.dsn("badging"),
-                         ctims=clean_stack.dsn("ctims"), digest_secret="a test secret")
-    counts = issuer.issue(0, "batch 1 of 1")
+    counts = _issuer(clean_stack, run, client, concurrency=1,
+                     digest_secret="a test secret").issue(0, "batch 1 of 1")
     assert counts == {"issued": 5, "failed": 1}
     ledger = _ledger(clean_stack)
     assert sorted(state for state, _ in ledger.values()) == ["failed"] + ["issued"] * 5

@@ -34,7 +34,7 @@ from badging.core.constants import RECERTIFICATION_WINDOW_DAYS, Event
 from badging.core.run import RunInfo
 from badging.lifecycle.corrections import RecipientNow
 from badging.lifecycle.guard import blocked_reason, census_of, trips
-from badging.lifecycle.scope import load_source, scope
+from badging.lifecycle.scope import scope
 from badging.pipeline.expiry import stage_expiry, validities
 from badging.pipeline.extract import stage_all_rows
 
@@ -100,7 +100,6 @@ def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_C
         "window_days": RECERTIFICATION_WINDOW_DAYS}
     try:
         with db.connect(badging) as conn:
-            load_source(conn, ctims)
             tonight = scope(conn, run, full_asked=options.full_check,
                             named=list(options.revoke_reviewed), now=params["now"],
                             ctims=ctims)
@@ -121,7 +120,9 @@ def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_C
                 if counted:
                     _advance(conn, run, params, options)
                     # The next nightly check compares the table with tonight's.
-                    db.execute(conn, "lifecycle/check/update_snapshot.sql")
+                    db.execute(conn, "lifecycle/check/update_snapshot.sql",
+                               {"buckets": tonight.buckets})
+                    db.execute(conn, "lifecycle/check/update_snapshot_buckets.sql")
                 else:
                     db.execute(conn, "lifecycle/check/would_revoke.sql", params)
                     db.execute(conn, "lifecycle/check/would_correct.sql", params)
@@ -136,10 +137,14 @@ def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_C
                 "unjustified": unjustified, "blocked": blocked, "census": Jsonb(census),
                 "counted": counted, "accepted_by": accepted_by, "full_check": tonight.full,
                 "students_checked": None if tonight.full else len(tonight.students),
+                "buckets_read": None if tonight.buckets is None else len(tonight.buckets),
                 "source_time": tonight.source_time})
     finally:
         with db.connect(badging) as conn:
             db.execute(conn, "lifecycle/check/drop_live_rows.sql", {"live_run_id": live_run_id})
+        with db.connect(badging) as conn:
+            conn.autocommit = True  # VACUUM runs outside a transaction
+            db.execute(conn, "lifecycle/check/vacuum_staging.sql")
     found = BadgeCheck(live_rows, live_badges, unjustified, review, blocked, counted,
                        tonight.full)
     log.info("badge check: %s", asdict(found))

@@ -1,7 +1,8 @@
--- The students whose Real-Time entries changed since the last nightly check's snapshot: an
--- entry new, changed (student, assessment, change time, deleted), vanished (hard-deleted) or
--- back. Both the old and the new student of a reassigned entry. What the change times alone
--- would miss (a hard delete, a replica that recovers rows with their old updated_at) is here.
+-- The students whose Real-Time entries changed since the last nightly check's snapshot, in
+-- the changed buckets (source_now holds their entries as CTIMS does tonight): an entry new,
+-- changed (student, assessment, change time, deleted), vanished (hard-deleted) or back. Both
+-- the old and the new student of a reassigned entry. What the change times alone would miss
+-- (a hard delete, a replica that recovers rows with their old updated_at) is here.
 SELECT n.student_id
 FROM source_now n
 LEFT JOIN badging.check_snapshot s USING (certification_id)
@@ -13,6 +14,7 @@ UNION
 SELECT s.student_id
 FROM badging.check_snapshot s
 LEFT JOIN source_now n USING (certification_id)
-WHERE s.student_id IS NOT NULL
+WHERE s.certification_id %% 65536 = ANY(%(buckets)s)
+  AND s.student_id IS NOT NULL
   AND (n.certification_id IS NULL
        OR (s.student_id, s.assessment_key) IS DISTINCT FROM (n.student_id, n.assessment_key));

@@ -1,8 +1,10 @@
--- The snapshot becomes tonight's table: the next nightly check diffs against it. Only what
--- changed is written (a hard-deleted entry goes, a new or changed one is upserted).
+-- The snapshot becomes tonight's table in the buckets read tonight (NULL: all of them; the
+-- others did not change): the next nightly check diffs against it. Only what changed is
+-- written (a hard-deleted entry goes, a new or changed one is upserted).
 WITH gone AS (
     DELETE FROM badging.check_snapshot s
-    WHERE NOT EXISTS (SELECT 1 FROM source_now n WHERE n.certification_id = s.certification_id)
+    WHERE (%(buckets)s::integer[] IS NULL OR s.certification_id %% 65536 = ANY(%(buckets)s))
+      AND NOT EXISTS (SELECT 1 FROM source_now n WHERE n.certification_id = s.certification_id)
 )
 INSERT INTO badging.check_snapshot (certification_id, student_id, assessment_key, updated_at,
                                     deleted)

@@ -122,16 +122,25 @@ def _reassigned(conn, cert, student, when):
                  "WHERE certification_id = %s", (student, when, cert))
 
 
+def _reassigned_silently(conn, cert, student, _when):
+    # A replica that restores a row from another state: a different student, the old updated_at.
+    conn.execute("UPDATE ctims.realtime_certifications SET student_id = %s "
+                 "WHERE certification_id = %s", (student, cert))
+
+
 def _test_date_moved(conn, cert, _student, when):
     conn.execute("UPDATE ctims.realtime_certifications SET test_date = DATE '2021-06-01', "
                  "updated_at = %s WHERE certification_id = %s", (when, cert))
 
 
 def _reentered(conn, cert, _student, when):
+    # The new entry's id falls in the old one's bucket (migration 016): a changed bucket
+    # whose other entries did not change.
     conn.execute("""
         INSERT INTO ctims.realtime_certifications (certification_id, student_id,
             assessment_code, site_code, program_code, test_date, entered_at, updated_at)
-        SELECT (SELECT max(certification_id) + 1 FROM ctims.realtime_certifications),
+        SELECT (SELECT (max(certification_id) / 65536 + 1) * 65536
+                FROM ctims.realtime_certifications) + %(id)s %% 65536,
                student_id, assessment_code, site_code, program_code, test_date, %(when)s,
                %(when)s
         FROM ctims.realtime_certifications WHERE certification_id = %(id)s""",
@@ -160,7 +169,8 @@ def _email_cleared(conn, _cert, student, _when):
 
 
 KINDS = {"soft_delete": _soft_delete, "hard_delete": _hard_delete,
-         "reassigned": _reassigned, "test_date_moved": _test_date_moved,
+         "reassigned": _reassigned, "reassigned_silently": _reassigned_silently,
+         "test_date_moved": _test_date_moved,
          "reentered": _reentered, "back_unchanged": _back_unchanged,
          "email_fixed": _email_fixed, "name_fixed": _name_fixed,
          "email_cleared": _email_cleared}
@@ -210,3 +220,29 @@ def test_a_gap_in_nights_and_the_weekly_night_check_everything(issued, monkeypat
     assert nightly(first + timedelta(days=5), full=True).full_check    # an operator asks
     assert nightly(date(2026, 4, 19), full=False).full_check           # Sunday: weekly
     assert replace(night(first), dry_run=True).is_nightly is False
+
+
+def test_a_night_reads_the_buckets_that_changed(issued, monkeypatch):
+    """The diff streams only the buckets whose digest moved: an entry corrected and one
+    re-entered in its bucket are one bucket and one student; a night without change reads no
+    bucket (only the student a finding watches)."""
+    def nightly(day: date):
+        monkeypatch.setenv(CLOCK_ENV, datetime.combine(day + timedelta(days=1), time(1),
+                                                       AGENCY_TZ).isoformat())
+        check(issued, day, full=False, badging=issued.dsn("badging"))
+        with psycopg.connect(issued.dsn("badging")) as conn:
+            return conn.execute("SELECT full_check, buckets_read, students_checked "
+                                "FROM badging.badge_check WHERE run_id = %s",
+                                (night(day).run_id,)).fetchone()
+
+    first = date(2026, 4, 13)  # a Monday
+    assert nightly(first) == (True, None, None)
+    with psycopg.connect(issued.dsn("ctims"), autocommit=True) as conn:
+        cert, student = conn.execute(
+            "SELECT certification_id, student_id FROM ctims.realtime_certifications "
+            "WHERE deleted_at IS NULL ORDER BY certification_id LIMIT 1").fetchone()
+        _test_date_moved(conn, cert, student, datetime.combine(first, time(12), AGENCY_TZ))
+        _reentered(conn, cert, student, datetime.combine(first, time(12), AGENCY_TZ))
+    # One bucket, its one student; then none, the student watched for the moved test date.
+    assert nightly(first + timedelta(days=1)) == (False, 1, 1)
+    assert nightly(first + timedelta(days=2)) == (False, 0, 1)

@@ -1,0 +1,1 @@
+COPY source_bucket (bucket, entries, digest) FROM STDIN

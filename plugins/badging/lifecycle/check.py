@@ -22,6 +22,7 @@ Every badge is checked against the live entries of its own certification period
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -93,7 +94,10 @@ def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_C
         raise ValueError("params 'revoke_reviewed' and 'accept_source_change' act in a nightly "
                          "run only: a manual run of the latest day, not dry")
     live_run_id = run.run_id + LIVE_SUFFIX
-    census = _census(ctims)
+    # The census reads every CTIMS table in full: on its own connection while the scope is
+    # read and the live rows staged, not before them (it is needed only by the guard).
+    census_pool = ThreadPoolExecutor(max_workers=1)
+    census_read = census_pool.submit(_census, ctims)
     params = audit.run_params(run) | {
         "live_run_id": live_run_id, "staged_run_id": live_run_id, "day": run.day,
         "grace_days": options.grace_days, "now": clock.now(), "run_id": run.run_id,
@@ -107,6 +111,7 @@ def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_C
             params["students"] = tonight.students
             stage_all_rows(live_run_id, student_ids=tonight.students, ctims=ctims,
                            badging=badging)
+            census = census_read.result()
             blocked, accepted_by = _guard(conn, params, census, options)
             db.execute(conn, "pipeline/eligibility/decide.sql",
                        {"run_id": live_run_id, "program_launch": options.program_launch})
@@ -140,6 +145,7 @@ def check_badges(run: RunInfo, options: CheckOptions, *, ctims: str = db.CTIMS_C
                 "buckets_read": None if tonight.buckets is None else len(tonight.buckets),
                 "source_time": tonight.source_time})
     finally:
+        census_pool.shutdown()
         with db.connect(badging) as conn:
             db.execute(conn, "lifecycle/check/drop_live_rows.sql", {"live_run_id": live_run_id})
         with db.connect(badging) as conn:

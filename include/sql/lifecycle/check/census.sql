@@ -1,26 +1,39 @@
 -- What every CTIMS table the eligibility rules read holds now: the source guard's census
 -- (lifecycle/guard.py). Totals per table, students with no usable email or name (blank, or
 -- an address without one @ and a dotted domain), and per site where one site's rows can go
--- missing on their own. Counts only. On the production replica these are full scans of
--- tables the extract reads anyway; the largest, realtime_certifications, is counted twice.
-SELECT 'realtime_live', NULL::text, count(*) FILTER (WHERE deleted_at IS NULL)
-FROM ctims.realtime_certifications
+-- missing on their own. Counts only. One read of each table: the largest ones are the
+-- history, and the census runs every night (on the production replica these are full scans
+-- of tables the extract reads anyway).
+WITH realtime AS (
+    SELECT coalesce(btrim(site_code), '') AS site,
+           count(*) FILTER (WHERE deleted_at IS NULL) AS live,
+           count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted
+    FROM ctims.realtime_certifications
+    GROUP BY 1
+),
+students AS (
+    SELECT count(*) AS total,
+           count(*) FILTER (WHERE coalesce(btrim(email), '')
+                                  !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') AS blank_email,
+           count(*) FILTER (WHERE coalesce(btrim(first_name), '') = ''
+                               OR coalesce(btrim(last_name), '') = '') AS blank_name
+    FROM ctims.students
+),
+enrollments AS (
+    SELECT p.site_code::text AS site, count(*) AS n
+    FROM ctims.enrollments e
+    LEFT JOIN ctims.programs p USING (program_code)
+    GROUP BY 1
+)
+SELECT 'realtime_live', NULL::text, coalesce(sum(live), 0)::bigint FROM realtime
 UNION ALL
-SELECT 'realtime_deleted', NULL, count(*) FILTER (WHERE deleted_at IS NOT NULL)
-FROM ctims.realtime_certifications
+SELECT 'realtime_deleted', NULL, coalesce(sum(deleted), 0)::bigint FROM realtime
 UNION ALL
-SELECT 'students', NULL, count(*) FROM ctims.students
+SELECT measure, NULL, n
+FROM students, LATERAL (VALUES ('students', total), ('students_blank_email', blank_email),
+                               ('students_blank_name', blank_name)) AS m (measure, n)
 UNION ALL
-SELECT 'students_blank_email', NULL,
-       count(*) FILTER (WHERE coalesce(btrim(email), '') !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$')
-FROM ctims.students
-UNION ALL
-SELECT 'students_blank_name', NULL,
-       count(*) FILTER (WHERE coalesce(btrim(first_name), '') = ''
-                           OR coalesce(btrim(last_name), '') = '')
-FROM ctims.students
-UNION ALL
-SELECT 'enrollments', NULL, count(*) FROM ctims.enrollments
+SELECT 'enrollments', NULL, coalesce(sum(n), 0)::bigint FROM enrollments
 UNION ALL
 SELECT 'programs', NULL, count(*) FROM ctims.programs
 UNION ALL
@@ -30,15 +43,9 @@ SELECT 'approved_assessments', NULL, count(*) FROM ctims.approved_assessments
 UNION ALL
 SELECT 'program_assessments', NULL, count(*) FROM ctims.program_assessments
 UNION ALL
-SELECT 'realtime_live', coalesce(btrim(site_code), ''), count(*)
-FROM ctims.realtime_certifications
-WHERE deleted_at IS NULL
-GROUP BY 2
+SELECT 'realtime_live', site, live FROM realtime WHERE live > 0
 UNION ALL
-SELECT 'enrollments', p.site_code::text, count(*)
-FROM ctims.enrollments e
-JOIN ctims.programs p USING (program_code)
-GROUP BY 2
+SELECT 'enrollments', site, n FROM enrollments WHERE site IS NOT NULL
 UNION ALL
 SELECT 'programs', site_code::text, count(*)
 FROM ctims.programs

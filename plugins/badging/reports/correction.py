@@ -112,9 +112,15 @@ def report_path(day: date, run_id: str) -> str:
     return f"{FOLDER}/{day.isoformat()}/{re.sub(r'[^A-Za-z0-9._-]+', '_', run_id)}.html"
 
 
-def collect(conn: psycopg.Connection, run: RunInfo) -> CorrectionData:
+def collect(conn: psycopg.Connection, run: RunInfo, *,
+            after_issuance: bool = True) -> CorrectionData:
     """Read the run's quarantined, ineligible, held and warned rows, the badges it revoked (or
-    held, or would revoke), its checks and the trend."""
+    held, or would revoke), its checks and the trend.
+
+    Args:
+        after_issuance: read each site's acceptance too (collect_acceptance: figures of the
+            whole ledger, the page's; the site lists need only the rows to fix).
+    """
     params = {"run_id": run.run_id, "terminal_events": [str(e) for e in TERMINAL_EVENTS],
               "events": [str(Event.QUARANTINED), str(Event.INELIGIBLE), str(Event.HELD)]}
     sites: dict[str, SiteSection] = {}
@@ -135,7 +141,8 @@ def collect(conn: psycopg.Connection, run: RunInfo) -> CorrectionData:
     for cert_id, site_code, reason, state in revocations:
         if state in REVOCATION_STATES:
             section(site_code).revocations.append((cert_id, reason, state))
-    collect_acceptance(conn, section)
+    if after_issuance:
+        collect_acceptance(conn, section)
     for site_code, cert_id, assessment, reason in db.execute(
             conn, "reports/correction/not_adopted.sql", params):
         section(site_code).not_adopted.append((cert_id, assessment, reason))

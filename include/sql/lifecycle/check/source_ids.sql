@@ -6,5 +6,7 @@ COPY (
     SELECT certification_id, student_id, md5(upper(btrim(assessment_code))), updated_at,
            deleted_at IS NOT NULL
     FROM ctims.realtime_certifications
-    WHERE %(buckets)s::integer[] IS NULL OR certification_id %% 65536 = ANY(%(buckets)s)
+    WHERE %(buckets)s::integer[] IS NULL
+       -- A hashed set: `= ANY(array)` would compare each row with every bucket in turn.
+       OR certification_id %% 65536 IN (SELECT unnest(%(buckets)s::integer[]))
 ) TO STDOUT

@@ -246,3 +246,19 @@ def test_a_night_reads_the_buckets_that_changed(issued, monkeypatch):
     # One bucket, its one student; then none, the student watched for the moved test date.
     assert nightly(first + timedelta(days=1)) == (False, 1, 1)
     assert nightly(first + timedelta(days=2)) == (False, 0, 1)
+
+
+def test_the_check_gives_its_staged_rows_pages_back(issued, monkeypatch):
+    """A full check stages every live row and drops them when done; vacuumed at once, the
+    staging table is no bigger than before (else every later scan reads the history's
+    size: docs/performance.md, "A night at any age")."""
+    def size() -> int:
+        with psycopg.connect(issued.dsn("badging")) as conn:
+            return conn.execute(
+                "SELECT pg_relation_size('badging.staged_certification')").fetchone()[0]
+
+    monkeypatch.setenv(CLOCK_ENV, datetime.combine(NIGHTS[0] + timedelta(days=1), time(1),
+                                                   AGENCY_TZ).isoformat())
+    before = size()
+    assert check(issued, NIGHTS[0], full=True, badging=issued.dsn("badging")).full_check
+    assert size() == before

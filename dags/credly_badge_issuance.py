@@ -281,15 +281,16 @@ def credly_badge_issuance():
         from badging.airflow import tasks
         return tasks.sync_credly(get_current_context())
 
-    @task(task_id=TaskId.REPORT, trigger_rule="all_done", retries=1)
-    def report() -> dict:
+    # A branch: it follows notify_sites only in a run that sends lists (RunInfo.idle_tasks);
+    # its summary goes to XCom under tasks.SUMMARY_KEY.
+    @task.branch(task_id=TaskId.REPORT, trigger_rule="all_done", retries=1)
+    def report() -> list[str]:
         from badging.airflow import tasks
 
         return tasks.report(get_current_context())
 
-    # After report whatever happened: a mail problem is recorded, never red. It skips itself
-    # in a run that sends no lists (RunInfo.idle_tasks): being after report, it is downstream
-    # of plan, which the branch always follows, so the branch cannot skip it.
+    # After report whatever happened (a report that failed chose nothing: notify_sites then
+    # decides for itself): a mail problem is recorded, never red.
     @task(task_id=TaskId.NOTIFY_SITES, trigger_rule="all_done", retries=1)
     def notify_sites() -> dict:
         from badging.airflow import tasks

@@ -55,8 +55,11 @@ def validate(context: dict[str, Any]) -> dict[str, Any]:
 DECIDED_KEY = "decided"
 # decide_eligibility's direct downstream tasks: plan always, the others when the run has work
 # for them (RunInfo.idle_tasks). notify_sites is not among them: it runs after report, so it
-# is downstream of plan, and a branch never skips what a followed task leads to.
+# is downstream of plan, and a branch never skips what a followed task leads to; report, a
+# branch too, skips it.
 FOLLOWED = (TaskId.PLAN, TaskId.SYNC_CREDLY, TaskId.CHECK_BADGES)
+# The XCom key of report's summary (its return value is the branch it follows).
+SUMMARY_KEY = "summary"
 
 
 def decide_eligibility(context: dict[str, Any]) -> list[str]:
@@ -206,7 +209,13 @@ def sync_credly(context: dict[str, Any]) -> dict[str, Any]:
                     concurrency=int(context["params"]["concurrency"])).as_xcom()
 
 
-def report(context: dict[str, Any]) -> dict[str, Any]:
+def report(context: dict[str, Any]) -> list[str]:
+    """The run's summary (to XCom under SUMMARY_KEY), then the branch: notify_sites when the
+    run sends lists (RunInfo.idle_tasks), else nothing, and it starts no process.
+
+    Returns:
+        The task ids to follow.
+    """
     from dataclasses import asdict
 
     from badging.core.errors import RunNeedsAttention
@@ -219,14 +228,20 @@ def report(context: dict[str, Any]) -> dict[str, Any]:
     failed = keep_outcomes(context, run)
     with _no_retry_for(RunNeedsAttention):
         summary = summarise(run, max_failed_share=float(context["params"]["max_failed_share"]))
+    context["ti"].xcom_push(key=SUMMARY_KEY, value=asdict(summary))
     if failed is not None:
         raise failed
-    return asdict(summary)
+    idle = run.idle_tasks.get(TaskId.NOTIFY_SITES)
+    if idle:
+        log.info("skipped, nothing to do in this run: %s (%s)", TaskId.NOTIFY_SITES, idle)
+        return []
+    return [str(TaskId.NOTIFY_SITES)]
 
 
 def notify_sites(context: dict[str, Any]) -> dict[str, Any]:
     """Mail each technology center its entries to fix, once per site and day; skipped where
-    RunInfo.idle_tasks says. New lists need the run's rows all decided."""
+    RunInfo.idle_tasks says (by report's branch, or here when report failed before it chose).
+    New lists need the run's rows all decided."""
     from airflow.sdk.exceptions import AirflowSkipException
 
     run = RunInfo.from_context(context)

@@ -76,7 +76,10 @@ def test_a_day_through_the_task_bodies_ends_as_the_seed_says(stack_env, sandbox)
         counts = _xcom(tasks.issue(task_context("issue", run_id=RUN_ID, map_index=index,
                                                 date=DAY.isoformat(), concurrency=3), batch))
         issued += counts.get("issued", 0)
-    summary = _xcom(tasks.report(task_context("report", run_id=RUN_ID, date=DAY.isoformat())))
+    context = task_context("report", run_id=RUN_ID, date=DAY.isoformat())
+    # A manual run of the day sends lists: report follows notify_sites.
+    assert tasks.report(context) == ["notify_sites"]
+    summary = _xcom(context["ti"].pushed[tasks.SUMMARY_KEY])
     assert summary["issued"] == issued == sum(b["size"] for b in batches)
     expected = outcomes.expected_outcomes(stack_env, [DAY])
     found = outcomes.terminal_events(stack_env, RUN_ID)
@@ -102,8 +105,10 @@ def test_a_history_load_s_plan_reads_credly_within_its_one_pool_slot(stack_env, 
 
 def test_dry_run_plans_no_batch_and_writes_no_ledger_row(stack_env, sandbox):
     assert _through_plan(dry_run=True) == []
-    summary = tasks.report(task_context("report", run_id=RUN_ID, date=DAY.isoformat(),
-                                        dry_run=True))
+    context = task_context("report", run_id=RUN_ID, date=DAY.isoformat(), dry_run=True)
+    # A dry run mails no lists: report follows nothing, notify_sites starts no process.
+    assert tasks.report(context) == []
+    summary = context["ti"].pushed[tasks.SUMMARY_KEY]
     assert summary["would_issue"] > 0
     assert summary["issued"] == 0
     assert outcomes.ledger(stack_env) == {}

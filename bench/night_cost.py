@@ -22,7 +22,14 @@ from badging.core.clock import CLOCK_ENV
 from badging.core.constants import AGENCY_TZ
 from badging.core.recipients import earner_id, recipient_digests
 from bench.harness import Bench, load_1m
-from bench.scheduler import DAG_ID, RUN_TIMEOUT_S, _seconds, _task_seconds, scheduler
+from bench.scheduler import (
+    DAG_ID,
+    RUN_TIMEOUT_S,
+    _seconds,
+    _task_seconds,
+    scheduler,
+    where_a_day_goes,
+)
 from devstack.seed import SeedParams
 
 # The issue's sizes: live CTIMS rows and issued badges.
@@ -162,13 +169,15 @@ def night(bench: Bench, rows: int, badges: int, secret: str) -> dict[str, Any]:
             "conf": {"date": DAY.isoformat(), "lookback_days": 0, "accept_volume": True}})
         done = api.wait_for_run(DAG_ID, run["dag_run_id"], RUN_TIMEOUT_S)
         tasks = _task_seconds(api, run["dag_run_id"])
+        # Which tasks the night waited for: the difference between sizes is on this path.
+        timeline = where_a_day_goes(api, [done])["last_run_timeline"]
     if done["state"] != "success":
         raise SystemExit(f"the night of {DAY} at {rows} rows ended {done['state']}")
     return {"live_rows": rows, "badges": badges, "history_load_seconds": round(loaded, 1),
             "baseline_check_seconds": round(baseline, 1),
             "night_seconds": round(_seconds(done["queued_at"], done["end_date"]), 2),
             "check_seconds": tasks.get("check_badges"), "task_seconds": tasks,
-            "load_1m_at_start": round(load, 2)}
+            "timeline": timeline, "load_1m_at_start": round(load, 2)}
 
 
 def measure(bench: Bench, secret: str) -> dict[str, Any]:

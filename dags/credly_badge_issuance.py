@@ -231,7 +231,8 @@ def credly_badge_issuance():
 
     # A branch: the tasks this run has no work for (RunInfo.idle_tasks: sync, check and
     # lists in backfills, ...) are skipped here, visibly, and start no process.
-    @task.branch(task_id=TaskId.DECIDE_ELIGIBILITY)
+    # After the volume gate's check, or its approval when it asked (approval_gate).
+    @task.branch(task_id=TaskId.DECIDE_ELIGIBILITY, trigger_rule="none_failed_min_one_success")
     def decide_eligibility() -> list[str]:
         from badging.airflow import tasks
 
@@ -262,7 +263,9 @@ def credly_badge_issuance():
 
         return tasks.check_badges(get_current_context())
 
+    # After the revocation gate's check, or its approval when it asked (approval_gate).
     @task(task_id=TaskId.REVOKE, pool="credly_api", retries=4,
+          trigger_rule="none_failed_min_one_success",
           retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=15),
           execution_timeout=ISSUE_TIMEOUT)
     def revoke() -> dict:
@@ -306,19 +309,19 @@ def credly_badge_issuance():
         tasks.fail_run(get_current_context())
 
     staged, validated = extract(), validate()
-    gate = approval_gate(Gate.VOLUME, check=volume_check, accept_param="accept_volume",
-                         response_timeout=VOLUME_GATE_TIMEOUT)
     decided, batches = decide_eligibility(), plan()
+    gate = approval_gate(Gate.VOLUME, check=volume_check, accept_param="accept_volume",
+                         response_timeout=VOLUME_GATE_TIMEOUT, leads_to=decided)
     issued = issue.expand(batch=batches)
-    checked = check_badges()
+    checked, revoked = check_badges(), revoke()
     revocation_gate = approval_gate(
         Gate.REVOCATION, check=revocation_check, accept_param="accept_revocations",
-        response_timeout=REVOCATION_GATE_TIMEOUT, stops_run=False)
-    revoked = revoke()
+        response_timeout=REVOCATION_GATE_TIMEOUT, leads_to=revoked, stops_run=False)
     synced = sync_credly()
     summary, notified = report(), notify_sites()
-    staged >> validated >> gate >> decided >> [batches, synced, checked]
-    synced >> checked >> revocation_gate >> revoked
+    staged >> validated >> gate
+    decided >> [batches, synced, checked]
+    synced >> checked >> revocation_gate
     [issued, revoked] >> summary >> notified
     # The watcher sees every other task of the DAG, whatever is added later.
     watcher = fail_run_if_a_task_failed().operator

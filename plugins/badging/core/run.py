@@ -133,6 +133,13 @@ class RunInfo:
         return 1 if self.is_backfill else pool_slots
 
     @property
+    def even_batches(self) -> bool:
+        """Whether a day's batches are cut to one size: a backfill's run beside other days'
+        batches, and its day ends with its longest (600 badges as 500 and 100 end with the
+        500)."""
+        return self.is_backfill
+
+    @property
     def issuing_run(self) -> str:
         """What the ledger records as the run that issued a badge.
 

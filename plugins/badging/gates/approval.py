@@ -2,8 +2,9 @@
 
 A gate is a task group `<gate>_gate`: `check` (a branch task) judges the run from counts;
 when the judgement needs a person it follows `approve`, a Human-in-the-loop
-`ApprovalOperator` whose form shows the check's subject and Markdown; `passed` joins the two
-paths. Approve → the run goes on. Reject, or no answer within the timeout (Reject by
+`ApprovalOperator` whose form shows the check's subject and Markdown; otherwise it follows the
+task after the gate directly (no join task: one scheduler loop less per gate). Approve → the
+run goes on. Reject, or no answer within the timeout (Reject by
 default) → `approve` fails with the reason and nothing downstream runs. A run whose
 `accept_param` is set passes without asking (unless the check says the answer must come from
 a person); a backfill never waits for a person: it fails in `check`. Every decision — who,
@@ -222,12 +223,13 @@ def gate_lock(gate: Gate) -> Iterator[None]:
 
 
 def run_check(context: dict[str, Any], gate: Gate, check: Callable[[dict[str, Any]], Check],
-              accept_param: str, group_id: str, stops_run: bool = True,
+              accept_param: str, group_id: str, leads_to: str, stops_run: bool = True,
               response_timeout: timedelta | None = None) -> str:
     """The body of a gate's `check` task: judge, decide what needs no person, branch.
 
     Returns:
-        The task id to follow: `approve` when a person must decide, else `passed`.
+        The task id to follow: `approve` when a person must decide, else `leads_to` (the
+        task after the gate).
 
     Raises:
         AirflowFailException: a backfill's check would ask (it never waits), for a gate that
@@ -262,7 +264,7 @@ def run_check(context: dict[str, Any], gate: Gate, check: Callable[[dict[str, An
         record(context, gate, decision, decided_by=by, decided_at=now, check=found.as_xcom())
     if decision not in GATE_PASSES and stops_run:
         raise AirflowFailException(failure_message(gate, decision, found.summary, by, now))
-    return f"{group_id}.passed"
+    return leads_to
 
 
 class GateApprovalOperator(ApprovalOperator):
@@ -317,8 +319,10 @@ class GateApprovalOperator(ApprovalOperator):
 
 
 def approval_gate(gate: Gate, *, check: Callable[[dict[str, Any]], Check],
-                  accept_param: str, response_timeout: timedelta, stops_run: bool = True):
-    """Build the gate's task group in the DAG being defined; returns it for wiring.
+                  accept_param: str, response_timeout: timedelta, leads_to: Any,
+                  stops_run: bool = True):
+    """Build the gate's task group in the DAG being defined, wired to the task after it;
+    returns the group for wiring what comes before.
 
     Args:
         gate: which gate (its name, the group id's stem, the recorded gate).
@@ -326,26 +330,36 @@ def approval_gate(gate: Gate, *, check: Callable[[dict[str, Any]], Check],
             subject and body are the approval form's.
         accept_param: the DAG param that, when true, passes without asking.
         response_timeout: how long the form waits; then Reject.
+        leads_to: the task after the gate (a task or its XComArg). It follows `check` when
+            nobody need answer and `approve` otherwise, so one of them is always skipped: its
+            trigger rule must be none_failed_min_one_success.
         stops_run: a refusal fails the run (True) or is only recorded for the task that
             acts to read (False).
-    """
-    from airflow.providers.standard.operators.empty import EmptyOperator
-    from airflow.sdk import TaskGroup, task
 
+    Raises:
+        ValueError: `leads_to` would be skipped with the approval it did not need.
+    """
+    from airflow.sdk import TaskGroup, TriggerRule, task
+
+    after = getattr(leads_to, "operator", leads_to)
+    if after.trigger_rule != TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS:
+        raise ValueError(f"{after.task_id} follows the {gate} gate: its trigger_rule must be "
+                         f"none_failed_min_one_success, not {after.trigger_rule}")
     group_id = f"{gate}_gate"
     with TaskGroup(group_id=group_id) as group:
         @task.branch(task_id="check", retries=1)
         def check_task(**context: Any) -> str:
-            return run_check(context, gate, check, accept_param, group_id, stops_run,
-                             response_timeout)
+            return run_check(context, gate, check, accept_param, group_id, after.task_id,
+                             stops_run, response_timeout)
 
         found = f"ti.xcom_pull(task_ids='{group_id}.check', key='{CHECK_KEY}')"
         approve = GateApprovalOperator(
             task_id="approve", gate=gate, check_task_id=f"{group_id}.check", stops_run=stops_run,
             subject=f"{{{{ {found}['subject'] }}}}", body=f"{{{{ {found}['body'] }}}}",
             defaults=ApprovalOperator.REJECT, response_timeout=response_timeout)
-        passed = EmptyOperator(task_id="passed", trigger_rule="none_failed_min_one_success")
         checked = check_task()
-        checked >> [approve, passed]
-        approve >> passed
+    # The branch skips whichever of the two it does not follow; `after`, downstream of
+    # `approve` too, is not skipped when it follows `approve` (SkipMixin.skip_all_except).
+    checked >> [approve, after]
+    approve >> after
     return group

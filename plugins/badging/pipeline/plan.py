@@ -43,12 +43,15 @@ class Batch:
 
 
 def batch_size_for(planned: int, preferred: int, slots: int = 1,
-                   max_batches: int = MAX_BATCHES) -> int:
+                   max_batches: int = MAX_BATCHES, *, even: bool = False) -> int:
     """The batch size: at most `preferred` (grown past `max_batches` batches), and batches
     in full waves of the pool's `slots`, so the last wave leaves no slot idle while it drains.
 
     Filling a wave splits the badges further only while each batch keeps MIN_BATCH badges:
-    a task's start costs more than a few calls.
+    a task's start costs more than a few calls. `even` cuts the same count of batches to one
+    size (600 badges at 500: 300 and 300, not 500 and 100), for batches that run side by side
+    with other runs' (RunInfo.even_batches); otherwise one slot's batches, which run one after
+    another, keep `preferred` exactly.
     """
     if preferred < 1:
         raise ValueError(f"param 'batch_size' must be >= 1, got {preferred}")
@@ -58,7 +61,7 @@ def batch_size_for(planned: int, preferred: int, slots: int = 1,
     natural = math.ceil(planned / size)
     full_waves = min(math.ceil(natural / slots) * slots, max_batches)
     batches = max(natural, min(full_waves, planned // MIN_BATCH))
-    return math.ceil(planned / batches) if batches > natural else size
+    return math.ceil(planned / batches) if batches > natural or (even and batches) else size
 
 
 def _insert_pending(conn: psycopg.Connection, params: dict[str, Any], secret: str) -> None:
@@ -117,7 +120,8 @@ def plan(run: RunInfo, *, earner_id_secret: str, batch_size: int, pool_slots: in
         adopt(run)
     with db.connect(badging) as conn:
         taken = db.execute(conn, "pipeline/plan/count_planned.sql", params).fetchone()[0]
-        params["batch_size"] = batch_size_for(taken, batch_size, pool_slots)
+        params["batch_size"] = batch_size_for(taken, batch_size, pool_slots,
+                                                 even=run.even_batches)
         db.execute(conn, "pipeline/plan/assign_batches.sql", params)
         audit.record_decisions(conn, run, _PLAN_EVENTS)
         sizes = db.execute(conn, "pipeline/plan/batches.sql", params).fetchall()

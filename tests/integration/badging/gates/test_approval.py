@@ -97,21 +97,22 @@ def asking(_context) -> Check:
 
 def test_a_backfill_is_refused_without_waiting(badging_env):
     with pytest.raises(AirflowFailException, match="a backfill does not wait for a person"):
-        run_check(context("backfill"), Gate.VOLUME, asking, "accept_volume", "volume_gate")
+        run_check(context("backfill"), Gate.VOLUME, asking, "accept_volume", "volume_gate",
+                  "decide_eligibility")
     assert recorded(badging_env)[0] == ("refused_unattended", "operator1")
 
 
 def test_the_accept_param_passes_and_names_who_triggered(badging_env):
     ctx = context("backfill", accept_volume=True)
-    assert run_check(ctx, Gate.VOLUME, asking, "accept_volume",
-                     "volume_gate") == "volume_gate.passed"
+    assert run_check(ctx, Gate.VOLUME, asking, "accept_volume", "volume_gate",
+                     "decide_eligibility") == "decide_eligibility"
     assert ctx["pushed"][CHECK_KEY]["summary"] == CHECK.summary
     assert recorded(badging_env)[0] == ("accepted_by_param", "operator1")
 
 
 def test_a_manual_run_that_asks_follows_approve_and_records_nothing_yet(badging_env):
-    assert run_check(context(), Gate.VOLUME, asking, "accept_volume",
-                     "volume_gate") == "volume_gate.approve"
+    assert run_check(context(), Gate.VOLUME, asking, "accept_volume", "volume_gate",
+                     "decide_eligibility") == "volume_gate.approve"
     assert recorded(badging_env) == []
 
 
@@ -135,7 +136,7 @@ def test_a_gate_that_holds_records_a_rejection_without_failing(badging_env):
 
 def test_a_gate_that_holds_lets_a_backfill_pass_to_be_held(badging_env):
     assert run_check(context("backfill"), Gate.REVOCATION, asking, "accept_revocations",
-                     "revocation_gate", stops_run=False) == "revocation_gate.passed"
+                     "revocation_gate", "revoke", stops_run=False) == "revoke"
     assert recorded(badging_env)[0] == ("refused_unattended", "operator1")
 
 
@@ -146,8 +147,8 @@ def test_a_check_that_asks_where_no_api_server_answers_says_so_at_once(badging_e
     ctx = context()
     ctx["dag_run"].triggering_user_name = "dag_test"
     with caplog.at_level(logging.WARNING, logger="badging.gates.approval"):
-        assert run_check(ctx, Gate.VOLUME, asking, "accept_volume",
-                         "volume_gate") == "volume_gate.approve"
+        assert run_check(ctx, Gate.VOLUME, asking, "accept_volume", "volume_gate",
+                         "decide_eligibility") == "volume_gate.approve"
     [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert f"volume gate: {NOBODY_CAN_ANSWER}" in warning
     assert base in warning

@@ -89,8 +89,10 @@ def test_notify_sites_skips_itself_where_the_run_sends_no_lists():
         tasks.notify_sites(context)
 
 
-@pytest.mark.parametrize(("run_type", "waves"), [("scheduled", 4), ("manual", 4),
-                                                   ("backfill", 1)])
-def test_a_backfill_day_is_cut_for_one_slot_and_others_for_the_pool(run_type, waves):
+@pytest.mark.parametrize(("run_type", "waves", "even"), [
+    ("scheduled", 4, False), ("manual", 4, False), ("backfill", 1, True)])
+def test_a_backfill_day_is_cut_evenly_for_one_slot_and_others_for_the_pool(run_type, waves,
+                                                                          even):
     context = task_context("plan", run_type=run_type, date="2026-05-12")
-    assert RunInfo.from_context(context).batch_waves(4) == waves
+    run = RunInfo.from_context(context)
+    assert (run.batch_waves(4), run.even_batches) == (waves, even)

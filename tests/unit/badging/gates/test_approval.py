@@ -90,7 +90,7 @@ def test_the_subject_and_body_of_the_form_are_the_check_s():
 
     with DAG(DAG_ID, schedule=None) as dag:
         approval_gate(Gate.VOLUME, check=lambda context: ASKS, accept_param="accept_volume",
-                      response_timeout=timedelta(hours=1))
+                      response_timeout=timedelta(hours=1), leads_to=_next_task())
     approve = dag.task_dict["volume_gate.approve"]
 
     class TI:
@@ -102,6 +102,34 @@ def test_the_subject_and_body_of_the_form_are_the_check_s():
     render = jinja2.Environment().from_string
     assert render(approve.subject).render(ti=TI) == "Volume of 2026-08-10: 4,500 rows — real?"
     assert render(approve.body).render(ti=TI) == "**4500**"
+
+
+def _next_task(trigger_rule: str = "none_failed_min_one_success"):
+    from airflow.providers.standard.operators.empty import EmptyOperator
+
+    return EmptyOperator(task_id="after", trigger_rule=trigger_rule)
+
+
+def test_the_task_after_a_gate_follows_its_check_or_its_approval():
+    from badging.core.constants import DAG_ID
+    from badging.gates.approval import approval_gate
+
+    with DAG(DAG_ID, schedule=None) as dag:
+        approval_gate(Gate.VOLUME, check=lambda context: ASKS, accept_param="accept_volume",
+                      response_timeout=timedelta(hours=1), leads_to=_next_task())
+    assert dag.task_dict["after"].upstream_task_ids == {"volume_gate.check",
+                                                        "volume_gate.approve"}
+    assert dag.task_dict["volume_gate.approve"].upstream_task_ids == {"volume_gate.check"}
+
+
+def test_a_task_after_a_gate_that_would_be_skipped_with_its_approval_is_refused():
+    from badging.core.constants import DAG_ID
+    from badging.gates.approval import approval_gate
+
+    # all_success: an ordinary day skips `approve`, and with it the rest of the run.
+    with DAG(DAG_ID, schedule=None), pytest.raises(ValueError, match="after follows the volume"):
+        approval_gate(Gate.VOLUME, check=lambda context: ASKS, accept_param="accept_volume",
+                      response_timeout=timedelta(hours=1), leads_to=_next_task("all_success"))
 
 
 def test_a_gate_nobody_can_answer_says_how_to_answer_at_once():

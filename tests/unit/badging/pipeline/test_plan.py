@@ -41,6 +41,18 @@ def test_one_slot_keeps_the_preferred_size():
     assert batch_size_for(1_000, preferred=7, slots=1) == 7
 
 
+@pytest.mark.parametrize(("planned", "sizes"), [
+    (600, [300, 300]),          # not 500 and 100: the day would end with the 500
+    (1_001, [334, 334, 333]),
+    (400, [400]),
+    (1_000, [500, 500]),
+])
+def test_even_batches_share_a_day_between_them(planned, sizes):
+    size = batch_size_for(planned, preferred=500, slots=1, even=True)
+    cut = [min(size, planned - start) for start in range(0, planned, size)]
+    assert cut == sizes
+
+
 def test_a_batch_size_below_one_is_refused():
     with pytest.raises(ValueError, match="batch_size"):
         batch_size_for(10, preferred=0)

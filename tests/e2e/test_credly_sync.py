@@ -178,6 +178,10 @@ def assert_reports_are_what_the_sandbox_did(stack, sandbox, stale: list[str]) ->
         "synced": len(every), "accepted": every.count("accepted"),
         "pending": every.count("pending"), "rejected": every.count("rejected"),
         "unaccepted": len(stale), "changed_in_credly": 3}
+    # The ledger's median is over every accepted badge, not a median of the groups' medians.
+    days = [d for found in groups.values() for _, d in found if d is not None]
+    assert len(days) > 1
+    assert summary["median_days_to_accept"] == pytest.approx(statistics.median(days), abs=1e-6)
 
     # The correction report lists, per site, the badges unaccepted after 30 days and those
     # changed in Credly by someone else: certification ids, never an address.

@@ -109,7 +109,7 @@ def write_lists(conn: psycopg.Connection, run: RunInfo, base: str, counts: ListC
                 ctims: str = db.CTIMS_CONN_ID) -> None:
     """Record one list for each site with entries to fix, or whose first list of the month
     lists badges expiring soon, unless the site has one for the day."""
-    entries = entries_to_fix(collect(conn, run, after_issuance=False))
+    entries = entries_to_fix(collect(conn, run))
     expiring = expiring_by_site(conn, run.day, clock.now(), ctims=ctims)
     counts.sites_with_entries = len(entries)
     counts.sites_with_expiring = len(expiring)

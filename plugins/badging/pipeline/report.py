@@ -11,13 +11,13 @@ from psycopg.types.json import Jsonb
 from badging.core import db
 from badging.core.constants import (
     TERMINAL_EVENTS,
-    UNACCEPTED_AFTER_DAYS,
     Event,
     RevocationCount,
 )
 from badging.core.errors import ReportNotWritten, RunNeedsAttention
 from badging.core.run import RunInfo
 from badging.reports import correction_page, data_docs
+from badging.reports.correction import LedgerAcceptance, read_acceptance
 from badging.reports.location import ReportLocation
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class RunSummary:
     reissued: int = 0
     # Why the run's check let no badge change (the source guard tripped), or None.
     revocations_blocked: str | None = None
-    # The ledger's badges as Credly has them (pipeline/report/acceptance_totals.sql,
+    # The ledger's badges as Credly has them (reports/correction.py, LedgerAcceptance.totals;
     # docs/credly-sync.md): synced, accepted, pending, rejected, expired, acceptance_rate,
     # median_days_to_accept, unaccepted (after UNACCEPTED_AFTER_DAYS), changed_in_credly.
     acceptance: dict[str, float | int | None] = field(default_factory=dict)
@@ -194,8 +194,9 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         for key, name in REVOCATION_COUNTS.items():
             setattr(summary, name, revocations[key])
         summary.revocations_blocked = revocations[RevocationCount.BLOCKED]
-        summary.acceptance = db.execute(conn, "pipeline/report/acceptance_totals.sql",
-                                        {"days": UNACCEPTED_AFTER_DAYS}).fetchone()[0]
+        # Read once: the totals here, each site's figures on the correction report.
+        acceptance = read_acceptance(conn)
+        summary.acceptance = acceptance.totals()
         db.execute(conn, "pipeline/report/upsert_summary.sql", {
             **{k: v for k, v in asdict(summary).items() if k != "ineligible_by_reason"},
             "ineligible_by_reason": Jsonb(summary.ineligible_by_reason),
@@ -217,7 +218,7 @@ def summarise(run: RunInfo, *, max_failed_share: float,
         conn.commit()
         location = location or ReportLocation.configured()
         try:
-            _write_reports(conn, run, summary, location, ctims)
+            _write_reports(conn, run, summary, location, ctims, acceptance)
         except Exception as error:
             raise ReportNotWritten(
                 f"could not write the reports under {location.root} "
@@ -242,13 +243,14 @@ def summarise(run: RunInfo, *, max_failed_share: float,
 
 
 def _write_reports(conn, run: RunInfo, summary: RunSummary, location: ReportLocation,
-                   ctims: str) -> None:
+                   ctims: str, acceptance: LedgerAcceptance) -> None:
     """Write the correction report (and the run's Data Docs if validate could not), and
     record where they are (committed)."""
     docs = data_docs.run_pages(conn, location, run.run_id)
     summary.data_docs_location = docs.index
     summary.report_location = correction_page.write(conn, run, location,
-                                                      docs_pages=docs.run_pages, ctims=ctims)
+                                                      docs_pages=docs.run_pages, ctims=ctims,
+                                                      acceptance=acceptance)
     db.execute(conn, "pipeline/report/set_dq_outcome.sql", {
         "run_id": run.run_id, "dq_success": summary.dq_success,
         "dq_reason": summary.dq_reason, "report_location": summary.report_location,

@@ -9,6 +9,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import psycopg
@@ -34,7 +35,7 @@ REVOCATION_STATES = {"revoked": "revoked", "held": "held for approval",
 
 @dataclass(frozen=True)
 class AcceptanceRow:
-    """A site's badges of one program and assessment as Credly has them (view
+    """A site's badges of one program and assessment as Credly has them (the figures of view
     badging.acceptance); `rate` and `median_days` None when there is nothing to say."""
 
     program: str
@@ -48,6 +49,53 @@ class AcceptanceRow:
     median_days: float | None
     # Expired in Credly, counted apart from gone (revoked, deleted) and left out of the rate.
     expired: int = 0
+
+
+@dataclass(frozen=True)
+class LedgerAcceptance:
+    """The whole ledger's badges as Credly has them, read once per report (read_acceptance):
+    the run summary's totals and every site's section come from the same read."""
+
+    # (site code, its row) per site, program and assessment.
+    rows: list[tuple[str, AcceptanceRow]]
+    # Issued badges still pending UNACCEPTED_AFTER_DAYS after issue:
+    # (site code, certification id, assessment, days).
+    unaccepted: list[tuple[str, int, str, int]]
+    # Badges revoked or deleted in Credly by someone else:
+    # (site code, certification id, assessment, Credly's state).
+    changed_in_credly: list[tuple[str, int, str, str]]
+    median_days: float | None
+
+    def totals(self) -> dict[str, float | int | None]:
+        """The run summary's acceptance (run_summary.acceptance; docs/credly-sync.md)."""
+        figures = {name: sum(getattr(row, name) for _, row in self.rows)
+                   for name in ("badges", "accepted", "pending", "rejected", "expired")}
+        rated = figures["badges"] - figures["expired"]
+        return {"synced": figures["badges"], "accepted": figures["accepted"],
+                "pending": figures["pending"], "rejected": figures["rejected"],
+                "expired": figures["expired"],
+                # As Postgres rounds (half away from zero), not as binary floats do.
+                "acceptance_rate": float((Decimal(figures["accepted"]) / rated).quantize(
+                    Decimal("0.0001"), ROUND_HALF_UP)) if rated else None,
+                "median_days_to_accept": self.median_days,
+                "unaccepted": len(self.unaccepted),
+                "changed_in_credly": len(self.changed_in_credly)}
+
+
+def read_acceptance(conn: psycopg.Connection) -> LedgerAcceptance:
+    """One read of the ledger's acceptance (reports/correction/acceptance.sql), the badges
+    unaccepted after UNACCEPTED_AFTER_DAYS and those changed in Credly by someone else."""
+    rows, median = [], None
+    for site, program, assessment, *counts, rate, days, expired, ledger in db.execute(
+            conn, "reports/correction/acceptance.sql"):
+        rows.append((site, AcceptanceRow(
+            program, assessment, *counts, None if rate is None else float(rate),
+            None if days is None else round(float(days), 1), expired)))
+        median = ledger
+    unaccepted = db.execute(conn, "reports/correction/unaccepted.sql",
+                            {"days": UNACCEPTED_AFTER_DAYS}).fetchall()
+    changed = db.execute(conn, "reports/correction/changed_in_credly.sql").fetchall()
+    return LedgerAcceptance(rows, unaccepted, changed, median)
 
 
 # A group of a site's rows: (outcome, reason, assessment code, program code).
@@ -113,13 +161,13 @@ def report_path(day: date, run_id: str) -> str:
 
 
 def collect(conn: psycopg.Connection, run: RunInfo, *,
-            after_issuance: bool = True) -> CorrectionData:
+            acceptance: LedgerAcceptance | None = None) -> CorrectionData:
     """Read the run's quarantined, ineligible, held and warned rows, the badges it revoked (or
     held, or would revoke), its checks and the trend.
 
     Args:
-        after_issuance: read each site's acceptance too (collect_acceptance: figures of the
-            whole ledger, the page's; the site lists need only the rows to fix).
+        acceptance: the ledger's acceptance (read_acceptance) to show in each site's section;
+            None for none (the site lists need only the rows to fix).
     """
     params = {"run_id": run.run_id, "terminal_events": [str(e) for e in TERMINAL_EVENTS],
               "events": [str(Event.QUARANTINED), str(Event.INELIGIBLE), str(Event.HELD)]}
@@ -141,8 +189,13 @@ def collect(conn: psycopg.Connection, run: RunInfo, *,
     for cert_id, site_code, reason, state in revocations:
         if state in REVOCATION_STATES:
             section(site_code).revocations.append((cert_id, reason, state))
-    if after_issuance:
-        collect_acceptance(conn, section)
+    if acceptance is not None:
+        for site, row in acceptance.rows:
+            section(site).acceptance.append(row)
+        for site, cert_id, assessment, days in acceptance.unaccepted:
+            section(site).unaccepted.append((cert_id, assessment, days))
+        for site, cert_id, assessment, state in acceptance.changed_in_credly:
+            section(site).changed_in_credly.append((cert_id, assessment, state))
     for site_code, cert_id, assessment, reason in db.execute(
             conn, "reports/correction/not_adopted.sql", params):
         section(site_code).not_adopted.append((cert_id, assessment, reason))
@@ -158,22 +211,6 @@ def collect(conn: psycopg.Connection, run: RunInfo, *,
     names = [c.name for c in cursor.description]
     history = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     return CorrectionData(run, dict(sorted(sites.items())), problems, history)
-
-
-def collect_acceptance(conn: psycopg.Connection, section) -> None:
-    """Each site's acceptance, unaccepted badges and badges changed in Credly by someone
-    else, into `section(site_code)` (docs/credly-sync.md)."""
-    for site, program, assessment, *counts, rate, median, expired in db.execute(
-            conn, "reports/correction/acceptance.sql"):
-        section(site).acceptance.append(AcceptanceRow(
-            program, assessment, *counts, None if rate is None else float(rate),
-            None if median is None else round(float(median), 1), expired))
-    for site, cert_id, assessment, days in db.execute(
-            conn, "reports/correction/unaccepted.sql", {"days": UNACCEPTED_AFTER_DAYS}):
-        section(site).unaccepted.append((cert_id, assessment, days))
-    for site, cert_id, assessment, state in db.execute(
-            conn, "reports/correction/changed_in_credly.sql"):
-        section(site).changed_in_credly.append((cert_id, assessment, state))
 
 
 def _table_level_failures(result: dict[str, Any]) -> list[str]:

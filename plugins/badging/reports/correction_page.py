@@ -23,8 +23,10 @@ from badging.reports.correction import (
     REVOCATION_STATES,
     AcceptanceRow,
     CorrectionData,
+    LedgerAcceptance,
     SiteSection,
     collect,
+    read_acceptance,
     report_path,
 )
 from badging.reports.location import ReportLocation
@@ -34,7 +36,8 @@ log = logging.getLogger(__name__)
 
 
 def write(conn: psycopg.Connection, run: RunInfo, location: ReportLocation, *,
-          docs_pages: dict[str, str] | None = None, ctims: str = db.CTIMS_CONN_ID) -> str:
+          docs_pages: dict[str, str] | None = None, ctims: str = db.CTIMS_CONN_ID,
+          acceptance: LedgerAcceptance | None = None) -> str:
     """Write the run's report and the index of recent reports.
 
     Args:
@@ -43,11 +46,12 @@ def write(conn: psycopg.Connection, run: RunInfo, location: ReportLocation, *,
         location: where the reports go.
         docs_pages: the run's Data Docs pages by suite, relative to the location's root.
         ctims: the CTIMS connection id or DSN the names are read from.
+        acceptance: the ledger's acceptance as the run summary read it; read here if None.
 
     Returns:
         Where the run's report is (a path, or a URL for a remote location).
     """
-    data = collect(conn, run)
+    data = collect(conn, run, acceptance=acceptance or read_acceptance(conn))
     data.docs_pages = docs_pages or {}
     sites, programs, assessments = data.codes()
     try:

@@ -265,3 +265,19 @@ def test_each_site_shows_its_acceptance_unaccepted_badges_and_credly_changes():
         '<td class="ids">78</td>' in page
     # A site without them has no such sections.
     assert "Badges in Credly" not in render(_data())
+
+
+def test_the_summary_s_acceptance_adds_up_the_sites_rows():
+    from badging.reports.correction import LedgerAcceptance
+
+    rows = [("425416001", AcceptanceRow("P100", "CTTC12345", 20, 1, 15, 1, 1, 0.05, 2.0, 0)),
+            ("425416001", AcceptanceRow("P200", "CTTC12345", 10, 0, 6, 0, 0, 0.0, None, 4)),
+            ("802130004", AcceptanceRow("P100", "CTTC54321", 6, 0, 6, 0, 0, 0.0, None, 0))]
+    ledger = LedgerAcceptance(rows, unaccepted=[("425416001", 7, "CTTC12345", 31)],
+                              changed_in_credly=[], median_days=2.25)
+    assert ledger.totals() == {
+        "synced": 36, "accepted": 1, "pending": 27, "rejected": 1, "expired": 4,
+        # 1 / 32 = 0.03125: half away from zero, as the rows' own rate is rounded in SQL.
+        "acceptance_rate": 0.0313, "median_days_to_accept": 2.25, "unaccepted": 1,
+        "changed_in_credly": 0}
+    assert LedgerAcceptance([], [], [], None).totals()["acceptance_rate"] is None

@@ -84,3 +84,24 @@ def test_a_night_that_loses_one_site_or_a_table_trips_it(history):
     partial["realtime_live"] -= night["site:realtime_live"][busiest]
     assert trips(night, partial)[0].measure == "realtime_live"
     assert [t.measure for t in trips(night, dict(night, programs=0))] == ["programs"]
+
+
+def test_the_census_counts_unusable_addresses_by_their_index(history):
+    """The census's predicate is ctims migration 007's partial index's (the planner reads the
+    index only if they are the same), and counts what the guard means by unusable."""
+    import re
+
+    from badging.core import sql
+
+    usable = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    with psycopg.connect(history.dsn("ctims"), autocommit=True) as conn:
+        # As autovacuum keeps a replica's table: its statistics and visibility map current.
+        conn.execute("VACUUM ANALYZE ctims.students")
+        plan = "\n".join(row[0] for row in conn.execute(
+            "EXPLAIN " + sql.load("lifecycle/check/census.sql")))
+        census = census_of(db.execute(conn, "lifecycle/check/census.sql").fetchall())
+        emails = [row[0] for row in conn.execute("SELECT email FROM ctims.students")]
+    assert "students_unusable_email_idx" in plan
+    unusable = sum(not usable.match((email or "").strip(" ")) for email in emails)
+    assert 0 < unusable < len(emails)
+    assert census["students_blank_email"] == unusable

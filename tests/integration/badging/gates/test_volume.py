@@ -223,3 +223,43 @@ def test_a_history_load_s_first_day_sets_what_is_earlier(seeded):
     taken = volume.take(loaded, badging=badging)
     assert taken.earlier == 0
     assert len(taken.ids) == len(day_ids(seeded, DAY - timedelta(days=2), DAY))
+
+
+def test_the_band_s_days_are_agency_days_across_midnights_and_clock_changes(seeded):
+    """daily_counts.sql counts per UTC hour, then per agency day: the same as counting each
+    row's own local day, at midnights and on the days the clocks change (rolled back)."""
+    from badging.core import db
+    from badging.core.constants import AGENCY_TIMEZONE
+
+    stamps = [datetime(2025, 11, 1, 23, 59, 59, 999_999, tzinfo=AGENCY_TZ),
+              datetime(2025, 11, 2, 0, 0, tzinfo=AGENCY_TZ),
+              # 01:30 twice: before and after the clocks go back.
+              datetime(2025, 11, 2, 1, 30, tzinfo=AGENCY_TZ),
+              datetime(2025, 11, 2, 1, 30, fold=1, tzinfo=AGENCY_TZ),
+              datetime(2025, 11, 2, 23, 59, 59, tzinfo=AGENCY_TZ),
+              datetime(2025, 11, 3, 0, 0, tzinfo=AGENCY_TZ),
+              datetime(2026, 3, 7, 23, 30, tzinfo=AGENCY_TZ),
+              datetime(2026, 3, 8, 1, 59, tzinfo=AGENCY_TZ),
+              datetime(2026, 3, 8, 3, 0, tzinfo=AGENCY_TZ),
+              datetime(2026, 3, 8, 23, 59, 59, tzinfo=AGENCY_TZ),
+              datetime(2026, 3, 9, 0, 0, 1, tzinfo=AGENCY_TZ)]
+    with psycopg.connect(seeded.dsn("ctims")) as conn:
+        conn.execute("""
+            INSERT INTO ctims.realtime_certifications (certification_id, student_id,
+                assessment_code, site_code, program_code, test_date, entered_by, entered_at,
+                updated_at)
+            SELECT 900000000 + n, r.student_id, r.assessment_code, r.site_code, r.program_code,
+                   r.test_date, r.entered_by, t, t
+            FROM (SELECT * FROM ctims.realtime_certifications LIMIT 1) r,
+                 unnest(%s::timestamptz[]) WITH ORDINALITY AS s (t, n)""", (stamps,))
+        counted = dict(db.execute(conn, "gates/volume/daily_counts.sql", {
+            "agency_timezone": AGENCY_TIMEZONE,
+            "history_from": datetime(2025, 10, 30, tzinfo=AGENCY_TZ),
+            "day_start": datetime(2026, 3, 11, tzinfo=AGENCY_TZ),
+            "refused_ids": [], "refused_at": []}).fetchall())
+        conn.rollback()
+    expected: dict[date, int] = {}
+    for stamp in stamps:
+        local = stamp.astimezone(AGENCY_TZ).date()
+        expected[local] = expected.get(local, 0) + 1
+    assert counted == expected

@@ -66,11 +66,9 @@ def scope(conn: psycopg.Connection, run: RunInfo, *, full_asked: bool, named: li
         # snapshot keeps are those of the entries it keeps.
         source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         (source_time,) = db.execute(source, "lifecycle/check/source_time.sql").fetchone()
-        db.execute(conn, "lifecycle/check/source_bucket_table.sql")
-        with conn.cursor() as cur, cur.copy(
-                sql.load("lifecycle/check/source_bucket_copy.sql")) as rows_in:
-            for row in db.execute(source, "lifecycle/check/bucket_digests.sql"):
-                rows_in.write_row(row)
+        _copy(source, "lifecycle/check/bucket_digests.sql", None,
+              conn, "lifecycle/check/source_bucket_table.sql",
+              "lifecycle/check/source_bucket_copy.sql")
         buckets = None if why else [
             r[0] for r in db.execute(conn, "lifecycle/check/changed_buckets.sql")]
         _copy(source, "lifecycle/check/source_ids.sql", {"buckets": buckets},

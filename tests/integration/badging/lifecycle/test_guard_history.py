@@ -86,9 +86,9 @@ def test_a_night_that_loses_one_site_or_a_table_trips_it(history):
     assert [t.measure for t in trips(night, dict(night, programs=0))] == ["programs"]
 
 
-def test_the_census_counts_unusable_addresses_by_their_index(history):
-    """The census's predicate is ctims migration 007's partial index's (the planner reads the
-    index only if they are the same), and counts what the guard means by unusable."""
+def test_the_census_counts_unusable_addresses_and_names_by_their_indexes(history):
+    """The census's predicates are ctims migration 007's partial indexes' (the planner reads
+    an index only if they are the same), and count what the guard means by unusable."""
     import re
 
     from badging.core import sql
@@ -100,8 +100,13 @@ def test_the_census_counts_unusable_addresses_by_their_index(history):
         plan = "\n".join(row[0] for row in conn.execute(
             "EXPLAIN " + sql.load("lifecycle/check/census.sql")))
         census = census_of(db.execute(conn, "lifecycle/check/census.sql").fetchall())
-        emails = [row[0] for row in conn.execute("SELECT email FROM ctims.students")]
+        students = conn.execute(
+            "SELECT email, first_name, last_name FROM ctims.students").fetchall()
     assert "students_unusable_email_idx" in plan
-    unusable = sum(not usable.match((email or "").strip(" ")) for email in emails)
-    assert 0 < unusable < len(emails)
+    assert "students_blank_name_idx" in plan
+    unusable = sum(not usable.match((email or "").strip(" ")) for email, _, _ in students)
+    assert 0 < unusable < len(students)
     assert census["students_blank_email"] == unusable
+    nameless = sum(not (first or "").strip(" ") or not (last or "").strip(" ")
+                   for _, first, last in students)
+    assert census["students_blank_name"] == nameless

@@ -17,6 +17,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from badging.reports.correction import read_acceptance
+
 # The corrections' CTIMS edits; their `issued` day (the same seed, one run) is a fixture of
 # tests/e2e/corrections.py, a plugin of tests/conftest.py.
 from tests.e2e.corrections import (
@@ -172,6 +174,14 @@ def assert_reports_are_what_the_sandbox_did(stack, sandbox, stale: list[str]) ->
                          states.count("expired"),
                          pytest.approx(statistics.median(days), abs=1e-6) if days else None)
     assert view == expected
+    # The report's one read (reports/correction/acceptance.sql) gives the view's figures.
+    with psycopg.connect(stack.dsn("badging")) as conn:
+        read = read_acceptance(conn)
+    assert {(site, row.program, row.assessment): (
+        row.badges, row.accepted, row.pending, row.rejected, row.gone, row.expired,
+        row.median_days) for site, row in read.rows} == {
+        key: (*figures[:6], None if figures[6] is None else round(float(figures[6]), 1))
+        for key, figures in view.items()}
     every = [state for found in groups.values() for state, _ in found]
     assert {k: summary[k] for k in ("synced", "accepted", "pending", "rejected",
                                     "unaccepted", "changed_in_credly")} == {

@@ -101,6 +101,10 @@ def table(results: dict[str, Any]) -> str:
         rows.append((f"an ordinary night at {night['old']['live_rows']:,} live rows over "
                      f"{night['young']['live_rows']:,}", f"{ratio:.3f}×",
                      f"≤ {night['goal_ratio']}×", _check(ratio, night["goal_ratio"])))
+        if "night_cost_ratio_from_queued" in night:
+            rows.append(("  the same from the runs' queued_at (the scheduler's pick-up in)",
+                         f"{night['night_cost_ratio_from_queued']:.3f}×", "for information",
+                         ""))
         check = night["check_seconds_ordinary_day"]
         rows.append(("  its badge check", "n/a" if check is None else f"{check:.1f} s",
                      "for information", ""))

@@ -90,7 +90,8 @@ def measure_night(results: dict[str, Any], args: argparse.Namespace) -> None:
         found = night_cost.measure(bench, bench.earner_id_secret)
     note(f"  night cost: {found}")
     results["night"] = found
-    for key in ("night_cost_ratio_1m_vs_100k", "check_seconds_ordinary_day"):
+    for key in ("night_cost_ratio_1m_vs_100k", "night_cost_ratio_from_queued",
+                "check_seconds_ordinary_day"):
         results[key] = found[key]
 
 

@@ -3,11 +3,15 @@
 -- an address without one @ and a dotted domain), and per site where one site's rows can go
 -- missing on their own. Counts only. One read of each table (the students' unusable addresses
 -- and names by indexes): the largest ones are the history, and the census runs every night.
+-- The large tables are grouped by their raw values first (a few hundred groups), trimmed and
+-- joined after: half the work of doing it for every row.
 WITH realtime AS (
     SELECT coalesce(btrim(site_code), '') AS site,
-           count(*) FILTER (WHERE deleted_at IS NULL) AS live,
-           count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted
-    FROM ctims.realtime_certifications
+           coalesce(sum(n) FILTER (WHERE NOT deleted), 0)::bigint AS live,
+           coalesce(sum(n) FILTER (WHERE deleted), 0)::bigint AS deleted
+    FROM (SELECT site_code, deleted_at IS NOT NULL AS deleted, count(*) AS n
+          FROM ctims.realtime_certifications
+          GROUP BY 1, 2) AS raw
     GROUP BY 1
 ),
 -- Counted from ctims migration 007's partial indexes where CTIMS has them: the predicates are
@@ -29,8 +33,8 @@ students AS (
     FROM ctims.students
 ),
 enrollments AS (
-    SELECT p.site_code::text AS site, count(*) AS n
-    FROM ctims.enrollments e
+    SELECT p.site_code::text AS site, sum(e.n)::bigint AS n
+    FROM (SELECT program_code, count(*) AS n FROM ctims.enrollments GROUP BY 1) AS e
     LEFT JOIN ctims.programs p USING (program_code)
     GROUP BY 1
 )

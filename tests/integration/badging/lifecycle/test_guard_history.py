@@ -110,3 +110,25 @@ def test_the_census_counts_unusable_addresses_and_names_by_their_indexes(history
     nameless = sum(not (first or "").strip(" ") or not (last or "").strip(" ")
                    for _, first, last in students)
     assert census["students_blank_name"] == nameless
+
+
+def test_the_census_s_per_site_counts_are_the_rows_own(history):
+    """Grouped by raw values before trimming and joining (census.sql), the counts are still
+    those of every row: padded and blank site codes, deleted entries, unknown programs."""
+    from collections import Counter
+
+    with psycopg.connect(history.dsn("ctims"), autocommit=True) as conn:
+        census = census_of(db.execute(conn, "lifecycle/check/census.sql").fetchall())
+        entries = conn.execute(
+            "SELECT site_code, deleted_at IS NOT NULL FROM ctims.realtime_certifications"
+        ).fetchall()
+        site_of = dict(conn.execute("SELECT program_code, site_code FROM ctims.programs"))
+        enrolled = [site_of.get(code) for (code,) in conn.execute(
+            "SELECT program_code FROM ctims.enrollments")]
+    live = Counter((site or "").strip(" ") for site, deleted in entries if not deleted)
+    assert census["site:realtime_live"] == dict(live)
+    assert census["realtime_deleted"] == sum(deleted for _, deleted in entries) > 0
+    assert len({(site or "").strip(" ") for site, _ in entries}) < len(
+        {site for site, _ in entries})  # padded codes are in the history: trimming is tested
+    assert census["site:enrollments"] == dict(Counter(s for s in enrolled if s is not None))
+    assert census["enrollments"] == len(enrolled)

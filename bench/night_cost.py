@@ -6,8 +6,9 @@ million would take half an hour): students each with an enrollment in an approve
 covering an approved assessment, one old Real-Time entry earning it, and its badge issued in
 the ledger with the digests and test date it carries, final in Credly (old badges are accepted
 or expired; a final one is never read again by the sync). Then the seed's ordinary day,
-a first nightly check in-process (full: the baseline and the snapshot), and the measured night
-through the scheduler: the run from queued to end, and its check.
+a first nightly check in-process (full: the baseline and the snapshot), and NIGHTS measured
+nights in a row through the scheduler (the seed's day, then bulk days of new entries): each
+run from its start to its end, and its check; the sizes compared by their median nights.
 """
 
 from __future__ import annotations

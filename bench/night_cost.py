@@ -172,7 +172,7 @@ def add_day(bench: Bench, day: date, n: int) -> None:
         conn.execute(_BULK_CTIMS, {
             "start": DAY_START + n * DAY_ROWS, "rows": DAY_ROWS, "codes": _template_codes(bench),
             "tested": day, "days": 1, "mail": f"day{n}-",
-            "entered": datetime.combine(day, datetime.min.time(), AGENCY_TZ) + timedelta(hours=10)})
+            "entered": datetime(day.year, day.month, day.day, 10, tzinfo=AGENCY_TZ)})
         conn.execute("ANALYZE")
 
 
